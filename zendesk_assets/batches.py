@@ -1,0 +1,93 @@
+"""What travels from a sweep to the warehouse: lazy batches of records with their checkpoint.
+
+A sweep reads one Zendesk endpoint once and routes each page's records to the tables it feeds.
+It hands the warehouse a ``SweepStream``: an iterator of ``Batch`` objects, each holding the
+rows of one API page for every table plus the checkpoint that page reached. The warehouse writes
+a batch's rows and its checkpoint in one transaction, so a crash at any instant resumes from the
+last committed page: nothing lost, nothing doubled. Memory stays at one page, whatever the
+account's size.
+
+Each asset output carries a ``TableOutput`` (the shared stream plus its own table name); the IO
+manager drains the stream on the first output it sees and reports each table's statistics on
+every output, so one sweep feeds several assets without reading Zendesk twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """A custom field definition (ticket, user or organization field)."""
+
+    id: int
+    title: str
+    type: str
+    key: str | None = None  # user/organization fields are keyed by key in records
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far a sweep has durably got inside one time window.
+
+    Windows are half-open ``[window_start, window_end)`` in epoch seconds; ``window_end`` None is
+    the live edge (the stream runs until Zendesk's end_of_stream). ``position`` is the epoch the
+    stream has reached: everything in ``[window_start, position)`` is stored. ``resume`` is the
+    opaque token (export cursor, next start_time, next-page URL) to continue from.
+    """
+
+    sweep: str
+    window_start: int
+    window_end: int | None
+    position: int | None
+    resume: str | None
+    done: bool = False
+
+
+@dataclass
+class Batch:
+    """One API page's worth of rows per table, and the checkpoint reached after it."""
+
+    rows: Mapping[str, Sequence[Record]]
+    checkpoint: Checkpoint | None = None
+    field_defs: Mapping[str, Sequence[FieldDef]] | None = None  # newly discovered definitions
+
+
+@dataclass
+class TableStats:
+    """What the warehouse did to one table during one stream."""
+
+    rows: int = 0  # records received
+    inserted: int = 0
+    updated: int = 0
+    skipped_older: int = 0  # monotonic guard: an older version arrived after a newer one
+    removed: int = 0  # snapshot tables: rows marked _removed_at
+    pages: int = 0
+
+
+@dataclass
+class SweepStream:
+    """A lazy stream of batches for the tables one sweep feeds."""
+
+    sweep: str
+    tables: tuple[str, ...]
+    batches: Iterator[Batch]
+    field_defs: Mapping[str, Sequence[FieldDef]] = field(default_factory=dict)
+    snapshot_tables: frozenset[str] = frozenset()  # complete snapshots: mark rows that vanished
+    telemetry: Mapping[str, float | int] = field(default_factory=dict)  # filled by the sweep
+    stats: dict[str, TableStats] = field(default_factory=dict)  # filled by the warehouse
+    consumed: bool = False
+
+
+@dataclass
+class TableOutput:
+    """The value an asset output carries: its table, and the stream that feeds it."""
+
+    stream: SweepStream
+    table: str

@@ -1,0 +1,973 @@
+"""The collections registry: one declarative entry per Zendesk collection and per API sweep.
+
+Everything else is derived from this module: the Dagster assets (one per collection, one
+multi-asset per sweep), the warehouse DDL, the column-schema metadata shown in the UI, the
+asset checks and the README's table. Column names and descriptions follow the product spec
+(Segment's Zendesk source doc); columns marked "beyond the seed" in the README are extra
+Zendesk properties we land because a warehouse user asks for them.
+
+The expensive unit is an API sweep, not a table: one sweep may feed several tables (the ticket
+export with ``include=metric_sets`` feeds tickets and ticket_metrics; the ticket_events export
+with ``include=comment_events`` feeds ticket_events, ticket_comments and attachments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SqlType(StrEnum):
+    """Portable column types; the warehouse dialect maps them to its own."""
+
+    BIGINT = "bigint"
+    INTEGER = "integer"
+    DOUBLE = "double"
+    BOOLEAN = "boolean"
+    TEXT = "text"
+    TIMESTAMP = "timestamp"
+    DATE = "date"
+    JSON = "json"
+
+
+BIGINT, INTEGER, DOUBLE, BOOLEAN = SqlType.BIGINT, SqlType.INTEGER, SqlType.DOUBLE, SqlType.BOOLEAN
+TEXT, TIMESTAMP, DATE, JSON = SqlType.TEXT, SqlType.TIMESTAMP, SqlType.DATE, SqlType.JSON
+
+
+@dataclass(frozen=True)
+class Column:
+    """One warehouse column and where its value sits in the (possibly derived) record."""
+
+    name: str
+    type: SqlType
+    description: str
+    path: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> tuple[str, ...]:
+        return self.path or (self.name,)
+
+
+def C(name: str, type: SqlType, description: str, path: tuple[str, ...] = ()) -> Column:
+    return Column(name, type, description, path)
+
+
+# Columns the warehouse adds to every table. They start with an underscore (but for the
+# seed's received_at) so they can never collide with a Zendesk property.
+SYSTEM_COLUMNS: tuple[Column, ...] = (
+    C("received_at", TIMESTAMP, "When this row was last written by the sync."),
+    C("_raw", JSON, "The full record as Zendesk returned it, so no property is ever lost."),
+    C("_version", BIGINT, "Epoch seconds of the record version; older versions never replace newer ones."),
+    C(
+        "_removed_at",
+        TIMESTAMP,
+        "When the row vanished from a full snapshot of its collection; null while present.",
+    ),
+)
+
+
+class Paging(StrEnum):
+    """Zendesk's pagination styles (zendesk-api.md sections 3 and 4)."""
+
+    CURSOR_EXPORT = "cursor_export"  # /incremental/{tickets,users}/cursor: after_cursor + end_of_stream
+    TIME_EXPORT = "time_export"  # /incremental/{organizations,ticket_events}: end_time + overlap
+    CURSOR = "cursor"  # page[size] + links.next + meta.has_more
+    OFFSET = "offset"  # page + per_page; only where nothing else exists
+
+
+class SweepKind(StrEnum):
+    """How a sweep keeps state between runs."""
+
+    PARTITIONED = "partitioned"  # time windows (monthly partitions), cursor per window
+    INCREMENTAL = "incremental"  # one open window resumed from stored state
+    SNAPSHOT = "snapshot"  # re-read whole; rows that vanished get _removed_at
+
+
+class Budget(StrEnum):
+    """The two rate budgets of a Zendesk account (zendesk-api.md section 5)."""
+
+    CORE = "core"
+    INCREMENTAL = "incremental"
+
+
+class Derive(StrEnum):
+    """How a table's rows are taken from its sweep's pages."""
+
+    RECORDS = "records"  # the page's primary records, as they are
+    METRIC_SETS = "metric_sets"  # the metric_sets side-load of the ticket export
+    CHILD_EVENTS = "child_events"  # one row per child event of each ticket event
+    COMMENTS = "comments"  # Comment child events (full comment_events payload)
+    ATTACHMENTS = "attachments"  # attachments of those comments
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key the seed implies; asset checks verify it."""
+
+    column: str
+    table: str
+    target: str = "id"
+
+
+R = Reference
+
+
+@dataclass(frozen=True)
+class CustomFieldSource:
+    """Where an account's custom fields live in a record and where their definitions come from.
+
+    Ticket custom fields arrive as ``[{id, value}]`` keyed by field id; user and organization
+    fields as an object keyed by the field's ``key``. Columns are keyed by the field's id either
+    way, so a renamed field never moves its data.
+    """
+
+    record_key: str
+    definitions_path: str
+    definitions_key: str
+    keyed_by: str  # "id" or "key"
+
+
+TICKET_FIELDS = CustomFieldSource("custom_fields", "/ticket_fields", "ticket_fields", "id")
+USER_FIELDS = CustomFieldSource("user_fields", "/user_fields", "user_fields", "key")
+ORGANIZATION_FIELDS = CustomFieldSource(
+    "organization_fields", "/organization_fields", "organization_fields", "key"
+)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One warehouse table: the seed's columns plus how the sync fills and checks it."""
+
+    name: str
+    description: str
+    sweep: str
+    columns: tuple[Column, ...]
+    version: str | None  # record field giving the monotonic version (epoch or ISO 8601)
+    primary_key: str = "id"
+    derive: Derive = Derive.RECORDS
+    opt_in: bool = False
+    custom_fields: CustomFieldSource | None = None
+    references: tuple[Reference, ...] = ()
+    count_endpoint: str | None = None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One read of one Zendesk endpoint; it feeds every collection whose ``sweep`` names it."""
+
+    name: str
+    kind: SweepKind
+    paging: Paging
+    endpoint: str
+    record_key: str
+    budget: Budget
+    params: tuple[tuple[str, str], ...] = ()
+    position_field: str | None = None  # record field that orders the stream (epoch or ISO)
+    description: str = ""
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(c.name for c in COLLECTIONS.values() if c.sweep == self.name)
+
+    @property
+    def partitioned(self) -> bool:
+        return self.kind is SweepKind.PARTITIONED
+
+
+_SWEEPS: tuple[Sweep, ...] = (
+    Sweep(
+        "tickets",
+        SweepKind.PARTITIONED,
+        Paging.CURSOR_EXPORT,
+        "/incremental/tickets/cursor",
+        "tickets",
+        Budget.INCREMENTAL,
+        (("include", "metric_sets"),),
+        "generated_timestamp",
+        "Cursor-based ticket export with metric sets side-loaded: tickets and ticket_metrics in one read.",
+    ),
+    Sweep(
+        "ticket_events",
+        SweepKind.PARTITIONED,
+        Paging.TIME_EXPORT,
+        "/incremental/ticket_events",
+        "ticket_events",
+        Budget.INCREMENTAL,
+        (("include", "comment_events"),),
+        "timestamp",
+        "Time-based ticket event export with comments side-loaded: events, comments and attachments.",
+    ),
+    Sweep(
+        "users",
+        SweepKind.INCREMENTAL,
+        Paging.CURSOR_EXPORT,
+        "/incremental/users/cursor",
+        "users",
+        Budget.INCREMENTAL,
+        (),
+        "updated_at",
+        "Cursor-based user export over the account's whole history.",
+    ),
+    Sweep(
+        "organizations",
+        SweepKind.INCREMENTAL,
+        Paging.TIME_EXPORT,
+        "/incremental/organizations",
+        "organizations",
+        Budget.INCREMENTAL,
+        (),
+        "updated_at",
+        "Time-based organization export (no cursor variant exists).",
+    ),
+    Sweep(
+        "satisfaction_ratings",
+        SweepKind.INCREMENTAL,
+        Paging.CURSOR,
+        "/satisfaction_ratings",
+        "satisfaction_ratings",
+        Budget.CORE,
+        (),
+        "created_at",
+        "Ratings in bounded start_time/end_time windows with a look-back, since ratings change after creation.",
+    ),
+    Sweep(
+        "activities",
+        SweepKind.INCREMENTAL,
+        Paging.CURSOR,
+        "/activities",
+        "activities",
+        Budget.CORE,
+        (),
+        "created_at",
+        "The requesting agent's activity stream; Zendesk keeps only the last 30 days.",
+    ),
+    Sweep(
+        "ticket_skips",
+        SweepKind.INCREMENTAL,
+        Paging.CURSOR,
+        "/skips",
+        "skips",
+        Budget.CORE,
+        (("sort_order", "desc"),),
+        "created_at",
+        "Ticket skips, newest first, read until the stored high-water mark.",
+    ),
+    Sweep(
+        "audit_logs",
+        SweepKind.INCREMENTAL,
+        Paging.CURSOR,
+        "/audit_logs",
+        "audit_logs",
+        Budget.CORE,
+        (("sort", "created_at"),),
+        "created_at",
+        "Enterprise audit log, append-only by created_at.",
+    ),
+    Sweep(
+        "groups",
+        SweepKind.SNAPSHOT,
+        Paging.CURSOR,
+        "/groups",
+        "groups",
+        Budget.CORE,
+        (("exclude_deleted", "false"),),
+        None,
+        "All groups, deleted ones included.",
+    ),
+    Sweep("ticket_fields", SweepKind.SNAPSHOT, Paging.CURSOR, "/ticket_fields", "ticket_fields", Budget.CORE),
+    Sweep("ticket_forms", SweepKind.SNAPSHOT, Paging.CURSOR, "/ticket_forms", "ticket_forms", Budget.CORE),
+    Sweep(
+        "group_memberships",
+        SweepKind.SNAPSHOT,
+        Paging.CURSOR,
+        "/group_memberships",
+        "group_memberships",
+        Budget.CORE,
+    ),
+    Sweep(
+        "organization_memberships",
+        SweepKind.SNAPSHOT,
+        Paging.CURSOR,
+        "/organization_memberships",
+        "organization_memberships",
+        Budget.CORE,
+    ),
+)
+
+SWEEPS: Mapping[str, Sweep] = {s.name: s for s in _SWEEPS}
+
+_COLLECTIONS: tuple[Collection, ...] = (
+    Collection(
+        name="groups",
+        description="When support requests arrive in Zendesk, they can be assigned to a Group. Groups serve as the core element of ticket workflow; support agents are organized into Groups and tickets can be assigned to a Group only, or to an assigned agent within a Group. A ticket can never be assigned to an agent without also being assigned to a Group.",
+        sweep="groups",
+        version="updated_at",
+        columns=(
+            C("id", BIGINT, "Automatically assigned when creating groups."),
+            C("url", TEXT, "The API url of this group."),
+            C("deleted", BOOLEAN, "Deleted groups get marked as such."),
+            C("name", TEXT, "The name of the group."),
+            C("created_at", TIMESTAMP, "The time the group was created."),
+            C("updated_at", TIMESTAMP, "The time of the last update of the group."),
+        ),
+    ),
+    Collection(
+        name="users",
+        description="Zendesk Support has three types of users: end-users (your customers), agents, and administrators. End-users request support through tickets. Agents work in Zendesk Support to solve tickets. Agents can be divided into multiple groups and can also belong to multiple groups. Agents don't have access to administrative configuration in Zendesk Support such as business rules or automation, but can configure their own macros and views. Administrators have all the abilities of agents, plus administrative abilities.",
+        sweep="users",
+        version="updated_at",
+        custom_fields=USER_FIELDS,
+        count_endpoint="/users/count",
+        columns=(
+            C("id", BIGINT, "Automatically assigned when the user is created."),
+            C(
+                "url",
+                TEXT,
+                'Segment sets the "url" field users see in their Warehouse to equal the "id" from Zendesk, rather than the "url" field.',
+                path=("id",),
+            ),
+            C("name", TEXT, "The name of the user."),
+            C("email", TEXT, "The primary email address of this user.."),
+            C("time_zone", TEXT, "The time-zone of this user."),
+            C("phone", TEXT, "The primary phone number of this user."),
+            C("locale_id", BIGINT, "The language identifier for this user."),
+            C("locale", TEXT, "The locale for this user."),
+            C("organization_id", BIGINT, "The ID of the organization this user is associated with."),
+            C("role", TEXT, 'The role of the user. Possible values: "end-user", "agent", "admin".'),
+            C("verified", BOOLEAN, "The user's primary identity is verified or not."),
+            C(
+                "external_id",
+                TEXT,
+                "A unique identifier from another system. The API treats the ID as case insensitive. Example: ian1 and Ian1 are the same user.",
+            ),
+            C("alias", TEXT, "An alias displayed to end users."),
+            C("active", BOOLEAN, "false if the user has been deleted."),
+            C(
+                "shared",
+                BOOLEAN,
+                "If the user is shared from a different Zendesk Support instance. Ticket sharing accounts only.",
+            ),
+            C(
+                "shared_agent",
+                BOOLEAN,
+                "If the user is a shared agent from a different Zendesk Support instance. Ticket sharing accounts only.",
+            ),
+            C("last_login_at", TIMESTAMP, "The last time the user signed in to Zendesk Support."),
+            C("two_factor_auth_enabled", BOOLEAN, "If two factor authentication is enabled."),
+            C("signature", TEXT, "The user's signature. Only agents and admins can have signatures."),
+            C("details", TEXT, "Any details you want to store about the user, such as an address."),
+            C("notes", TEXT, "Any notes you want to store about the user."),
+            C("custom_role_id", BIGINT, "A custom role if the user is an agent on the Enterprise plan."),
+            C("moderator", BOOLEAN, "Designates whether the user has forum moderation capabilities."),
+            C(
+                "ticket_restriction",
+                TEXT,
+                'Specifies which tickets the user has access to. Possible values are: "organization", "groups", "assigned", "requested", null.',
+            ),
+            C("only_private_comments", BOOLEAN, "true if the user can only create private comments."),
+            C(
+                "restricted_agent",
+                BOOLEAN,
+                "If the agent has any restrictions; false for admins and unrestricted agents, true for other agents.",
+            ),
+            C(
+                "suspended",
+                BOOLEAN,
+                "If the agent is suspended. Tickets from suspended users are also suspended, and these users cannot sign in to the end user portal.",
+            ),
+            C("chat_only", BOOLEAN, "Whether or not the user is a chat-only agent."),
+            C("created_at", TIMESTAMP, "The time the user was created."),
+            C(
+                "updated_at",
+                TIMESTAMP,
+                'The time of the last update of the user (the seed lists this row as a second "suspended").',
+            ),
+            C(
+                "role_type",
+                INTEGER,
+                "Zendesk role type (0 custom agent, 1 light agent, 2 chat agent, ... ); null for end users and admins.",
+            ),
+            C("tags", JSON, "Tags applied to the user."),
+        ),
+    ),
+    Collection(
+        name="tickets",
+        description="Tickets are the means through which your End-users (customers) communicate with Agents in Zendesk. **Note**: Segment pulls all tickets updated (or created) in the last year to start by default. If you need more, reach out to Segment support. Support can do a run to pull further back in history.",
+        sweep="tickets",
+        version="generated_timestamp",
+        custom_fields=TICKET_FIELDS,
+        count_endpoint="/tickets/count",
+        references=(
+            R("requester_id", "users"),
+            R("submitter_id", "users"),
+            R("assignee_id", "users"),
+            R("group_id", "groups"),
+            R("organization_id", "organizations"),
+        ),
+        columns=(
+            C("id", BIGINT, "Automatically assigned when the ticket is created."),
+            C("url", TEXT, "The API url of this ticket."),
+            C("external_id", TEXT, "An ID you can use to link Zendesk Support tickets to local records."),
+            C(
+                "type",
+                TEXT,
+                'The type of this ticket. Possible values: "problem", "incident", "question" or "task".',
+            ),
+            C("subject", TEXT, "The value of the subject field for this ticket."),
+            C(
+                "raw_subject",
+                TEXT,
+                'The dynamic content placeholder, if present, or the "subject" value, if not.',
+            ),
+            C("description", TEXT, "The first comment on the ticket."),
+            C(
+                "priority",
+                TEXT,
+                'The urgency with which the ticket should be addressed. Possible values: "urgent", "high", "normal", "low".',
+            ),
+            C(
+                "status",
+                TEXT,
+                'The state of the ticket. Possible values: "new", "open", "pending", "hold", "solved", "closed".',
+            ),
+            C("recipient", TEXT, "The original recipient e-mail address of the ticket."),
+            C("requester_id", BIGINT, "The user who requested this ticket."),
+            C(
+                "submitter_id",
+                BIGINT,
+                "The user who submitted the ticket. The submitter always becomes the author of the first comment on the ticket.",
+            ),
+            C("assignee_id", BIGINT, "The agent currently assigned to the ticket."),
+            C(
+                "organization_id",
+                BIGINT,
+                "The organization of the requester. You can only specify the ID of an organization associated with the requester.",
+            ),
+            C("group_id", BIGINT, "The group this ticket is assigned to."),
+            C("collaborator_ids", JSON, "The IDs of users currently cc'ed on the ticket."),
+            C("forum_topic_id", BIGINT, "The topic this ticket originated from, if any."),
+            C(
+                "problem_id",
+                BIGINT,
+                'For tickets of type "incident", the ID of the problem the incident is linked to.',
+            ),
+            C(
+                "has_incidents",
+                BOOLEAN,
+                "Is true of this ticket has been marked as a problem, false otherwise.",
+            ),
+            C(
+                "due_at",
+                TIMESTAMP,
+                'If this is a ticket of type "task" it has a due date. Due date format uses ISO 8601 format.',
+            ),
+            C("tags", JSON, "The array of tags applied to this ticket."),
+            C("sharing_agreement_ids", JSON, "The IDs of the sharing agreements used for this ticket."),
+            C("created_at", TIMESTAMP, "When this record was created."),
+            C("updated_at", TIMESTAMP, "When this record last got updated."),
+            C(
+                "ticket_form_id",
+                BIGINT,
+                "The ID of the ticket form to render for the ticket (Enterprise only).",
+            ),
+            C(
+                "generated_timestamp",
+                BIGINT,
+                "Epoch seconds of the last change of any kind, including system-only updates; the export cursor field.",
+            ),
+            C("brand_id", BIGINT, "The brand this ticket belongs to."),
+            C("custom_status_id", BIGINT, "The custom ticket status, when custom statuses are enabled."),
+            C("follower_ids", JSON, "The IDs of agents following the ticket."),
+            C("via", JSON, "How the ticket was created: channel and source."),
+            C(
+                "satisfaction_rating",
+                JSON,
+                "Embedded snapshot of the satisfaction rating; satisfaction_ratings holds the authoritative records.",
+            ),
+        ),
+    ),
+    Collection(
+        name="ticket_fields",
+        description="Customize fields on the ticket form.",
+        sweep="ticket_fields",
+        version="updated_at",
+        columns=(
+            C("id", BIGINT, "Automatically assigned upon creation."),
+            C("url", TEXT, "The URL for this resource."),
+            C(
+                "type",
+                TEXT,
+                'The type of the ticket field: "checkbox", "date", "decimal", "integer", "regexp", "tagger", "text", or "textarea". *Type is not editable once created.',
+            ),
+            C("slug", TEXT, "The title of the ticket field separated by _."),
+            C("title", TEXT, "The title of the ticket field."),
+            C(
+                "raw_title",
+                TEXT,
+                'The dynamic content placeholder, if present, or the "title" value, if not.',
+            ),
+            C("description", TEXT, "The description of the purpose of this ticket field, shown to users."),
+            C(
+                "raw_description",
+                TEXT,
+                'The dynamic content placeholder, if present, or the "description" value, if not.',
+            ),
+            C(
+                "position",
+                INTEGER,
+                "A relative position for the ticket fields that determines the order of ticket fields on a ticket. Note that positions 0 to 7 are reserved for system fields.",
+            ),
+            C("active", BOOLEAN, "Whether this field is available."),
+            C("required", BOOLEAN, "If it's required for this field to have a value when updated by agents."),
+            C(
+                "collapsed_for_agents",
+                BOOLEAN,
+                "If this field should be shown to agents by default or be hidden alongside infrequently used fields. Classic interface only.",
+            ),
+            C(
+                "regexp_for_validation",
+                TEXT,
+                "Regular expression field only. The validation pattern for a field value to be deemed valid.",
+            ),
+            C("title_in_portal", TEXT, "The title of the ticket field when shown to end users."),
+            C(
+                "raw_title_in_portal",
+                TEXT,
+                'The dynamic content placeholder, if present, or the "title_in_portal" value, if not.',
+            ),
+            C("visible_in_portal", BOOLEAN, "Whether this field is available to end users."),
+            C("editable_in_portal", BOOLEAN, "Whether this field is editable by end users."),
+            C(
+                "required_in_portal",
+                BOOLEAN,
+                "If it's required for this field to have a value when updated by end users.",
+            ),
+            C("tag", TEXT, "A tag value to set for checkbox fields when checked."),
+            C(
+                "removable",
+                BOOLEAN,
+                "If this field is not a system basic field that must be present for all tickets on the account.",
+            ),
+            C("created_at", TIMESTAMP, "The time the ticket field was created."),
+            C("updated_at", TIMESTAMP, "The time of the last update of the ticket field."),
+        ),
+    ),
+    Collection(
+        name="ticket_metrics",
+        description="All kinds of aggregate metrics about a ticket",
+        sweep="tickets",
+        derive=Derive.METRIC_SETS,
+        version="updated_at",
+        references=(R("ticket_id", "tickets"),),
+        columns=(
+            C("id", BIGINT, "Automatically assigned."),
+            C("ticket_id", BIGINT, "ID of the associated ticket."),
+            C("group_stations", INTEGER, "Number of groups this ticket passed through."),
+            C("assignee_stations", INTEGER, "Number of assignees this ticket had."),
+            C("reopens", INTEGER, "Total number of times the ticket was reopened."),
+            C("replies", INTEGER, "Total number of times ticket was replied to."),
+            C(
+                "reply_time_in_minutes_calendar",
+                INTEGER,
+                "Number of minutes to the first reply outside of business hours.",
+                path=("reply_time_in_minutes", "calendar"),
+            ),
+            C(
+                "reply_time_in_minutes_business",
+                INTEGER,
+                "Number of minutes to the first reply during business hours.",
+                path=("reply_time_in_minutes", "business"),
+            ),
+            C(
+                "first_resolution_time_in_minutes_calendar",
+                INTEGER,
+                "Number of minutes to the first resolution time outside of business hours.",
+                path=("first_resolution_time_in_minutes", "calendar"),
+            ),
+            C(
+                "first_resolution_time_in_minutes_business",
+                INTEGER,
+                "Number of minutes to the first resolution time during business hours.",
+                path=("first_resolution_time_in_minutes", "business"),
+            ),
+            C(
+                "full_resolution_time_in_minutes_calendar",
+                INTEGER,
+                "Number of minutes to the full resolution outside of business hours.",
+                path=("full_resolution_time_in_minutes", "calendar"),
+            ),
+            C(
+                "full_resolution_time_in_minutes_business",
+                INTEGER,
+                "Number of minutes to the full resolution during business hours.",
+                path=("full_resolution_time_in_minutes", "business"),
+            ),
+            C(
+                "agent_wait_time_in_minutes_calendar",
+                INTEGER,
+                "Number of minutes the agent spent waiting outside of business hours.",
+                path=("agent_wait_time_in_minutes", "calendar"),
+            ),
+            C(
+                "agent_wait_time_in_minutes_business",
+                INTEGER,
+                "Number of minutes the agent spent waiting during business hours.",
+                path=("agent_wait_time_in_minutes", "business"),
+            ),
+            C(
+                "requester_wait_time_in_minutes_calendar",
+                INTEGER,
+                "Number of minutes the requester spent waiting outside of business hours.",
+                path=("requester_wait_time_in_minutes", "calendar"),
+            ),
+            C(
+                "requester_wait_time_in_minutes_business",
+                INTEGER,
+                "Number of minutes the requester spent waiting during business hours.",
+                path=("requester_wait_time_in_minutes", "business"),
+            ),
+            C(
+                "on_hold_time_in_minutes_calendar",
+                INTEGER,
+                "Number of minutes the ticket was on hold outside of business hours.",
+                path=("on_hold_time_in_minutes", "calendar"),
+            ),
+            C(
+                "on_hold_time_in_minutes_business",
+                INTEGER,
+                "Number of minutes the ticket was on hold during business hours.",
+                path=("on_hold_time_in_minutes", "business"),
+            ),
+            C("created_at", TIMESTAMP, "When this record was created."),
+            C("updated_at", TIMESTAMP, "When this record last got updated."),
+            C("assignee_updated_at", TIMESTAMP, "When the assignee last updated the ticket."),
+            C("requester_updated_at", TIMESTAMP, "When the requester last updated the ticket."),
+            C("status_updated_at", TIMESTAMP, "When the status was last updated."),
+            C("initially_assigned_at", TIMESTAMP, "When the ticket was initially assigned."),
+            C("assigned_at", TIMESTAMP, "When the ticket was last assigned."),
+            C("solved_at", TIMESTAMP, "When the ticket was solved."),
+            C("latest_comment_added_at", TIMESTAMP, "When the latest comment was added."),
+        ),
+    ),
+    Collection(
+        name="ticket_events",
+        description="Returns a stream of changes that occurred on tickets. Each event is tied to an update on a ticket and contains all the fields that were updated in that change. **Note**: Segment pulls one year of ticket events to start by default. If you need more, reach out to [Segment support](https://segment.com/help/contact/). Support can do a run to pull further back in history.",
+        sweep="ticket_events",
+        derive=Derive.CHILD_EVENTS,
+        version="timestamp",
+        references=(R("ticket_id", "tickets"),),
+        columns=(
+            C("id", BIGINT, "Automatically assigned."),
+            C("ticket_event_id", BIGINT, "Automatically assigned when the ticket is updated."),
+            C("ticket_id", BIGINT, "The ID of the associated ticket."),
+            C("timestamp", TIMESTAMP, "The time when the ticket was updated."),
+            C("updater_id", BIGINT, "The ID of the user who updated the ticket."),
+            C("ticket_event_via", TEXT, "How the event was created."),
+            C(
+                "context_client",
+                TEXT,
+                'This refers to the "client" used to submit this ticket change (for example, browser name and type).',
+                path=("system", "client"),
+            ),
+            C(
+                "context_location",
+                DOUBLE,
+                "The plain text name of where the request was made, if available (for example, country, city).",
+                path=("system", "location"),
+            ),
+            C(
+                "context_latitude",
+                DOUBLE,
+                "Latitude of the location where the ticket was changed.",
+                path=("system", "latitude"),
+            ),
+            C(
+                "context_longitude",
+                DOUBLE,
+                "Longitude of the location where the ticket was changed.",
+                path=("system", "longitude"),
+            ),
+            C("via", TEXT, "How the event was created."),
+            C(
+                "event_type",
+                TEXT,
+                "The child event type: Create, Change, Comment, ... (the parent audit when it has no children).",
+            ),
+            C("created_at", TIMESTAMP, "When the ticket update happened (ISO form of timestamp)."),
+        ),
+    ),
+    Collection(
+        name="activities",
+        description="The activity stream is a per agent event stream. It will give access to the most recent events that relate to the agent polling the API.",
+        sweep="activities",
+        version="updated_at",
+        columns=(
+            C("id", BIGINT, "Automatically assigned upon creation."),
+            C("url", TEXT, "The API url of this activity."),
+            C(
+                "verb",
+                TEXT,
+                "The type of activity. Can be tickets.assignment, tickets.comment, or tickets.priority_increase.",
+            ),
+            C("title", TEXT, "Description of this activity."),
+            C("created_at", TIMESTAMP, "When this record was created."),
+            C("updated_at", TIMESTAMP, "When this record last got updated."),
+            C("user_id", BIGINT, "The agent the activity is about."),
+            C("actor_id", BIGINT, "The user who caused the activity."),
+        ),
+    ),
+    Collection(
+        name="attachments",
+        description="This API is for attachments in tickets and forum posts in the Web portal.",
+        sweep="ticket_events",
+        derive=Derive.ATTACHMENTS,
+        version=None,
+        references=(R("ticket_id", "tickets"),),
+        columns=(
+            C("id", BIGINT, "Automatically assigned upon creation."),
+            C("file_name", TEXT, "The name of the image file."),
+            C("content_url", TEXT, "A full URL where the attachment image file can be downloaded."),
+            C("content_type", TEXT, "The content type of the image. Example value: image/png."),
+            C(
+                "inline",
+                BOOLEAN,
+                "If true, the attachment is excluded from the attachment list and the attachment's URL can be referenced within the comment of a ticket. Default is false.",
+            ),
+            C("size", INTEGER, "The size of the image file in bytes."),
+            C("ticket_id", BIGINT, "The ticket whose comment carries the attachment."),
+            C("comment_id", BIGINT, "The comment that carries the attachment."),
+            C(
+                "mapped_content_url",
+                TEXT,
+                "The URL of the attachment on a host-mapped domain, when one is configured.",
+            ),
+        ),
+    ),
+    Collection(
+        name="organizations",
+        description="Just as agents can be segmented into groups in Zendesk, your customers (end-users) can be segmented into organizations.",
+        sweep="organizations",
+        version="updated_at",
+        custom_fields=ORGANIZATION_FIELDS,
+        count_endpoint="/organizations/count",
+        columns=(
+            C("id", BIGINT, "Automatically assigned when the organization is created."),
+            C("external_id", TEXT, "A unique external ID to associate organizations to an external record."),
+            C("url", TEXT, "The API url of this organization."),
+            C("name", TEXT, "A unique name for the organization."),
+            C("details", TEXT, "This includes any details about the organization, such as the address."),
+            C("notes", TEXT, "Any notes you have about the organization."),
+            C(
+                "group_id",
+                BIGINT,
+                "New tickets from users in this organization are automatically put in this group.",
+            ),
+            C(
+                "shared_tickets",
+                BOOLEAN,
+                "End users in this organization are able to see each other's tickets.",
+            ),
+            C(
+                "shared_comments",
+                BOOLEAN,
+                "End users in this organization are able to see each other's comments on tickets.",
+            ),
+            C("created_at", TIMESTAMP, "The time the organization was created."),
+            C("updated_at", TIMESTAMP, "The time of the last update of the organization."),
+            C("deleted_at", TIMESTAMP, "When the organization was deleted; null while it exists."),
+            C("domain_names", JSON, "Domain names associated with the organization."),
+            C("tags", JSON, "Tags applied to the organization."),
+        ),
+    ),
+    Collection(
+        name="satisfaction_ratings",
+        description="If you have enabled satisfaction ratings for your account, this end point allows you to quickly retrieve all ratings.",
+        sweep="satisfaction_ratings",
+        version="updated_at",
+        columns=(
+            C("id", BIGINT, "Automatically assigned when the organization is created."),
+            C("url", TEXT, "The API url of this rating."),
+            C("assignee_id", BIGINT, "The ID of agent assigned to at the time of rating."),
+            C("group_id", BIGINT, "The ID of group assigned to at the time of rating."),
+            C("requester_id", BIGINT, "The ID of ticket requester submitting the rating."),
+            C("ticket_id", BIGINT, "The ID of ticket being rated."),
+            C("score", TEXT, 'The rating: "offered", "unoffered", "good" or "bad".'),
+            C("created_at", TIMESTAMP, "The time the satisfaction rating got created."),
+            C("updated_at", TIMESTAMP, "The time the satisfaction rating got updated."),
+            C("comment", TEXT, "The comment left with the rating."),
+            C("reason", TEXT, "The reason given for a bad rating."),
+        ),
+    ),
+    Collection(
+        name="ticket_comments",
+        description="Ticket comments represent the conversation between requesters, collaborators, and agents. It includes the full body of each comment, public and private. **Note**: This collection is not included by default. To request it, [contact Segment support](https://segment.com/help/contact/).",
+        sweep="ticket_events",
+        derive=Derive.COMMENTS,
+        version="created_at",
+        opt_in=True,
+        references=(R("ticket_id", "tickets"),),
+        columns=(
+            C("id", BIGINT, "Automatically assigned when the comment is created."),
+            C("ticket_event_id", BIGINT, "Automatically assigned when the comment is created."),
+            C("ticket_id", BIGINT, "The ID of ticket being commented."),
+            C("type", TEXT, "Comment or VoiceComment. The JSON object for voice comments is different."),
+            C("body", TEXT, "The comment string."),
+            C(
+                "public",
+                BOOLEAN,
+                "true if a public comment; false if an internal note. The initial value set on ticket creation persists for any additional comment unless you change it.",
+            ),
+            C("author_id", BIGINT, "The ID of the comment author."),
+            C("via", JSON, "How the comment was created."),
+            C("created_at", TIMESTAMP, "The time the comment was created."),
+            C("html_body", TEXT, "The comment formatted as HTML."),
+            C("attachments", JSON, "Attachments of the comment; also flattened into the attachments table."),
+        ),
+    ),
+    Collection(
+        name="ticket_forms",
+        description="Ticket forms allow an admin to define a subset of ticket fields for display to both agents and end users.",
+        sweep="ticket_forms",
+        version="updated_at",
+        columns=(
+            C("id", BIGINT, "Automatically assigned when creating groups."),
+            C("active", BOOLEAN, "Shows if the form is set as active."),
+            C("end_user_visible", BOOLEAN, "This shows if the form is visible to the end user."),
+            C("name", TEXT, "The name of the form."),
+            C("restricted_brand_ids", JSON, "The IDs of all brands that this ticket form is restricted to."),
+            C("ticket_field_ids", JSON, "The IDs of all ticket fields which are in this ticket form."),
+            C("updated_at", TIMESTAMP, "The time of the last update of the ticket form."),
+            C("url", TEXT, "The API url of this ticket."),
+            C("created_at", TIMESTAMP, "The time the ticket form was created."),
+            C("display_name", TEXT, "The name of the form that displays to the end user."),
+            C(
+                "in_all_brands",
+                BOOLEAN,
+                "This shows if the form is available for use in all brands on this account.",
+            ),
+            C(
+                "position",
+                INTEGER,
+                "The position of this form among other forms in the account (for example, dropdown)",
+            ),
+            C(
+                "raw_display_name",
+                TEXT,
+                'The dynamic content placeholder (if available,) or the "display_name" value, if the dynamic content placeholder is unavailable.',
+            ),
+            C(
+                "raw_name",
+                TEXT,
+                'The dynamic content placeholder (if available,) or the "name" value, if the dynamic content placeholder is unavailable.',
+            ),
+            C("default", BOOLEAN, "This shows if this form is the default form for this account."),
+        ),
+    ),
+    Collection(
+        name="ticket_skips",
+        description="A skip is a record of when an agent skips over a ticket without responding to the end user.",
+        sweep="ticket_skips",
+        version="updated_at",
+        columns=(
+            C("id", BIGINT, "Automatically assigned when creating groups."),
+            C("user_id", BIGINT, "The ID of the skipping agent."),
+            C("reason", TEXT, "The reason for skipping the ticket."),
+            C("created_at", TIMESTAMP, "The time the skip was created."),
+            C("updated_at", TIMESTAMP, "The time the skip was last updated."),
+            C("ticket_id", BIGINT, "The ticket that was skipped."),
+        ),
+    ),
+    Collection(
+        name="organization_memberships",
+        description="A membership links a user to an organization. Organizations can have many users. Users can be in many organizations if the account supports multiple organizations. You can use the API to list users in an organization, and reassign organization members.",
+        sweep="organization_memberships",
+        version="updated_at",
+        references=(R("user_id", "users"), R("organization_id", "organizations")),
+        columns=(
+            C("id", BIGINT, "This is automatically assigned when creating groups."),
+            C("url", TEXT, "The API url of this ticket."),
+            C("user_id", BIGINT, "The ID of the user who has this organization membership."),
+            C("organization_id", BIGINT, "The ID of the organization associated with this user."),
+            C("created_at", TIMESTAMP, "When this record was created."),
+            C("updated_at", TIMESTAMP, "When this record was last updated."),
+            C("organization_name", TEXT, "The name of the organization associated with this user."),
+        ),
+    ),
+    Collection(
+        name="group_memberships",
+        description="A membership links an agent to a group. Groups can have many agents, as agents can be in many groups. You can use the API to list what agents are in which groups, and reassign group members.",
+        sweep="group_memberships",
+        version="updated_at",
+        references=(R("user_id", "users"), R("group_id", "groups")),
+        columns=(
+            C("id", BIGINT, "Automatically assigned when creating groups."),
+            C("url", TEXT, "The API url of this group."),
+            C("created_at", TIMESTAMP, "The time the group was created."),
+            C("group_id", BIGINT, "The ID of the group assigned to at the time of rating."),
+            C("updated_at", TIMESTAMP, "The time of the last update of the group."),
+            C("user_id", BIGINT, "The ID of an agent."),
+            C("default", BOOLEAN, "Whether this is the user's default group."),
+        ),
+    ),
+    Collection(
+        name="audit_logs",
+        description="The audit log shows various changes in your instance of Zendesk since the account was created.  **Note**: This collection is not included by default. To request it, [contact Segment support](https://segment.com/help/contact/).",
+        sweep="audit_logs",
+        version="created_at",
+        opt_in=True,
+        columns=(
+            C("id", BIGINT, "Automatically assigned when creating groups."),
+            C("url", TEXT, "The API url of this ticket."),
+            C("created_at", TIMESTAMP, "The time the audit got created."),
+            C("actor_id", BIGINT, "The ID of the user creating the ticket"),
+            C("source_id", BIGINT, "The ID of the item being audited."),
+            C("source_type", TEXT, "The item type being audited."),
+            C("source_label", TEXT, "The name of the item being audited."),
+            C(
+                "action",
+                TEXT,
+                'The action a user performed. Either "login", "create", "update", or "destroy".',
+            ),
+            C("change_description", TEXT, "The description of the change that occurred."),
+            C("ip_address", TEXT, "The IP address of the user performing the audit."),
+            C("action_label", TEXT, "A localized string of action field."),
+        ),
+    ),
+)
+
+# In the seed's order, which is also the order of the README table.
+COLLECTIONS: Mapping[str, Collection] = {c.name: c for c in _COLLECTIONS}
+OPT_IN: frozenset[str] = frozenset(c.name for c in _COLLECTIONS if c.opt_in)
+
+
+def collection(name: str) -> Collection:
+    """Look a collection up with an error that lists the valid names."""
+    try:
+        return COLLECTIONS[name]
+    except KeyError:
+        raise KeyError(f"unknown Zendesk collection {name!r}; known: {', '.join(COLLECTIONS)}") from None
+
+
+def sweep_of(table: str) -> Sweep:
+    return SWEEPS[collection(table).sweep]
+
+
+def _validate() -> None:
+    """Fail at import if the registry contradicts itself, so a typo never reaches a warehouse."""
+    for c in _COLLECTIONS:
+        assert c.sweep in SWEEPS, f"{c.name}: unknown sweep {c.sweep}"
+        names = c.column_names
+        assert len(set(names)) == len(names), f"{c.name}: duplicate columns"
+        assert c.primary_key in names, f"{c.name}: primary key {c.primary_key} is not a column"
+        assert not {s.name for s in SYSTEM_COLUMNS} & set(names), f"{c.name}: clashes with a system column"
+        for ref in c.references:
+            assert ref.column in names and ref.table in {x.name for x in _COLLECTIONS}, f"{c.name}: {ref}"
+    assert len(_COLLECTIONS) == 16
+
+
+_validate()
