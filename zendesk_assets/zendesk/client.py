@@ -1,0 +1,509 @@
+"""The HTTP client for one Zendesk account: pacing, retries, auth renewal, host pinning.
+
+Retries use tenacity (wait = Retry-After when Zendesk sends one, else capped exponential back-off with
+jitter); pacing is the shared GCRA limiter in `ratelimit.py`; connection-level retries are httpx's
+transport `retries=`. The page iterators live in `pagination.py` and are exposed as methods here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import orjson
+import tenacity
+
+from . import pagination
+from .auth import Authenticator, _error_text
+from .errors import (
+    ZendeskAuthError,
+    ZendeskError,
+    ZendeskNotAvailableError,
+    ZendeskPermissionError,
+    ZendeskRequestError,
+)
+from .pagination import Page
+from .ratelimit import RateLimiter, parse_rate_headers, parse_retry_after
+from .state import StateStore
+from .telemetry import Telemetry, heartbeat
+
+T = TypeVar("T")
+
+DEFAULT_LOGGER = logging.getLogger("zendesk_assets.zendesk")
+
+# 503 without Retry-After is an outage, not throttling (zendesk-api.md §5): a few tries, then fail.
+OUTAGE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Everything the client needs besides credentials; built by `ZendeskResource.get_client`."""
+
+    account: str  # the normalised subdomain
+    origin: str  # "https://acme.zendesk.com" or the emulator's "http://127.0.0.1:PORT"
+    core_requests_per_minute: float = 200
+    incremental_requests_per_minute: float = 10
+    state_url: str | None = None
+    timeout_seconds: float = 120.0
+    export_page_size: int = 1000
+    max_retries: int = 8
+    period_seconds: float = 60.0  # the rate-limit window; tests may shrink it
+    utilisation: float = 0.95
+    backoff_initial: float = 1.0
+    backoff_max: float = 60.0
+    heartbeat_seconds: float = 30.0
+
+    @property
+    def api_root(self) -> str:
+        return f"{self.origin}/api/v2"
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """Who we are on the account, checked before a sweep spends any budget."""
+
+    account: str
+    user_id: int
+    name: str
+    email: str | None
+    role: str
+    auth_method: str
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, *, retry_after: float | None = None, outage: bool = False) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        self.outage = outage
+        super().__init__(reason)
+
+
+class PageTooSlow(Exception):
+    """504 or read timeout on a page whose size may be cut (export pages): the caller halves per_page."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class _Unauthorised(Exception):
+    def __init__(self, detail: str, sent: dict[str, str]) -> None:
+        self.detail = detail
+        self.sent = sent
+        super().__init__("401")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+class ZendeskClient:
+    """One account: an httpx client, two shared budgets, an authenticator and per-sweep telemetry."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        auth: Authenticator,
+        *,
+        log: logging.Logger | None = None,
+        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.account = settings.account
+        self.auth = auth
+        self.log = log or DEFAULT_LOGGER
+        self.telemetry = Telemetry()
+        # capped exponential back-off with jitter for 5xx and network errors (stateless: attempt-based)
+        self._backoff = tenacity.wait_exponential_jitter(initial=settings.backoff_initial, max=settings.backoff_max)
+        self._sleep_fn = sleep
+        self._http = http or make_http_client(settings.timeout_seconds, transport)
+        store = StateStore(settings.state_url)
+        self.store = store
+        rpm = {"core": settings.core_requests_per_minute, "incremental": settings.incremental_requests_per_minute}
+        self.limiters = {
+            budget: RateLimiter(
+                store,
+                settings.account,
+                budget,
+                per_minute,
+                period_seconds=settings.period_seconds,
+                utilisation=settings.utilisation,
+            )
+            for budget, per_minute in rpm.items()
+        }
+
+    def __repr__(self) -> str:
+        return f"ZendeskClient(account={self.account!r}, auth={self.auth.method})"
+
+    def __enter__(self) -> ZendeskClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- URLs --------------------------------------------------------------------------------------
+
+    def url_for(self, path_or_url: str) -> str:
+        """An API path -> absolute URL; an absolute URL (next_page, links.next) must be on the account's host.
+
+        Zendesk returns absolute next-page URLs; we never send the auth header anywhere but the
+        account's own origin (credential leak / SSRF, zendesk-api.md §1 and §7 items 14-15).
+        """
+        if path_or_url.startswith(("http://", "https://")):
+            if _origin(path_or_url) != _origin(self.settings.origin):
+                raise ZendeskError(
+                    f"zendesk[{self.account}]: refusing to follow {urlsplit(path_or_url).hostname!r}: it is not "
+                    f"the account's host {urlsplit(self.settings.origin).hostname!r}, and credentials are only "
+                    "ever sent there",
+                    account=self.account,
+                    endpoint=urlsplit(path_or_url).path,
+                )
+            return path_or_url
+        path = path_or_url if path_or_url.startswith("/") else "/" + path_or_url
+        if path.startswith("/api/v2/"):
+            path = path[len("/api/v2") :]
+        return self.settings.api_root + path
+
+    @staticmethod
+    def endpoint_of(url: str) -> str:
+        return urlsplit(url).path
+
+    # -- waiting -----------------------------------------------------------------------------------
+
+    def _sleep(self, seconds: float, reason: str) -> None:
+        """Sleep, counting it as wait time and logging a heartbeat during long waits."""
+        if seconds <= 0:
+            return
+        self.telemetry.add("wait_seconds", seconds)
+        beat = self.settings.heartbeat_seconds
+        waited = 0.0
+        while waited < seconds:
+            chunk = min(beat, seconds - waited)
+            self._sleep_fn(chunk)
+            waited += chunk
+            if waited < seconds and seconds > beat:
+                heartbeat(self.log, account=self.account, waited=waited, remaining=seconds - waited, reason=reason)
+
+    def _await_budget(self, budget: str) -> None:
+        # Export requests also count against the account-wide budget; claim both slots up front.
+        names = ["core"] if budget == "core" else [budget, "core"]
+        slot = max(self.limiters[name].reserve() for name in names)
+        self._sleep(slot - time.time(), f"the {budget} request budget ({self.limiters[budget].requests_per_minute:g}/min)")
+
+    # -- one request -------------------------------------------------------------------------------
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        budget: str,
+        shrinkable: bool,
+        parse: Callable[[httpx.Response], T],
+        json_body: Any = None,
+    ) -> T:
+        self._await_budget(budget)
+        headers = self.auth.headers()
+        endpoint = self.endpoint_of(url)
+        try:
+            resp = self._http.request(method, url, params=params, headers=headers, json=json_body)
+        except httpx.TimeoutException as exc:
+            self.telemetry.add("requests")
+            if shrinkable:
+                raise PageTooSlow(f"timeout ({type(exc).__name__})") from None
+            raise _Retryable(f"timeout ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            # dropped connection, truncated body (RemoteProtocolError), refused...
+            self.telemetry.add("requests")
+            raise _Retryable(f"network error ({type(exc).__name__})") from None
+        self.telemetry.add("requests")
+        self._observe(resp, budget)
+        status = resp.status_code
+        if 200 <= status < 300:
+            try:
+                return parse(resp)
+            except (ValueError, orjson.JSONDecodeError):
+                raise _Retryable(f"malformed or truncated {status} body") from None
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+        if status == 429:
+            self.telemetry.add("throttled_429")
+            wait = retry_after if retry_after is not None else 60.0
+            # every process on the account waits, not just this one
+            self.limiters[budget].push_back(time.time() + wait)
+            raise _Retryable("429 Too Many Requests", retry_after=wait)
+        if status == 503:
+            if retry_after is not None:
+                self.limiters[budget].push_back(time.time() + retry_after)
+                raise _Retryable("503 Service Unavailable", retry_after=retry_after)
+            raise _Retryable("503 Service Unavailable without Retry-After (outage)", outage=True)
+        if status == 504 and shrinkable:
+            raise PageTooSlow("504 Gateway Timeout")
+        if status >= 500:
+            raise _Retryable(f"{status} {resp.reason_phrase}")
+        detail = _error_text(resp)
+        if status == 401:
+            raise _Unauthorised(detail, headers)
+        if status == 403:
+            if "do not have access to this page" in detail.lower() or "not available" in detail.lower():
+                raise ZendeskNotAvailableError(
+                    f"zendesk[{self.account}]: {endpoint} is not available to this account or user (403: "
+                    f"{detail}); it may need a higher Zendesk plan (e.g. audit logs need Enterprise) or an admin",
+                    account=self.account,
+                    endpoint=endpoint,
+                )
+            raise ZendeskPermissionError(
+                f"zendesk[{self.account}]: permission denied on {endpoint} (403: {detail}); the credentials "
+                "need an admin user and the 'read' scope",
+                account=self.account,
+                endpoint=endpoint,
+            )
+        raise ZendeskRequestError(
+            f"zendesk[{self.account}]: {method} {endpoint} failed with {status}: {detail}",
+            account=self.account,
+            endpoint=endpoint,
+            status=status,
+        )
+
+    def _observe(self, resp: httpx.Response, budget: str) -> None:
+        for name in {budget, "core"}:
+            remaining, reset, limit = parse_rate_headers(resp.headers, name)
+            if remaining is not None:
+                self.limiters[name].observe(remaining, reset, limit)
+
+    def _wait_for_retry(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            return exc.retry_after
+        return float(self._backoff(state))
+
+    def _stop(self, state: tenacity.RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        limit = OUTAGE_ATTEMPTS if isinstance(exc, _Retryable) and exc.outage else self.settings.max_retries + 1
+        return state.attempt_number >= limit
+
+    def _before_sleep(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.telemetry.add("retries")
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.log.warning(
+            "zendesk[%s]: %s; retry %d in %.1fs", self.account, getattr(exc, "reason", exc), state.attempt_number, wait
+        )
+
+    def _retry_sleep(self, seconds: float) -> None:
+        self._sleep(seconds, "Retry-After / back-off")
+
+    def send(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        budget: str = "core",
+        shrinkable: bool = False,
+        parse: Callable[[httpx.Response], T],
+        json_body: Any = None,
+    ) -> T:
+        """One logical request: paced, retried, re-authenticated once after a 401."""
+        url = self.url_for(path_or_url)
+        endpoint = self.endpoint_of(url)
+        renewed = False
+        while True:
+            retrying = tenacity.Retrying(
+                retry=tenacity.retry_if_exception_type(_Retryable),
+                stop=self._stop,
+                wait=self._wait_for_retry,
+                sleep=self._retry_sleep,
+                before_sleep=self._before_sleep,
+                reraise=True,
+            )
+            try:
+                return retrying(self._attempt, method, url, params, budget, shrinkable, parse, json_body)
+            except _Retryable as exc:
+                raise ZendeskRequestError(
+                    f"zendesk[{self.account}]: {method} {endpoint} kept failing ({exc.reason}) after "
+                    f"{self.settings.max_retries if not exc.outage else OUTAGE_ATTEMPTS - 1} retries; Zendesk may "
+                    "be degraded (see status.zendesk.com); the run can be retried later and resumes from its "
+                    "last stored position",
+                    account=self.account,
+                    endpoint=endpoint,
+                ) from None
+            except _Unauthorised as exc:
+                if not renewed:
+                    renewed = True
+                    try:
+                        can_retry = self.auth.renew(exc.sent)
+                    except ZendeskAuthError:
+                        raise
+                    if can_retry:
+                        self.log.info("zendesk[%s]: 401 on %s; renewed the token once", self.account, endpoint)
+                        continue
+                raise ZendeskAuthError(
+                    f"zendesk[{self.account}]: credentials rejected for account {self.account}: {exc.detail} "
+                    f"(401 on {endpoint}); {self.auth.advice()}",
+                    account=self.account,
+                    endpoint=endpoint,
+                ) from None
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None, *, budget: str = "core") -> dict[str, Any]:
+        """GET one API resource as a dict."""
+        return self.send("GET", path, params=params, budget=budget, parse=_parse_json_object)
+
+    # -- account checks ----------------------------------------------------------------------------
+
+    def preflight(self) -> Preflight:
+        """Check the credentials and that their user is an admin (incremental exports need one)."""
+        data = self.get_json("/users/me")
+        user = data.get("user") or {}
+        # Zendesk answers /users/me for unauthenticated callers with 200 and an anonymous user.
+        if user.get("id") is None:
+            raise ZendeskAuthError(
+                f"zendesk[{self.account}]: credentials rejected for account {self.account}: Zendesk treated "
+                f"the request as anonymous; {self.auth.advice()}",
+                account=self.account,
+                endpoint="/api/v2/users/me",
+            )
+        info = Preflight(
+            account=self.account,
+            user_id=int(user["id"]),
+            name=str(user.get("name") or ""),
+            email=user.get("email"),
+            role=str(user.get("role") or "unknown"),
+            auth_method=self.auth.method,
+        )
+        if info.role != "admin":
+            raise ZendeskPermissionError(
+                f"zendesk[{self.account}]: the credentials belong to {info.name} <{info.email}> whose role is "
+                f"'{info.role}', but the sync needs an admin (incremental exports return 403 to agents); "
+                "authenticate as an admin or have an admin issue the OAuth token",
+                account=self.account,
+                endpoint="/api/v2/users/me",
+            )
+        return info
+
+    def is_available(self, path: str, params: dict[str, Any] | None = None) -> bool:
+        """False for an endpoint the plan or role does not include (403/404), instead of failing the run."""
+        try:
+            self.get_json(path, {"page[size]": 1, **(params or {})})
+        except (ZendeskNotAvailableError, ZendeskPermissionError):
+            return False
+        except ZendeskRequestError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    # -- downloads ---------------------------------------------------------------------------------
+
+    def download(self, url: str, *, max_redirects: int = 5) -> bytes:
+        """Bytes of an attachment `content_url`; redirects to other hosts (CDN) are followed WITHOUT credentials."""
+        current = url
+        for _ in range(max_redirects + 1):
+            own = _origin(current) == _origin(self.settings.origin)
+            resp = self._send_raw(current, authed=own)
+            if resp.is_redirect:
+                location = resp.headers.get("Location")
+                if not location:
+                    break
+                current = urljoin(current, location)
+                continue
+            if resp.status_code >= 400:
+                raise ZendeskRequestError(
+                    f"zendesk[{self.account}]: download of {urlsplit(current).path} failed with {resp.status_code}",
+                    account=self.account,
+                    endpoint=urlsplit(current).path,
+                    status=resp.status_code,
+                )
+            return resp.content
+        raise ZendeskRequestError(
+            f"zendesk[{self.account}]: too many redirects downloading {urlsplit(url).path}",
+            account=self.account,
+            endpoint=urlsplit(url).path,
+        )
+
+    def _send_raw(self, url: str, *, authed: bool) -> httpx.Response:
+        def fetch() -> httpx.Response:
+            if authed:
+                self._await_budget("core")
+            try:
+                resp = self._http.get(url, headers=self.auth.headers() if authed else None)
+            except httpx.TransportError as exc:
+                raise _Retryable(f"network error ({type(exc).__name__})") from None
+            self.telemetry.add("requests")
+            if resp.status_code == 429 or resp.status_code >= 500:
+                raise _Retryable(f"{resp.status_code}", retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            return resp
+
+        try:
+            return tenacity.Retrying(
+                retry=tenacity.retry_if_exception_type(_Retryable),
+                stop=self._stop,
+                wait=self._wait_for_retry,
+                sleep=self._retry_sleep,
+                before_sleep=self._before_sleep,
+                reraise=True,
+            )(fetch)
+        except _Retryable as exc:
+            raise ZendeskRequestError(
+                f"zendesk[{self.account}]: download kept failing ({exc.reason})",
+                account=self.account,
+                endpoint=urlsplit(url).path,
+            ) from None
+
+    # -- pagination (see pagination.py) ------------------------------------------------------------
+
+    def cursor_export(
+        self, resource: str, *, start_time: int | None = None, resume: str | None = None, include: str | None = None
+    ) -> Iterator[Page]:
+        """Cursor-based incremental export (`/incremental/{tickets,users}/cursor`), page by page."""
+        return pagination.cursor_export(self, resource, start_time=start_time, resume=resume, include=include)
+
+    def time_export(
+        self, resource: str, *, start_time: int | None = None, resume: str | None = None, include: str | None = None
+    ) -> Iterator[Page]:
+        """Time-based incremental export (`/incremental/{organizations,ticket_events,...}`), deduplicated."""
+        return pagination.time_export(self, resource, start_time=start_time, resume=resume, include=include)
+
+    def cursor_pages(
+        self,
+        path: str,
+        record_key: str,
+        params: dict[str, Any] | None = None,
+        *,
+        resume: str | None = None,
+        budget: str = "core",
+    ) -> Iterator[Page]:
+        """Cursor pagination (`page[size]=100`, `links.next`, `meta.has_more`)."""
+        return pagination.cursor_pages(self, path, record_key, params, resume=resume, budget=budget)
+
+    def offset_pages(self, path: str, record_key: str, params: dict[str, Any] | None = None) -> Iterator[Page]:
+        """Offset pagination (`page`/`per_page`, `next_page`), for endpoints without cursor pagination."""
+        return pagination.offset_pages(self, path, record_key, params)
+
+
+def _parse_json_object(resp: httpx.Response) -> dict[str, Any]:
+    data = orjson.loads(resp.content)
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def make_http_client(timeout_seconds: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """One keep-alive client per account; httpx retries failed *connects* itself (transport retries=)."""
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 15.0)),
+        headers={"Accept": "application/json", "User-Agent": "zendesk_assets (+https://github.com/)"},
+        follow_redirects=False,
+        transport=transport or httpx.HTTPTransport(retries=2),
+    )

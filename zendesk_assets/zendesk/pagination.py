@@ -1,0 +1,331 @@
+"""Page iterators for Zendesk's four pagination styles (zendesk-api.md §3-§4).
+
+Every iterator yields `Page`s, never whole lists, and each page carries the opaque `resume` token the
+caller persists *after* storing the page: on a crash the sweep restarts from the last stored page,
+nothing lost and nothing doubled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .errors import ZendeskExportStuckError, ZendeskRequestError
+
+if TYPE_CHECKING:
+    from .client import ZendeskClient
+
+# Exports exclude the last minute and reject a start_time inside it ("Too recent start_time").
+EXPORT_HOLD_BACK_SECONDS = 61
+CBP_PAGE_SIZE = 100  # Zendesk's cap on page[size] for most list endpoints
+OBP_PAGE_SIZE = 100
+MIN_EXPORT_PAGE_SIZE = 10
+GROW_AFTER_SUCCESSES = 5
+CURSOR_EXPORTS = {"tickets", "users"}
+_META_KEYS = {"count", "end_time", "next_page", "previous_page", "end_of_stream", "after_cursor", "before_cursor",
+              "after_url", "before_url", "meta", "links"}
+
+
+@dataclass
+class Page:
+    """One page of one stream, with what the caller needs to checkpoint after storing it."""
+
+    records: list[dict[str, Any]]
+    sideloads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    resume: str | None = None
+    position: int | None = None
+    end_of_stream: bool = False
+
+
+def _epoch(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+        except ValueError:
+            return None
+    return None
+
+
+def record_epoch(record: dict[str, Any]) -> int | None:
+    """The time an export orders a record by: tickets `generated_timestamp`, events `timestamp`,
+    users/organizations `updated_at`, metric events `time`."""
+    for key in ("generated_timestamp", "timestamp", "updated_at", "time", "created_at"):
+        got = _epoch(record.get(key))
+        if got is not None:
+            return got
+    return None
+
+
+def _sideloads(data: dict[str, Any], record_key: str) -> dict[str, list[dict[str, Any]]]:
+    return {k: v for k, v in data.items() if k != record_key and k not in _META_KEYS and isinstance(v, list)}
+
+
+def _clamp_start(start_time: int | None) -> int:
+    return max(0, min(int(start_time or 0), int(time.time()) - EXPORT_HOLD_BACK_SECONDS))
+
+
+def _too_recent(exc: ZendeskRequestError) -> bool:
+    return exc.status in (400, 422) and "too recent" in str(exc).lower()
+
+
+class PageSizer:
+    """per_page for export pages: halved on 504/timeout (page size, not load, is the usual cause),
+    grown back after a run of successes (zendesk-api.md §5, §7 item 6)."""
+
+    def __init__(self, client: ZendeskClient, maximum: int) -> None:
+        self.client = client
+        self.maximum = maximum
+        self.size = maximum
+        self.successes = 0
+
+    def shrink(self, reason: str, endpoint: str) -> None:
+        if self.size <= MIN_EXPORT_PAGE_SIZE:
+            raise ZendeskRequestError(
+                f"zendesk[{self.client.account}]: {endpoint} still times out ({reason}) with per_page="
+                f"{self.size}; Zendesk may be degraded, retry the run later",
+                account=self.client.account,
+                endpoint=endpoint,
+            )
+        old = self.size
+        self.size = max(MIN_EXPORT_PAGE_SIZE, self.size // 2)
+        self.successes = 0
+        self.client.telemetry.add("page_size_reductions")
+        self.client.log.warning(
+            "zendesk[%s]: %s on %s with per_page=%d; retrying with per_page=%d",
+            self.client.account, reason, endpoint, old, self.size,
+        )
+
+    def success(self) -> None:
+        self.successes += 1
+        if self.size < self.maximum and self.successes >= GROW_AFTER_SUCCESSES:
+            self.size = min(self.maximum, self.size * 2)
+            self.successes = 0
+
+
+def _export_get(client: ZendeskClient, path: str, params: dict[str, Any], sizer: PageSizer) -> dict[str, Any]:
+    """One export page; we build each URL from the cursor/end_time ourselves, so the per_page Zendesk
+    echoes in next_page/after_url never undoes a reduction."""
+    from .client import PageTooSlow, _parse_json_object
+
+    while True:
+        try:
+            data = client.send(
+                "GET", path, params={**params, "per_page": sizer.size}, budget="incremental",
+                shrinkable=True, parse=_parse_json_object,
+            )
+        except PageTooSlow as exc:
+            sizer.shrink(exc.reason, client.endpoint_of(client.url_for(path)))
+            continue
+        sizer.success()
+        return data
+
+
+def cursor_export(
+    client: ZendeskClient,
+    resource: str,
+    *,
+    start_time: int | None = None,
+    resume: str | None = None,
+    include: str | None = None,
+) -> Iterator[Page]:
+    """`/incremental/{resource}/cursor`: first `start_time`, then `cursor` only, until `end_of_stream`."""
+    if resource not in CURSOR_EXPORTS:
+        raise ValueError(f"no cursor-based export for {resource!r}; use time_export")
+    path = f"/incremental/{resource}/cursor"
+    extra = {"include": include} if include else {}
+    sizer = PageSizer(client, client.settings.export_page_size)
+    cursor = resume
+    position: int | None = None if resume else (start_time if start_time is not None else None)
+    while True:
+        params = {"cursor": cursor, **extra} if cursor else {"start_time": _clamp_start(start_time), **extra}
+        try:
+            data = _export_get(client, path, params, sizer)
+        except ZendeskRequestError as exc:
+            if cursor is None and _too_recent(exc):
+                yield Page([], {}, None, _clamp_start(start_time), True)
+                return
+            raise
+        records = data.get(resource) or []
+        for record in records:
+            got = record_epoch(record)
+            if got is not None and (position is None or got > position):
+                position = got
+        end = bool(data.get("end_of_stream"))
+        after = data.get("after_cursor")
+        client.telemetry.add("pages")
+        client.telemetry.add("rows", len(records))
+        if not end and (not after or after == cursor):
+            # a non-advancing cursor would loop forever (zendesk-api.md §7 item 16)
+            raise ZendeskExportStuckError(
+                f"zendesk[{client.account}]: {path} returned the same cursor again without end_of_stream; "
+                "the export cannot advance. Retry later; if it persists, restart this stream from a "
+                "start_time (its stored position) instead of the cursor",
+                account=client.account,
+                endpoint=path,
+            )
+        yield Page(records, _sideloads(data, resource), after or cursor, position, end)
+        if end:
+            return
+        cursor = after
+
+
+def time_export(
+    client: ZendeskClient,
+    resource: str,
+    *,
+    start_time: int | None = None,
+    resume: str | None = None,
+    include: str | None = None,
+) -> Iterator[Page]:
+    """`/incremental/{resource}?start_time=`: follow `end_time` until `end_of_stream`, deduplicating the
+    overlap (each page re-returns records at its `end_time` second; keep the newest of an id)."""
+    path = f"/incremental/{resource}"
+    extra = {"include": include} if include else {}
+    sizer = PageSizer(client, client.settings.export_page_size)
+    start = _clamp_start(int(resume) if resume is not None else start_time)
+    seen: dict[Any, int] = {}  # id -> version, for records that the next page may return again
+    while True:
+        try:
+            data = _export_get(client, path, {"start_time": start, **extra}, sizer)
+        except ZendeskRequestError as exc:
+            if _too_recent(exc):  # nothing new yet: caught up (zendesk-api.md §3, §7 item 5)
+                yield Page([], {}, str(start), start, True)
+                return
+            raise
+        raw = data.get(resource) or []
+        end = bool(data.get("end_of_stream"))
+        end_time = data.get("end_time")
+        if end_time is None:
+            end_time = _end_time_from_next(data.get("next_page"))
+        newest: dict[Any, tuple[int, dict[str, Any]]] = {}
+        order: list[Any] = []
+        for record in raw:
+            rid = record.get("id")
+            version = record_epoch(record) or 0
+            if rid in newest:
+                if version >= newest[rid][0]:
+                    newest[rid] = (version, record)
+                continue
+            order.append(rid)
+            newest[rid] = (version, record)
+        records = [newest[rid][1] for rid in order if rid not in seen or newest[rid][0] > seen[rid]]
+        client.telemetry.add("pages")
+        client.telemetry.add("rows", len(records))
+        if not end and (end_time is None or int(end_time) <= start):
+            shared = len(raw) >= sizer.size
+            raise ZendeskExportStuckError(
+                f"zendesk[{client.account}]: {path} returned start_time={start} again"
+                + (f" with {len(raw)} records (>= per_page={sizer.size}) sharing one second, the time-based "
+                   "export's known trap (a bulk update)" if shared else " without end_of_stream")
+                + "; it cannot advance. For tickets/users use the cursor export; otherwise contact Zendesk "
+                "support or skip past this second by restarting from start_time+1 (losing those records)",
+                account=client.account,
+                endpoint=path,
+            )
+        next_start = int(end_time) if end_time is not None else start
+        seen = {rid: v for rid, v in seen.items() if v >= next_start}
+        for rid in order:
+            version = newest[rid][0]
+            if version >= next_start and version >= seen.get(rid, -1):
+                seen[rid] = version
+        yield Page(records, _sideloads(data, resource), str(next_start), next_start, end)
+        if end:
+            return
+        start = next_start
+
+
+def _end_time_from_next(next_page: Any) -> int | None:
+    if not isinstance(next_page, str):
+        return None
+    from urllib.parse import parse_qs, urlsplit
+
+    values = parse_qs(urlsplit(next_page).query).get("start_time")
+    return int(values[0]) if values else None
+
+
+def cursor_pages(
+    client: ZendeskClient,
+    path: str,
+    record_key: str,
+    params: dict[str, Any] | None = None,
+    *,
+    resume: str | None = None,
+    budget: str = "core",
+) -> Iterator[Page]:
+    """Cursor pagination: `page[size]=100`, follow `links.next` (host-checked), stop on `meta.has_more` false.
+
+    `resume` is the page's `meta.after_cursor` (sent as `page[after]`), or a next URL.
+    """
+    base = {**(params or {}), "page[size]": CBP_PAGE_SIZE}
+    url: str = path
+    query: dict[str, Any] | None = base
+    if resume and resume.startswith(("http://", "https://")):
+        url, query = resume, None
+    elif resume:
+        query = {**base, "page[after]": resume}
+    previous: str | None = None
+    while True:
+        data = client.get_json(url, query, budget=budget)
+        records = data.get(record_key) or []
+        meta = data.get("meta") or {}
+        links = data.get("links") or {}
+        has_more = bool(meta.get("has_more"))
+        after = meta.get("after_cursor")
+        next_url = links.get("next")
+        client.telemetry.add("pages")
+        client.telemetry.add("rows", len(records))
+        token = after or next_url or resume
+        if has_more and not after and not next_url:
+            raise ZendeskRequestError(
+                f"zendesk[{client.account}]: {path} says has_more but gives no next cursor",
+                account=client.account,
+                endpoint=path,
+            )
+        if has_more and (after or next_url) == previous:
+            raise ZendeskExportStuckError(
+                f"zendesk[{client.account}]: {path} returned the same cursor twice; stopping instead of looping",
+                account=client.account,
+                endpoint=path,
+            )
+        yield Page(records, _sideloads(data, record_key), token, None, not has_more)
+        if not has_more:
+            return
+        previous = after or next_url
+        if next_url:
+            url, query = client.url_for(next_url), None
+        else:
+            url, query = path, {**base, "page[after]": after}
+
+
+def offset_pages(
+    client: ZendeskClient, path: str, record_key: str, params: dict[str, Any] | None = None
+) -> Iterator[Page]:
+    """Offset pagination (`next_page`); only for endpoints without cursor pagination (Zendesk caps it at
+    10,000 records / 100 pages)."""
+    url: str = path
+    query: dict[str, Any] | None = {**(params or {}), "per_page": OBP_PAGE_SIZE}
+    seen_urls: set[str] = set()
+    while True:
+        data = client.get_json(url, query)
+        records = data.get(record_key) or []
+        next_page = data.get("next_page")
+        client.telemetry.add("pages")
+        client.telemetry.add("rows", len(records))
+        yield Page(records, _sideloads(data, record_key), next_page, None, not next_page)
+        if not next_page:
+            return
+        if next_page in seen_urls:
+            raise ZendeskExportStuckError(
+                f"zendesk[{client.account}]: {path} returned the same next_page twice; stopping",
+                account=client.account,
+                endpoint=path,
+            )
+        seen_urls.add(next_page)
+        url, query = client.url_for(next_page), None

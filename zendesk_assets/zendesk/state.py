@@ -1,0 +1,130 @@
+"""The small shared store behind the rate limiters and the OAuth token cache.
+
+Dagster runs every step in its own process, and a backfill may run beside the schedule, so the Zendesk
+budget and the rotating OAuth refresh token belong to the account, not to a process. Both live in two
+tiny tables in a SQLAlchemy database that every process of the deployment can reach: a SQLite file by
+default (writes serialised with `BEGIN IMMEDIATE`), or PostgreSQL (rows locked with `SELECT ... FOR UPDATE`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+limiter_table = sa.Table(
+    "zendesk_rate_limiter",
+    metadata,
+    # "{subdomain}:{budget}"; the whole GCRA state is one timestamp (theoretical arrival time).
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("tat", sa.Float, nullable=False),
+)
+
+token_table = sa.Table(
+    "zendesk_oauth_token",
+    metadata,
+    # "{subdomain}:{client_id}"
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("access_token", sa.Text, nullable=True),
+    sa.Column("refresh_token", sa.Text, nullable=True),
+    sa.Column("expires_at", sa.Float, nullable=True),
+    # a lease instead of a lock held across an HTTP call: the process that refreshes claims it
+    # for a few seconds; the others wait, re-read, and use the pair it stored.
+    sa.Column("lease_until", sa.Float, nullable=False, default=0.0),
+    sa.Column("version", sa.Integer, nullable=False, default=0),
+)
+
+
+def default_state_url() -> str:
+    """`$DAGSTER_HOME/zendesk_state.sqlite`, or `./.zendesk_state/` when DAGSTER_HOME is unset."""
+    home = os.environ.get("DAGSTER_HOME")
+    directory = Path(home) if home else Path.cwd() / ".zendesk_state"
+    return f"sqlite:///{directory / 'zendesk_state.sqlite'}"
+
+
+# keyed by (pid, url): a forked child must not reuse its parent's pooled connections
+_engines: dict[tuple[int, str], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, future=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+    # SQLAlchemy's documented recipe: let pysqlite stop managing transactions, then open every
+    # transaction with BEGIN IMMEDIATE so the read-modify-write of a limiter row is serialised
+    # across processes (a plain BEGIN would let two processes read the same timestamp).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class StateStore:
+    """Row-locked read-modify-write on the limiter and token tables."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_state_url()
+        with _engines_lock:
+            cache_key = (os.getpid(), self.url)
+            engine = _engines.get(cache_key)
+            if engine is None:
+                engine = _make_engine(self.url)
+                # one transaction (BEGIN IMMEDIATE on SQLite): processes starting together do not race
+                with engine.begin() as conn:
+                    metadata.create_all(conn)
+                _engines[cache_key] = engine
+        self.engine = engine
+
+    def __repr__(self) -> str:
+        # the URL may carry a database password
+        return f"StateStore({sa.engine.make_url(self.url).render_as_string(hide_password=True)!r})"
+
+    def _insert_ignore(self, conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+        else:  # pragma: no cover - other dialects: best effort
+            exists = conn.execute(sa.select(table.c.key).where(table.c.key == values["key"])).first()
+            if exists is None:
+                conn.execute(table.insert().values(**values))
+
+    @contextmanager
+    def locked_row(self, table: sa.Table, key: str, defaults: dict[str, Any]) -> Iterator[tuple[Connection, Any]]:
+        """Yield (connection, row) with the row locked until the block ends; the block may UPDATE it."""
+        with self.engine.begin() as conn:
+            self._insert_ignore(conn, table, {"key": key, **defaults})
+            row = conn.execute(sa.select(table).where(table.c.key == key).with_for_update()).one()
+            yield conn, row
+
+    def read_row(self, table: sa.Table, key: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(table).where(table.c.key == key)).first()
