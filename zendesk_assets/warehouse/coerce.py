@@ -1,0 +1,184 @@
+"""Lenient conversion of Zendesk JSON values into typed column values.
+
+Zendesk is loose about types: ids are 64-bit integers (sometimes quoted), timestamps come as ISO
+8601 with ``Z`` or ``+00:00`` or as epoch seconds (``generated_timestamp``, event ``timestamp``),
+custom date fields arrive in mixed forms (zendesk-api.md "Tickets"), and ticket_events' ``via`` is
+a string on parents but an object on comment children. A value that does not fit its column
+becomes NULL there; the record's ``_raw`` JSON keeps it, so nothing is lost.
+
+Timestamps are returned as naive UTC ``datetime`` objects: both dialects store them in UTC.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+
+from zendesk_assets.collections import SqlType
+
+_INT64 = (-(2**63), 2**63 - 1)
+_INT32 = (-(2**31), 2**31 - 1)
+_INT_TEXT = re.compile(r"^\s*[-+]?\d+\s*$")
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
+
+
+def extract(record: Mapping[str, Any], path: Sequence[str]) -> Any:
+    """The value at a key path (``("reply_time_in_minutes", "calendar")``), or None."""
+    value: Any = record
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def strip_nul(value: Any) -> Any:
+    """Remove NUL characters: PostgreSQL rejects ``\\u0000`` in text and jsonb."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, Mapping):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strip_nul(v) for v in value]
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON text without NULs; falls back to the stdlib for integers beyond 64 bits."""
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:
+        import json
+
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    if "\\u0000" in text:
+        return json_text(strip_nul(value))
+    return text
+
+
+def _int(value: Any, bounds: tuple[int, int]) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and _INT_TEXT.match(value)
+    ):
+        number = int(value)
+    else:
+        return None
+    return number if bounds[0] <= number <= bounds[1] else None
+
+
+def _double(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _boolean(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        folded = value.strip().lower()
+        if folded in _TRUE:
+            return True
+        if folded in _FALSE:
+            return False
+    return None
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """ISO 8601 (``Z`` or offset) or epoch seconds -> naive UTC datetime."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        if isinstance(value, int | float):
+            moment = datetime.fromtimestamp(value, tz=UTC)
+        elif isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if _INT_TEXT.match(text):
+                moment = datetime.fromtimestamp(int(text), tz=UTC)
+            else:
+                moment = datetime.fromisoformat(text.replace("z", "Z"))
+        else:
+            return None
+    except (ValueError, OverflowError, OSError):
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _date(value: Any) -> date | None:
+    # Custom date fields come as "2012-07-23", "2012-07-23T00:00:00Z" or "...+00:00": the
+    # calendar date is the first ten characters; a full timestamp is not shifted by its zone.
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            pass
+    moment = to_datetime(value)
+    return moment.date() if moment else None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return strip_nul(value)
+    return json_text(value)
+
+
+def coerce(value: Any, sql_type: SqlType) -> Any:
+    """Convert one value for a column of ``sql_type``; None when it does not fit.
+
+    JSON values stay Python objects (NUL-stripped); the dialect serialises them.
+    """
+    if value is None:
+        return None
+    if sql_type is SqlType.BIGINT:
+        return _int(value, _INT64)
+    if sql_type is SqlType.INTEGER:
+        return _int(value, _INT32)
+    if sql_type is SqlType.DOUBLE:
+        return _double(value)
+    if sql_type is SqlType.BOOLEAN:
+        return _boolean(value)
+    if sql_type is SqlType.TEXT:
+        return _text(value)
+    if sql_type is SqlType.TIMESTAMP:
+        return to_datetime(value)
+    if sql_type is SqlType.DATE:
+        return _date(value)
+    return strip_nul(value)  # JSON
+
+
+def version_of(value: Any) -> int | None:
+    """A record's monotonic version as epoch seconds (epoch number or ISO 8601 string)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else None
+    moment = to_datetime(value)
+    return int(moment.replace(tzinfo=UTC).timestamp()) if moment else None

@@ -1,0 +1,373 @@
+"""The adapter seam between the warehouse and a database: type names, connections, bulk merge.
+
+DuckDB (the embedded default) and PostgreSQL are first-class and tested. Any other SQLAlchemy
+dialect (Snowflake, BigQuery, Redshift, ...) goes through ``GenericDialect``: types compiled by the
+dialect itself and a portable merge (look up stored versions, INSERT new keys, UPDATE newer ones)
+with executemany. To add a fast path for one, subclass ``Dialect`` and override ``type_name`` and
+``merge``; everything else (DDL, state, checkpoints) is plain SQL shared by all dialects.
+
+Every ``merge`` obeys one contract: rows are already deduplicated by primary key; a row replaces
+the stored one only if its ``_version`` is >= the stored ``_version`` (or either is NULL); the
+result counts inserted, updated and skipped-as-older rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from zendesk_assets.collections import SqlType
+from zendesk_assets.warehouse.coerce import json_text, strip_nul
+from zendesk_assets.warehouse.naming import mask_url, quote
+from zendesk_assets.warehouse.tables import TableColumn
+
+logger = logging.getLogger(__name__)
+
+Row = tuple[Any, ...]
+
+
+@dataclass
+class MergeCounts:
+    inserted: int = 0
+    updated: int = 0
+    skipped_older: int = 0
+
+
+def _version_guard(target: str, incoming: str) -> str:
+    """SQL for the monotonic rule: replace only when the incoming version is not older."""
+    return (
+        f"({target}._version IS NULL OR {incoming}._version IS NULL "
+        f"OR {incoming}._version >= {target}._version)"
+    )
+
+
+class Dialect:
+    """Base adapter; subclasses fill in what differs."""
+
+    name = "generic"
+    types: dict[SqlType, str] = {}
+    retry_seconds = 600.0  # give up waiting for a busy database after this long
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = sa.create_engine(url, poolclass=NullPool)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({mask_url(self.url)})"
+
+    def type_name(self, sql_type: SqlType) -> str:
+        return self.types[sql_type]
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        """Transient errors after which the whole transaction is simply run again."""
+        return False
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            self.on_begin(conn)
+            yield conn
+
+    def on_begin(self, conn: Connection) -> None:
+        """Per-transaction session settings (e.g. UTC)."""
+
+    def json_param(self, value: Any) -> Any:
+        return None if value is None else json_text(value)
+
+    def merge(
+        self, conn: Connection, table: str, columns: Sequence[TableColumn], pk: str, rows: Sequence[Row]
+    ) -> MergeCounts:
+        """Portable merge: SELECT stored versions, INSERT new keys, UPDATE not-older ones."""
+        names = [c.name for c in columns]
+        pk_i, ver_i = names.index(pk), names.index("_version")
+        json_cols = [i for i, c in enumerate(columns) if c.sql_type is SqlType.JSON]
+        keys = [r[pk_i] for r in rows]
+        stored: dict[Any, Any] = {}
+        for chunk in range(0, len(keys), 500):
+            part = keys[chunk : chunk + 500]
+            stmt = sa.text(f"SELECT {quote(pk)}, _version FROM {table} WHERE {quote(pk)} IN :keys").bindparams(
+                sa.bindparam("keys", expanding=True)
+            )
+            stored.update(dict(conn.execute(stmt, {"keys": part}).all()))  # type: ignore[arg-type]
+        counts = MergeCounts()
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        params = [f"p{i}" for i in range(len(names))]
+        for row in rows:
+            values = list(row)
+            for i in json_cols:
+                values[i] = self.json_param(values[i])
+            bound = dict(zip(params, values, strict=True))
+            key, version = row[pk_i], row[ver_i]
+            if key not in stored:
+                inserts.append(bound)
+            elif stored[key] is None or version is None or version >= stored[key]:
+                updates.append(bound)
+            else:
+                counts.skipped_older += 1
+        if inserts:
+            cols = ", ".join(quote(n) for n in names)
+            conn.execute(
+                sa.text(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(':' + p for p in params)})"), inserts
+            )
+        if updates:
+            sets = ", ".join(f"{quote(n)} = :{p}" for n, p in zip(names, params, strict=True) if n != pk)
+            guard = f"(_version IS NULL OR :{params[ver_i]} IS NULL OR :{params[ver_i]} >= _version)"
+            conn.execute(
+                sa.text(f"UPDATE {table} SET {sets} WHERE {quote(pk)} = :{params[pk_i]} AND {guard}"), updates
+            )
+        counts.inserted, counts.updated = len(inserts), len(updates)
+        return counts
+
+    def insert_keys(self, conn: Connection, table: str, label: str, keys: Sequence[int]) -> None:
+        """Append (label, key) pairs to the snapshot bookkeeping table."""
+        if keys:
+            conn.execute(
+                sa.text(f"INSERT INTO {table} (table_name, id) VALUES (:t, :k)"),
+                [{"t": label, "k": k} for k in keys],
+            )
+
+
+class GenericDialect(Dialect):
+    """Any SQLAlchemy dialect: types as the dialect compiles them; JSON falls back to text."""
+
+    _sa_types: dict[SqlType, sa.types.TypeEngine[Any]] = {
+        SqlType.BIGINT: sa.BigInteger(),
+        SqlType.INTEGER: sa.Integer(),
+        SqlType.DOUBLE: sa.Float(53),
+        SqlType.BOOLEAN: sa.Boolean(),
+        SqlType.TEXT: sa.Text(),
+        SqlType.TIMESTAMP: sa.DateTime(),
+        SqlType.DATE: sa.Date(),
+        SqlType.JSON: sa.JSON(),
+    }
+
+    def type_name(self, sql_type: SqlType) -> str:
+        try:
+            return str(self._sa_types[sql_type].compile(dialect=self.engine.dialect))
+        except Exception:
+            return str(sa.Text().compile(dialect=self.engine.dialect))
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL via psycopg 3: COPY into a temporary table, then one merge statement per table."""
+
+    name = "postgresql"
+    types = {
+        SqlType.BIGINT: "BIGINT",
+        SqlType.INTEGER: "INTEGER",
+        SqlType.DOUBLE: "DOUBLE PRECISION",
+        SqlType.BOOLEAN: "BOOLEAN",
+        SqlType.TEXT: "TEXT",
+        SqlType.TIMESTAMP: "TIMESTAMPTZ",
+        SqlType.DATE: "DATE",
+        SqlType.JSON: "JSONB",
+    }
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        # Two partitions of one sweep adding the same new custom field, or a deadlock between
+        # concurrent merges: the loser re-runs its whole page transaction.
+        import psycopg.errors as pge
+
+        orig = getattr(exc, "orig", exc)
+        return isinstance(
+            orig, pge.SerializationFailure | pge.DeadlockDetected | pge.UniqueViolation | pge.DuplicateColumn
+        )
+
+    def on_begin(self, conn: Connection) -> None:
+        # Timestamps are handed over as naive UTC.
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+
+    def merge(
+        self, conn: Connection, table: str, columns: Sequence[TableColumn], pk: str, rows: Sequence[Row]
+    ) -> MergeCounts:
+        names = [c.name for c in columns]
+        cols = ", ".join(quote(n) for n in names)
+        stage = quote("_stage_" + table.rsplit(".", 1)[-1].strip('"'))
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
+        )
+        json_cols = [i for i, c in enumerate(columns) if c.sql_type is SqlType.JSON]
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                if json_cols:
+                    values = list(row)
+                    for i in json_cols:
+                        if values[i] is not None:
+                            values[i] = json_text(values[i])
+                    copy.write_row(values)
+                else:
+                    copy.write_row(row)
+        sets = ", ".join(f"{quote(n)} = EXCLUDED.{quote(n)}" for n in names if n != pk)
+        result = conn.exec_driver_sql(
+            f"WITH m AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
+            f"ON CONFLICT ({quote(pk)}) DO UPDATE SET {sets} WHERE {_version_guard('t', 'EXCLUDED')} "
+            "RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m"
+        ).one()
+        conn.exec_driver_sql(f"DROP TABLE {stage}")
+        inserted, updated = int(result[0]), int(result[1])
+        return MergeCounts(inserted, updated, len(rows) - inserted - updated)
+
+    def insert_keys(self, conn: Connection, table: str, label: str, keys: Sequence[int]) -> None:
+        if keys:
+            conn.execute(
+                sa.text(f"INSERT INTO {table} (table_name, id) SELECT :t, unnest(CAST(:k AS BIGINT[]))"),
+                {"t": label, "k": list(keys)},
+            )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError
+
+
+class DuckDBDialect(Dialect):
+    """Embedded DuckDB file: rows staged as newline-delimited JSON, read in bulk, then merged.
+
+    Only one process may open the file for writing, and Dagster runs each step in its own
+    process, so a connection lives for one transaction only (NullPool) and a busy file is waited
+    for with bounded back-off: steps and asset checks take turns.
+    """
+
+    name = "duckdb"
+    types = {
+        SqlType.BIGINT: "BIGINT",
+        SqlType.INTEGER: "INTEGER",
+        SqlType.DOUBLE: "DOUBLE",
+        SqlType.BOOLEAN: "BOOLEAN",
+        SqlType.TEXT: "VARCHAR",
+        SqlType.TIMESTAMP: "TIMESTAMP",
+        SqlType.DATE: "DATE",
+        SqlType.JSON: "JSON",
+    }
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        text = str(getattr(exc, "orig", exc))
+        return "lock" in text.lower() or "Conflict" in text
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self._connect() as conn, conn.begin():
+            yield conn
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """Open the file, waiting (bounded, logged) while another process holds its lock."""
+        started = last_log = time.monotonic()
+        delay = 0.05
+        while True:
+            try:
+                conn = self.engine.connect()
+                break
+            except sa.exc.DBAPIError as exc:
+                if not self.is_retryable(exc):
+                    raise
+                waited = time.monotonic() - started
+                if waited > self.retry_seconds:
+                    raise RuntimeError(
+                        f"DuckDB file {self.engine.url.database!r} stayed locked by another process for "
+                        f"{waited:.0f}s; stop the other writer (another Dagster run or a DuckDB shell) "
+                        "or point WAREHOUSE_URL at PostgreSQL for concurrent runs."
+                    ) from None
+                if time.monotonic() - last_log > 10:
+                    logger.info("waiting for the DuckDB file lock (%.0fs so far)", waited)
+                    last_log = time.monotonic()
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def merge(
+        self, conn: Connection, table: str, columns: Sequence[TableColumn], pk: str, rows: Sequence[Row]
+    ) -> MergeCounts:
+        names = [c.name for c in columns]
+        raw: Any = conn.connection.driver_connection
+        fd, path = tempfile.mkstemp(prefix="zendesk_stage_", suffix=".ndjson")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for row in rows:
+                    fh.write(self._line(names, row))
+            spec = ", ".join(
+                "'{}': '{}'".format(n.replace("'", "''"), self.types[c.sql_type])
+                for n, c in zip(names, columns, strict=True)
+            )
+            stage = quote("_stage_" + table.rsplit(".", 1)[-1].strip('"'))
+            raw.execute(f"DROP TABLE IF EXISTS {stage}")
+            raw.execute(
+                f"CREATE TEMPORARY TABLE {stage} AS SELECT * FROM read_json(?, "
+                f"format='newline_delimited', columns={{{spec}}}, maximum_object_size=1073741824)",
+                [path],
+            )
+        finally:
+            os.unlink(path)
+        counted = raw.execute(
+            f"SELECT count(*) FILTER (WHERE t.{quote(pk)} IS NULL), "
+            f"count(*) FILTER (WHERE t.{quote(pk)} IS NOT NULL AND {_version_guard('t', 's')}) "
+            f"FROM {stage} s LEFT JOIN {table} t ON t.{quote(pk)} = s.{quote(pk)}"
+        ).fetchone()
+        cols = ", ".join(quote(n) for n in names)
+        sets = ", ".join(f"{quote(n)} = EXCLUDED.{quote(n)}" for n in names if n != pk)
+        raw.execute(
+            f"INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
+            f"ON CONFLICT ({quote(pk)}) DO UPDATE SET {sets} WHERE {_version_guard('t', 'EXCLUDED')}"
+        )
+        raw.execute(f"DROP TABLE {stage}")
+        inserted, updated = int(counted[0]), int(counted[1])
+        return MergeCounts(inserted, updated, len(rows) - inserted - updated)
+
+    @staticmethod
+    def _line(names: Sequence[str], row: Row) -> bytes:
+        record = dict(zip(names, row, strict=True))
+        try:
+            line = orjson.dumps(record)
+        except TypeError:  # an integer beyond 64 bits somewhere in _raw
+            line = json.dumps(record, default=_json_default, ensure_ascii=False).encode()
+        if b"\\u0000" in line:
+            line = orjson.dumps(strip_nul(record))
+        return line + b"\n"
+
+    def insert_keys(self, conn: Connection, table: str, label: str, keys: Sequence[int]) -> None:
+        if keys:
+            raw: Any = conn.connection.driver_connection
+            raw.execute(f"INSERT INTO {table} (table_name, id) SELECT ?, unnest(?::BIGINT[])", [label, list(keys)])
+
+
+def normalise_url(url: str | None) -> str:
+    """Fill in defaults: no URL -> ./zendesk.duckdb; PostgreSQL always through psycopg 3."""
+    if not url:
+        return "duckdb:///" + os.path.abspath("zendesk.duckdb")
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def dialect_for(url: str | None) -> Dialect:
+    """The adapter for a warehouse URL (already normalised or not)."""
+    full = normalise_url(url)
+    backend = sa.engine.make_url(full).get_backend_name()
+    if backend == "duckdb":
+        return DuckDBDialect(full)
+    if backend == "postgresql":
+        return PostgresDialect(full)
+    return GenericDialect(full)

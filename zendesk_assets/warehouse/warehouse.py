@@ -1,0 +1,411 @@
+"""The warehouse: typed tables from the registry, monotonic upserts, checkpoints in the same commit.
+
+The product's promise is a warehouse that shows Zendesk's latest state exactly: nothing lost,
+doubled or stale, whatever crashes. Three rules deliver it:
+
+- one transaction per API page: the page's rows for every table, any new custom-field columns
+  and the sweep's checkpoint commit together, so a process killed at any instant resumes from
+  ``checkpoints()`` with nothing lost and nothing doubled;
+- upsert by primary key, guarded by ``_version`` (the record's version field in epoch seconds):
+  a replayed or out-of-order older version never overwrites a newer one;
+- snapshot tables mark rows that vanished (``_removed_at``) only after a complete pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import dagster as dg
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream, TableStats
+from zendesk_assets.collections import COLLECTIONS, SqlType, collection
+from zendesk_assets.warehouse.coerce import coerce, extract, version_of
+from zendesk_assets.warehouse.dialects import Dialect, dialect_for
+from zendesk_assets.warehouse.naming import mask_url, quote, sanitize_identifier
+from zendesk_assets.warehouse.tables import (
+    CUSTOM_FIELDS_TABLE,
+    SEEN_TABLE,
+    STATE_TABLE,
+    CustomFieldColumn,
+    CustomFieldPlan,
+    TableColumn,
+    custom_values,
+    table_columns,
+)
+from zendesk_assets.warehouse.tables import table_schema as _table_schema
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_STATE_COLUMNS: Mapping[str, Sequence[tuple[str, SqlType]]] = {
+    STATE_TABLE: (
+        ("sweep", SqlType.TEXT),
+        ("window_start", SqlType.BIGINT),
+        ("window_end", SqlType.BIGINT),
+        ("position", SqlType.BIGINT),
+        ("resume", SqlType.TEXT),
+        ("done", SqlType.BOOLEAN),
+        ("updated_at", SqlType.TIMESTAMP),
+    ),
+    CUSTOM_FIELDS_TABLE: (
+        ("table_name", SqlType.TEXT),
+        ("column_name", SqlType.TEXT),
+        ("field_id", SqlType.BIGINT),
+        ("field_key", SqlType.TEXT),
+        ("title", SqlType.TEXT),
+        ("field_type", SqlType.TEXT),
+        ("sql_type", SqlType.TEXT),
+        ("updated_at", SqlType.TIMESTAMP),
+    ),
+    SEEN_TABLE: (("table_name", SqlType.TEXT), ("id", SqlType.BIGINT)),
+}
+_STATE_KEYS = {STATE_TABLE: ("sweep", "window_start"), CUSTOM_FIELDS_TABLE: ("table_name", "column_name")}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Warehouse:
+    """One warehouse schema (one Zendesk account) behind any supported SQLAlchemy URL."""
+
+    def __init__(self, url: str | None, schema: str = "zendesk") -> None:
+        self.schema = sanitize_identifier(schema) or "zendesk"
+        self.dialect: Dialect = dialect_for(url)
+        self._ready: set[str] = set()  # tables known to exist with their registry columns
+
+    def __repr__(self) -> str:
+        return f"Warehouse({mask_url(self.dialect.url)}, schema={self.schema!r})"
+
+    # ----------------------------------------------------------------- names and shapes
+
+    def qualified_name(self, table: str) -> str:
+        """``schema.table`` as shown in Dagster's ``dagster/table_name`` (never the URL)."""
+        return f"{self.schema}.{table}"
+
+    def _q(self, table: str) -> str:
+        return f"{quote(self.schema)}.{quote(table)}"
+
+    def table_schema(self, table: str) -> dg.TableSchema:
+        return _table_schema(table, self.custom_fields(table))
+
+    def custom_fields(self, table: str) -> list[CustomFieldColumn]:
+        """The ``_custom_fields`` dictionary rows of one table, in column order."""
+        if CUSTOM_FIELDS_TABLE not in self._existing_tables():
+            return []
+        with self.dialect.transaction() as conn:
+            return self._load_custom(conn, table)
+
+    # ----------------------------------------------------------------- reading
+
+    def checkpoints(self, sweep: str) -> list[Checkpoint]:
+        """Stored checkpoints of a sweep, one per window, oldest window first."""
+        if STATE_TABLE not in self._existing_tables():
+            return []
+        rows = self.fetch(
+            f"SELECT sweep, window_start, window_end, position, resume, done FROM {self._q(STATE_TABLE)} "
+            "WHERE sweep = :sweep ORDER BY window_start",
+            {"sweep": sweep},
+        )
+        return [Checkpoint(r[0], int(r[1]), r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+    def row_count(self, table: str) -> int:
+        if table not in self._existing_tables():
+            return 0
+        return int(self.fetch(f"SELECT count(*) FROM {self._q(table)}")[0][0])
+
+    def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a read query (``:name`` parameters) and return all rows; for asset checks."""
+        with self.dialect.transaction() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql), dict(params or {})).all()]
+
+    def iter_rows(self, table: str, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """Stream a table's rows as dicts without loading it whole."""
+        with self.dialect.transaction() as conn:
+            result = conn.execution_options(yield_per=batch_size).execute(
+                sa.text(f"SELECT * FROM {self._q(table)}")
+            )
+            for row in result.mappings():
+                yield dict(row)
+
+    def _existing_tables(self) -> set[str]:
+        with self.dialect.transaction() as conn:
+            return self._tables_in(conn)
+
+    def _tables_in(self, conn: Connection) -> set[str]:
+        rows = conn.execute(
+            sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
+            {"s": self.schema},
+        ).all()
+        return {r[0] for r in rows}
+
+    def _columns_in(self, conn: Connection, table: str) -> set[str]:
+        # information_schema, not reflection: duckdb-engine 0.17's reflection fails on REGCLASS.
+        rows = conn.execute(
+            sa.text(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = :s AND table_name = :t"
+            ),
+            {"s": self.schema, "t": table},
+        ).all()
+        return {r[0] for r in rows}
+
+    def _load_custom(self, conn: Connection, table: str) -> list[CustomFieldColumn]:
+        rows = conn.execute(
+            sa.text(
+                "SELECT table_name, column_name, field_id, field_key, title, field_type, sql_type "
+                f"FROM {self._q(CUSTOM_FIELDS_TABLE)} WHERE table_name = :t ORDER BY updated_at, column_name"
+            ),
+            {"t": table},
+        ).all()
+        return [
+            CustomFieldColumn(r[0], r[1], None if r[2] is None else int(r[2]), r[3], r[4], r[5], SqlType(r[6]))
+            for r in rows
+        ]
+
+    # ----------------------------------------------------------------- DDL
+
+    def ensure_tables(self, tables: Iterable[str]) -> None:
+        """Create the schema, the state tables and the given tables (idempotent)."""
+        self._run(lambda conn: self._ensure(conn, list(tables)))
+        self._ready.update(tables)
+
+    def _create(self, conn: Connection, table: str, columns: Sequence[tuple[str, SqlType]], key: Sequence[str]) -> None:
+        body = ", ".join(f"{quote(n)} {self.dialect.type_name(t)}" for n, t in columns)
+        pk = f", PRIMARY KEY ({', '.join(quote(k) for k in key)})" if key else ""
+        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {self._q(table)} ({body}{pk})")
+
+    def _ensure(self, conn: Connection, tables: Sequence[str]) -> None:
+        todo = [t for t in tables if t not in self._ready]
+        if not todo:
+            return
+        existing = self._tables_in(conn)
+        if not {STATE_TABLE, CUSTOM_FIELDS_TABLE, SEEN_TABLE} <= existing:
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
+            for name, cols in _STATE_COLUMNS.items():
+                self._create(conn, name, cols, _STATE_KEYS.get(name, ()))
+        for table in todo:
+            custom = self._load_custom(conn, table)
+            wanted = table_columns(table, custom)
+            if table not in existing:
+                self._create(conn, table, [(c.name, c.sql_type) for c in wanted], (collection(table).primary_key,))
+            else:  # columns added to the registry (or lost custom columns) since the table was made
+                have = self._columns_in(conn, table)
+                for col in wanted:
+                    if col.name not in have:
+                        self._add_column(conn, table, col.name, col.sql_type)
+
+    def _add_column(self, conn: Connection, table: str, name: str, sql_type: SqlType) -> None:
+        conn.exec_driver_sql(
+            f"ALTER TABLE {self._q(table)} ADD COLUMN IF NOT EXISTS {quote(name)} {self.dialect.type_name(sql_type)}"
+        )
+
+    def _save_custom(self, conn: Connection, cols: Sequence[CustomFieldColumn]) -> None:
+        now = _utcnow()
+        for col in cols:
+            conn.execute(
+                sa.text(f"DELETE FROM {self._q(CUSTOM_FIELDS_TABLE)} WHERE table_name = :t AND column_name = :c"),
+                {"t": col.table_name, "c": col.column_name},
+            )
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO {self._q(CUSTOM_FIELDS_TABLE)} (table_name, column_name, field_id, field_key, "
+                    "title, field_type, sql_type, updated_at) VALUES (:t, :c, :i, :k, :ti, :ft, :st, :u)"
+                ),
+                {
+                    "t": col.table_name,
+                    "c": col.column_name,
+                    "i": col.field_id,
+                    "k": col.field_key,
+                    "ti": col.title,
+                    "ft": col.field_type,
+                    "st": col.sql_type.value,
+                    "u": now,
+                },
+            )
+
+    # ----------------------------------------------------------------- writing
+
+    def _run(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one transaction, re-running it whole after a transient conflict."""
+        attempt = 0
+        while True:
+            try:
+                with self.dialect.transaction() as conn:
+                    return work(conn)
+            except sa.exc.DBAPIError as exc:
+                attempt += 1
+                if not self.dialect.is_retryable(exc) or attempt > 8:
+                    raise
+                logger.info("transient warehouse conflict (attempt %d), retrying: %s", attempt, type(exc.orig).__name__)
+                time.sleep(min(0.1 * 2**attempt, 5.0))
+
+    def write_stream(self, stream: SweepStream, log: logging.Logger | None = None) -> dict[str, TableStats]:
+        """Drain a sweep's stream page by page; return (and store on it) per-table statistics."""
+        log = log or logger
+        stream.consumed = True
+        stats = {t: TableStats() for t in stream.tables}
+        stream.stats = stats
+        pending: dict[str, list[FieldDef]] = {t: list(d) for t, d in stream.field_defs.items()}
+        last: Checkpoint | None = None
+        for number, batch in enumerate(stream.batches, start=1):
+            for t, defs in (batch.field_defs or {}).items():
+                pending.setdefault(t, []).extend(defs)
+            deltas = self._run(partial(self._write_batch, stream=stream, batch=batch, defs=pending))
+            pending = {}
+            self._ready.update(deltas)  # committed: these tables now exist with their columns
+            for t, delta in deltas.items():
+                total = stats.setdefault(t, TableStats())
+                total.rows += delta.rows
+                total.inserted += delta.inserted
+                total.updated += delta.updated
+                total.skipped_older += delta.skipped_older
+                total.pages += delta.pages
+            last = batch.checkpoint or last
+            if number % 50 == 0:
+                log.info("sweep %s: %d pages written", stream.sweep, number)
+        complete = last is None or last.done
+        removed = self._run(partial(self._finish, stream=stream, defs=pending, complete=complete))
+        for t, n in removed.items():
+            stats[t].removed += n
+        self._ready.update(stream.tables)
+        log.info(
+            "sweep %s written: %s",
+            stream.sweep,
+            ", ".join(f"{t} +{s.inserted} ~{s.updated} ={s.skipped_older} -{s.removed}" for t, s in stats.items()),
+        )
+        return stats
+
+    def _plan(self, conn: Connection, table: str, defs: Sequence[FieldDef], rows: Sequence[Record]) -> list[TableColumn]:
+        """Apply definitions and undefined fields seen in rows; return the table's full column list."""
+        coll = COLLECTIONS[table]
+        if coll.custom_fields is None:
+            return table_columns(table, [])
+        plan = CustomFieldPlan(table, self._load_custom(conn, table))
+        for fd in defs:
+            plan.define(fd)
+        for record in rows:
+            for ident in custom_values(coll, record):
+                plan.observe(ident)
+        for col in plan.new:
+            self._add_column(conn, table, col.column_name, col.sql_type)
+        self._save_custom(conn, [*plan.new, *plan.changed])
+        return table_columns(table, plan.columns)
+
+    def _write_batch(
+        self, conn: Connection, stream: SweepStream, batch: Batch, defs: Mapping[str, Sequence[FieldDef]]
+    ) -> dict[str, TableStats]:
+        tables = list(dict.fromkeys([*stream.tables, *batch.rows, *defs]))
+        self._ensure(conn, tables)
+        now = _utcnow()
+        deltas: dict[str, TableStats] = {}
+        for table in tables:
+            records = batch.rows.get(table, ())
+            columns = self._plan(conn, table, defs.get(table, ()), records)
+            delta = deltas[table] = TableStats(rows=len(records), pages=1)
+            if not records:
+                continue
+            rows = self._rows(table, columns, records, now)
+            counts = self.dialect.merge(conn, self._q(table), columns, collection(table).primary_key, rows)
+            delta.inserted, delta.updated = counts.inserted, counts.updated
+            delta.skipped_older = counts.skipped_older + len(records) - len(rows)
+            if table in stream.snapshot_tables:
+                pk_i = [c.name for c in columns].index(collection(table).primary_key)
+                self.dialect.insert_keys(conn, self._q(SEEN_TABLE), table, [r[pk_i] for r in rows])
+        if batch.checkpoint is not None:
+            self._save_checkpoint(conn, batch.checkpoint)
+        return deltas
+
+    def _rows(
+        self, table: str, columns: Sequence[TableColumn], records: Sequence[Record], now: datetime
+    ) -> list[tuple[Any, ...]]:
+        """Typed rows, deduplicated by primary key keeping the highest version (ties: the later)."""
+        coll = COLLECTIONS[table]
+        pk_col = next(c for c in columns if c.name == coll.primary_key)
+        by_key: dict[Any, tuple[int | None, Record]] = {}
+        for record in records:
+            key = coerce(extract(record, pk_col.source), SqlType.BIGINT)
+            if key is None:
+                logger.warning("%s: record without a usable %r skipped (kept nowhere)", table, coll.primary_key)
+                continue
+            version = version_of(record.get(coll.version)) if coll.version else None
+            held = by_key.get(key)
+            if held is None or held[0] is None or version is None or version >= held[0]:
+                by_key[key] = (version, record)
+        by_key_field = coll.custom_fields is not None and coll.custom_fields.keyed_by == "key"
+        out: list[tuple[Any, ...]] = []
+        for version, record in by_key.values():
+            custom = custom_values(coll, record) if coll.custom_fields else {}
+            values: list[Any] = []
+            for col in columns:
+                if col.custom is not None:
+                    ident = col.custom.field_key if by_key_field else col.custom.field_id
+                    values.append(coerce(custom.get(ident), col.sql_type) if ident is not None else None)
+                elif col.name == "received_at":
+                    values.append(now)
+                elif col.name == "_raw":
+                    values.append(record)
+                elif col.name == "_version":
+                    values.append(version)
+                elif col.name == "_removed_at":
+                    values.append(None)
+                else:
+                    values.append(coerce(extract(record, col.source), col.sql_type))
+            out.append(tuple(values))
+        return out
+
+    def _save_checkpoint(self, conn: Connection, cp: Checkpoint) -> None:
+        state = self._q(STATE_TABLE)
+        conn.execute(
+            sa.text(f"DELETE FROM {state} WHERE sweep = :s AND window_start = :w"),
+            {"s": cp.sweep, "w": cp.window_start},
+        )
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {state} (sweep, window_start, window_end, position, resume, done, updated_at) "
+                "VALUES (:s, :w, :e, :p, :r, :d, :u)"
+            ),
+            {
+                "s": cp.sweep,
+                "w": cp.window_start,
+                "e": cp.window_end,
+                "p": cp.position,
+                "r": cp.resume,
+                "d": cp.done,
+                "u": _utcnow(),
+            },
+        )
+
+    def _finish(
+        self, conn: Connection, stream: SweepStream, defs: Mapping[str, Sequence[FieldDef]], complete: bool
+    ) -> dict[str, int]:
+        """Create tables an empty stream never touched, and mark vanished snapshot rows."""
+        self._ensure(conn, list(stream.tables))
+        for table, table_defs in defs.items():
+            self._plan(conn, table, table_defs, ())
+        removed: dict[str, int] = {}
+        if not complete:
+            return removed
+        now = _utcnow()
+        seen = self._q(SEEN_TABLE)
+        for table in sorted(stream.snapshot_tables):
+            target, pk = self._q(table), quote(collection(table).primary_key)
+            keys = f"(SELECT id FROM {seen} WHERE table_name = :t)"
+            vanished = f"_removed_at IS NULL AND {pk} NOT IN {keys}"
+            # Counted first: rowcount is not reliable on every driver (duckdb-engine).
+            removed[table] = int(
+                conn.execute(sa.text(f"SELECT count(*) FROM {target} WHERE {vanished}"), {"t": table}).scalar_one()
+            )
+            conn.execute(sa.text(f"UPDATE {target} SET _removed_at = :now WHERE {vanished}"), {"now": now, "t": table})
+            conn.execute(
+                sa.text(f"UPDATE {target} SET _removed_at = NULL WHERE _removed_at IS NOT NULL AND {pk} IN {keys}"),
+                {"t": table},
+            )
+            conn.execute(sa.text(f"DELETE FROM {seen} WHERE table_name = :t"), {"t": table})
+        return removed
