@@ -1,0 +1,119 @@
+"""The asset graph: one asset per collection, one multi-asset per API sweep, per account.
+
+Everything is generated from the registry: a sweep's multi-asset has one output per table it
+feeds, so the ticket export fills tickets and ticket_metrics in one read and the ticket_events
+export fills ticket_events, ticket_comments and attachments. Each output carries the shared lazy
+stream; the account's IO manager drains it once, page by page, with checkpoints.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from zendesk_assets.batches import SweepStream, TableOutput
+from zendesk_assets.collections import COLLECTIONS, SWEEPS, SYSTEM_COLUMNS, Collection, Sweep
+from zendesk_assets.config import AccountConfig
+from zendesk_assets.partitions import monthly_partitions, window_for
+from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream
+
+
+@dataclass(frozen=True)
+class ResourceKeys:
+    """The resource keys of one account (several accounts live side by side)."""
+
+    zendesk: str
+    warehouse: str
+    io_manager: str
+
+    @classmethod
+    def of(cls, account: AccountConfig) -> "ResourceKeys":
+        return cls(f"zendesk_{account.name}", f"warehouse_{account.name}", f"io_manager_{account.name}")
+
+
+def asset_key(account: AccountConfig, table: str) -> dg.AssetKey:
+    return dg.AssetKey([account.name, table])
+
+
+def warehouse_kind(account: AccountConfig, env_url: str | None) -> str:
+    url = account.warehouse_url.value if account.warehouse_url and account.warehouse_url.value else env_url
+    return "postgres" if url and url.startswith("postgres") else "duckdb"
+
+
+def column_schema(collection: Collection) -> dg.TableSchema:
+    """The registry's columns; custom-field columns are added by the warehouse when it writes."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(c.name, c.type.value, description=c.description)
+            for c in (*collection.columns, *SYSTEM_COLUMNS)
+        ]
+    )
+
+
+def _out(account: AccountConfig, collection: Collection, kind: str) -> dg.AssetOut:
+    opt_in = " Opt-in: synced by the schedule only when ZENDESK_OPT_IN names it." if collection.opt_in else ""
+    return dg.AssetOut(
+        key=asset_key(account, collection.name),
+        io_manager_key=ResourceKeys.of(account).io_manager,
+        group_name=account.name,
+        description=collection.description + opt_in,
+        is_required=False,
+        kinds={"zendesk", kind},
+        tags={"zendesk/opt_in": "true"} if collection.opt_in else None,
+        metadata={
+            "dagster/column_schema": column_schema(collection),
+            "dagster/table_name": f"{account.schema}.{collection.name}",
+            "zendesk/sweep": collection.sweep,
+            "zendesk/primary_key": collection.primary_key,
+        },
+    )
+
+
+def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDefinition:
+    keys = ResourceKeys.of(account)
+    partitions = monthly_partitions(account) if sweep.partitioned else None
+    start_epoch = int(datetime.combine(account.start_date, datetime.min.time(), UTC).timestamp())
+
+    @dg.multi_asset(
+        name=f"{account.name}__{sweep.name}",
+        description=sweep.description or f"Snapshot of {sweep.endpoint}.",
+        outs={t: _out(account, COLLECTIONS[t], kind) for t in sweep.tables},
+        can_subset=True,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
+        required_resource_keys={keys.zendesk, keys.warehouse},
+        op_tags={"zendesk/account": account.name, "zendesk/sweep": sweep.name},
+    )
+    def _sweep(context: dg.AssetExecutionContext) -> Iterator[dg.Output[TableOutput]]:
+        selected = tuple(t for t in sweep.tables if asset_key(account, t) in context.selected_asset_keys)
+        client = getattr(context.resources, keys.zendesk).get_client(log=context.log)
+        warehouse = getattr(context.resources, keys.warehouse).get_warehouse()
+        try:
+            client.preflight()
+            if sweep.name == "audit_logs" and not client.is_available(sweep.endpoint):
+                context.log.warning(
+                    f"{account.name}: audit_logs is not available on this Zendesk plan (Enterprise only); "
+                    "nothing to sync. Remove it from ZENDESK_OPT_IN to silence this."
+                )
+                stream = SweepStream(sweep.name, selected, iter(()), telemetry={"unavailable": 1})
+            else:
+                window = window_for(*context.partition_time_window) if partitions else None
+                request = SweepRequest(sweep, selected, window, start_epoch)
+                stream = open_stream(
+                    client,
+                    request,
+                    warehouse.checkpoints(sweep.name),
+                    fetch_field_defs(client, selected),
+                    context.log,
+                )
+            for table in selected:
+                yield dg.Output(TableOutput(stream, table), output_name=table)
+        finally:
+            client.close()
+
+    return _sweep
+
+
+def account_assets(account: AccountConfig, kind: str) -> list[dg.AssetsDefinition]:
+    return [sweep_assets(account, sweep, kind) for sweep in SWEEPS.values()]

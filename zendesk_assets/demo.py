@@ -1,0 +1,121 @@
+"""`make demo` / `make dev`: the built-in emulator's demo account, synced or browsed in the UI.
+
+The emulator plays a Zendesk account on 127.0.0.1 with emulator-only credentials; this module
+starts it, points the ``ZENDESK_*`` configuration at it and then either runs
+``zendesk-assets sync`` into ``./zendesk_demo.duckdb`` (``make demo``) or ``dagster dev``
+(``make dev``). Budgets are raised because the emulator is local and unlimited; against a real
+account keep Zendesk's defaults (README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN
+
+DEMO_TICKETS = 3000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_emulator(port: int, tickets: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "zendesk_assets.emulator",
+            "--port",
+            str(port),
+            "--seed",
+            "7",
+            "--tickets",
+            str(tickets),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the emulator exited with status {proc.returncode}")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v2/users/me", timeout=2)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("the emulator did not answer within 60 s")
+
+
+def demo_env(port: int, warehouse: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ZENDESK_SUBDOMAIN=DEMO_SUBDOMAIN,
+        ZENDESK_BASE_URL=f"http://127.0.0.1:{port}",
+        ZENDESK_OAUTH_TOKEN=DEMO_OAUTH_TOKEN,
+        ZENDESK_OPT_IN="ticket_comments,audit_logs",
+        ZENDESK_START_DATE="2024-01-01",
+        ZENDESK_CORE_RPM="20000",
+        ZENDESK_INCREMENTAL_RPM="20000",
+        WAREHOUSE_URL=f"duckdb:///{warehouse}",
+    )
+    for name in (
+        "ZENDESK_ACCOUNTS_FILE",
+        "ZENDESK_CLIENT_ID",
+        "ZENDESK_CLIENT_SECRET",
+        "ZENDESK_EMAIL",
+        "ZENDESK_API_TOKEN",
+    ):
+        env.pop(name, None)
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--dev", action="store_true", help="run `dagster dev` against the emulator instead of syncing"
+    )
+    parser.add_argument("--tickets", type=int, default=DEMO_TICKETS)
+    args = parser.parse_args()
+    bin_dir = Path(sys.executable).parent
+    warehouse = Path("zendesk_demo.duckdb").resolve()
+    port = free_port()
+    emulator = start_emulator(port, args.tickets)
+    print(f"Zendesk emulator (demo account, {args.tickets} tickets) on http://127.0.0.1:{port}")
+    env = demo_env(port, warehouse)
+    try:
+        if args.dev:
+            print("Dagster UI: http://127.0.0.1:3000 (Ctrl-C stops it and the emulator)")
+            status = subprocess.call([str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml"], env=env)
+        else:
+            status = subprocess.call([str(bin_dir / "zendesk-assets"), "sync", "--quiet"], env=env)
+            if status == 0:
+                print(f"\nWarehouse: {warehouse} (DuckDB; schema 'zendesk')")
+                print(
+                    f'  query it:  {bin_dir / "python"} -c "import duckdb; '
+                    f"print(duckdb.connect('{warehouse}').sql('select status, count(*) from zendesk.tickets group by 1'))\""
+                )
+                print(
+                    "  browse it: make dev   (then open http://127.0.0.1:3000: assets, checks, runs, schedule)"
+                )
+    except KeyboardInterrupt:
+        status = 130
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Sweep planning and routing: stored windows tile the requested range with no gap and no rework,
+and one page's records reach every table its sweep feeds, shaped as the registry expects."""
+
+from typing import Any
+
+from zendesk_assets.batches import Checkpoint
+from zendesk_assets.collections import SWEEPS
+from zendesk_assets.partitions import Window
+from zendesk_assets.sweeps import WorkItem, comment_rows, event_rows, metric_sets, plan, route
+
+JAN, FEB, MAR, APR = 1_704_067_200, 1_706_745_600, 1_709_251_200, 1_711_929_600  # 2024-01..04-01 UTC
+
+
+def cp(
+    start: int, end: int | None, position: int | None, resume: str | None = None, done: bool = False
+) -> Checkpoint:
+    return Checkpoint("tickets", start, end, position, resume, done)
+
+
+def test_first_sync_is_one_live_window_from_the_range_start() -> None:
+    assert plan(Window(JAN, None), []) == [WorkItem(JAN, None)]
+
+
+def test_next_sync_resumes_the_live_cursor_only() -> None:
+    stored = [cp(JAN, None, MAR + 5, "cursor-1")]
+    assert plan(Window(JAN, None), stored) == [WorkItem(JAN, None, "cursor-1", MAR + 5)]
+
+
+def test_backfill_of_older_months_is_one_closed_window_and_leaves_the_live_edge_alone() -> None:
+    stored = [cp(MAR, None, APR + 100, "cursor-1")]
+    assert plan(Window(JAN, MAR), stored) == [WorkItem(JAN, MAR)]
+
+
+def test_widening_history_fills_the_gap_then_resumes_the_live_edge() -> None:
+    stored = [cp(MAR, None, APR + 100, "cursor-1")]
+    assert plan(Window(JAN, None), stored) == [WorkItem(JAN, MAR), WorkItem(MAR, None, "cursor-1", APR + 100)]
+
+
+def test_a_window_interrupted_mid_way_resumes_from_its_token() -> None:
+    stored = [cp(JAN, MAR, FEB + 10, "half-way"), cp(MAR, None, APR, "live")]
+    assert plan(Window(JAN, MAR), stored) == [WorkItem(JAN, MAR, "half-way", FEB + 10)]
+
+
+def test_only_the_hole_between_finished_windows_is_swept() -> None:
+    stored = [cp(JAN, FEB, FEB, done=True), cp(MAR, APR, APR, done=True), cp(APR, None, APR + 9, "live")]
+    assert plan(Window(JAN, APR), stored) == [WorkItem(FEB, MAR)]
+    assert plan(Window(JAN, None), stored) == [WorkItem(FEB, MAR), WorkItem(APR, None, "live", APR + 9)]
+
+
+def test_a_fully_stored_closed_range_needs_no_request() -> None:
+    stored = [cp(JAN, MAR, MAR, done=True), cp(MAR, None, APR, "live")]
+    assert plan(Window(JAN, MAR), stored) == []
+
+
+EVENT = {
+    "id": 900, "ticket_id": 7, "timestamp": FEB, "created_at": "2024-02-01T00:00:00Z", "updater_id": 5,
+    "via": "Web form", "system": {"client": "Firefox", "location": "Oslo", "latitude": 59.9, "longitude": 10.7},
+    "event_type": "Audit",
+    "child_events": [
+        {"id": 901, "event_type": "Change", "status": "open", "via": "Web form"},
+        {"id": 902, "event_type": "Comment", "body": "hi", "author_id": 5, "public": True,
+         "via": {"channel": "web"}, "attachments": [{"id": 77, "file_name": "a.png"}]},
+    ],
+}  # fmt: skip
+
+
+def test_each_child_event_becomes_a_row_with_its_parent_context() -> None:
+    rows = list(event_rows(EVENT))
+    assert [r["id"] for r in rows] == [901, 902]
+    assert all(r["ticket_event_id"] == 900 and r["ticket_id"] == 7 and r["timestamp"] == FEB for r in rows)
+    assert rows[0]["ticket_event_via"] == "Web form" and rows[1]["via"] == {"channel": "web"}
+    assert rows[0]["system"]["client"] == "Firefox"
+
+
+def test_an_event_without_children_is_kept_as_one_row() -> None:
+    rows = list(event_rows({**EVENT, "child_events": []}))
+    assert [r["id"] for r in rows] == [900]
+
+
+def test_comments_get_the_ticket_id_their_children_lack_and_attachments_follow() -> None:
+    comments = list(comment_rows(EVENT))
+    assert [(c["id"], c["ticket_id"], c["ticket_event_id"]) for c in comments] == [(902, 7, 900)]
+    rows = route(SWEEPS["ticket_events"], [EVENT], {}, ("ticket_events", "ticket_comments", "attachments"))
+    assert [(a["id"], a["ticket_id"], a["comment_id"]) for a in rows["attachments"]] == [(77, 7, 902)]
+    assert len(rows["ticket_events"]) == 2 and len(rows["ticket_comments"]) == 1
+
+
+def test_metric_sets_come_from_either_shape_once_and_only_for_the_page_tickets() -> None:
+    tickets: list[dict[str, Any]] = [{"id": 1}, {"id": 2, "metric_set": {"id": 20, "replies": 3}}]
+    side = {
+        "metric_sets": [{"id": 10, "ticket_id": 1}, {"id": 99, "ticket_id": 3}, {"id": 20, "ticket_id": 2}]
+    }
+    assert sorted(m["id"] for m in metric_sets(tickets, side)) == [10, 20]
+
+
+def test_unselected_tables_get_no_rows() -> None:
+    rows = route(SWEEPS["tickets"], [{"id": 1}], {}, ("tickets",))
+    assert set(rows) == {"tickets"}
