@@ -1,0 +1,294 @@
+"""The warehouse shows Zendesk's latest state exactly, on DuckDB and on PostgreSQL.
+
+Contract checked here, on both backends: upserts are idempotent; an older version after a newer
+one changes nothing; a new custom field becomes a new column without touching old rows, and a
+renamed field keeps its column; hostile field titles and schema names are just identifiers; ids
+above 2^53 and emoji survive; snapshot tables mark vanished rows (only after a complete pass) and
+clear the mark when they come back; each page's checkpoint commits with that page's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+
+from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
+from zendesk_assets.collections import COLLECTIONS, SYSTEM_COLUMNS
+from zendesk_assets.warehouse import Warehouse
+
+
+@dataclass
+class Backend:
+    url: str
+    schema: str
+
+    def warehouse(self, schema: str | None = None) -> Warehouse:
+        return Warehouse(self.url, schema or self.schema)
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "duckdb":
+        return Backend(request.getfixturevalue("duckdb_url"), "zendesk")
+    pg = request.getfixturevalue("pg_url")
+    return Backend(pg, pg.schema)
+
+
+def ticket(tid: int, version: int, subject: str = "subject", **extra: Any) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "url": f"https://acme.zendesk.com/api/v2/tickets/{tid}.json",
+        "subject": subject,
+        "status": "open",
+        "generated_timestamp": version,
+        "created_at": "2024-01-01T10:00:00Z",
+        "updated_at": "2024-01-02T10:00:00+00:00",
+        "tags": ["a", "b"],
+        "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
+        "custom_fields": extra.pop("custom_fields", []),
+        **extra,
+    }
+
+
+def stream(
+    sweep: str,
+    pages: Sequence[Mapping[str, Sequence[Record]]],
+    *,
+    field_defs: dict[str, list[FieldDef]] | None = None,
+    snapshot: bool = False,
+    done: bool = True,
+) -> SweepStream:
+    tables = tuple(t for t, c in COLLECTIONS.items() if c.sweep == sweep)
+
+    def batches() -> Iterator[Batch]:
+        for i, rows in enumerate(pages):
+            last = i == len(pages) - 1
+            yield Batch(rows, Checkpoint(sweep, 0, None, i + 1, f"page-{i + 1}", done=done and last))
+
+    return SweepStream(
+        sweep,
+        tables,
+        batches(),
+        field_defs=field_defs or {},
+        snapshot_tables=frozenset(tables) if snapshot else frozenset(),
+    )
+
+
+def rows(wh: Warehouse, table: str, cols: str, order: str = "id") -> list[tuple[Any, ...]]:
+    return wh.fetch(f"SELECT {cols} FROM {wh.qualified_name(table)} ORDER BY {order}")
+
+
+def test_tables_follow_the_registry(backend: Backend) -> None:
+    wh = backend.warehouse()
+    wh.ensure_tables(COLLECTIONS)
+    for name, coll in COLLECTIONS.items():
+        names = {r[0] for r in wh.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = :s AND table_name = :t",
+            {"s": wh.schema, "t": name},
+        )}
+        assert names == {c.name for c in (*coll.columns, *SYSTEM_COLUMNS)}, name
+        assert [c.name for c in wh.table_schema(name).columns] == [c.name for c in (*coll.columns, *SYSTEM_COLUMNS)]
+        assert wh.row_count(name) == 0
+    assert wh.checkpoints("tickets") == []
+
+
+def test_upsert_is_idempotent(backend: Backend) -> None:
+    wh = backend.warehouse()
+    page = {"tickets": [ticket(1, 100), ticket(2, 100), ticket(3, 100)]}
+    first = wh.write_stream(stream("tickets", [page]))
+    again = wh.write_stream(stream("tickets", [page]))
+    assert (first["tickets"].inserted, first["tickets"].updated) == (3, 0)
+    assert (again["tickets"].inserted, again["tickets"].updated, again["tickets"].skipped_older) == (0, 3, 0)
+    assert wh.row_count("tickets") == 3
+    got = rows(wh, "tickets", "id, subject, status, _version, created_at, _removed_at")
+    assert [(r[0], r[1], r[2], r[3]) for r in got] == [(i, "subject", "open", 100) for i in (1, 2, 3)]
+    assert all(r[4].strftime("%Y-%m-%d %H:%M:%S") == "2024-01-01 10:00:00" and r[5] is None for r in got)
+
+
+def test_older_version_after_newer_is_a_no_op(backend: Backend) -> None:
+    wh = backend.warehouse()
+    wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 200, "new"), ticket(2, 200, "new")]}]))
+    stats = wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 150, "old"), ticket(2, 250, "newer")]}]))
+    assert (stats["tickets"].updated, stats["tickets"].skipped_older) == (1, 1)
+    assert rows(wh, "tickets", "id, subject, _version") == [(1, "new", 200), (2, "newer", 250)]
+
+
+def test_batch_dedupes_by_key_keeping_highest_version(backend: Backend) -> None:
+    wh = backend.warehouse()
+    page = {"tickets": [ticket(7, 300, "third"), ticket(7, 100, "first"), ticket(7, 300, "tie-later")]}
+    stats = wh.write_stream(stream("tickets", [page]))
+    assert stats["tickets"].inserted == 1 and stats["tickets"].rows == 3
+    assert rows(wh, "tickets", "id, subject, _version") == [(7, "tie-later", 300)]
+
+
+def test_unversioned_collection_is_a_plain_upsert(backend: Backend) -> None:
+    wh = backend.warehouse()
+    att = {"id": 5, "file_name": "a.png", "size": 10, "ticket_id": 1, "comment_id": 2}
+    wh.write_stream(stream("ticket_events", [{"attachments": [att]}]))
+    wh.write_stream(stream("ticket_events", [{"attachments": [{**att, "file_name": "b.png"}]}]))
+    assert rows(wh, "attachments", "id, file_name, size, _version") == [(5, "b.png", 10, None)]
+
+
+def test_new_custom_field_adds_a_column_and_keeps_old_rows(backend: Backend) -> None:
+    wh = backend.warehouse()
+    defs = {"tickets": [FieldDef(101, "Plan", "tagger")]}
+    wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 1, custom_fields=[{"id": 101, "value": "gold"}])]}], field_defs=defs))
+    page = {"tickets": [ticket(2, 2, custom_fields=[{"id": 101, "value": "free"}, {"id": 102, "value": "2024-03-04T00:00:00Z"}])]}
+    wh.write_stream(
+        SweepStream(
+            "tickets",
+            ("tickets", "ticket_metrics"),
+            iter([Batch(page, None, field_defs={"tickets": [FieldDef(102, "Renewal date", "date")]})]),
+        )
+    )
+    got = rows(wh, "tickets", 'id, subject, "plan", "renewal_date"')
+    assert [(r[0], r[1], r[2]) for r in got] == [(1, "subject", "gold"), (2, "subject", "free")]
+    assert got[0][3] is None and str(got[1][3]) == "2024-03-04"
+    # A rename updates the dictionary only: same column, same data.
+    wh.write_stream(stream("tickets", [], field_defs={"tickets": [FieldDef(101, "Customer plan", "tagger")]}))
+    fields = {f.field_id: f for f in wh.custom_fields("tickets")}
+    assert (fields[101].column_name, fields[101].title) == ("plan", "Customer plan")
+    assert (fields[102].column_name, fields[102].sql_type.value) == ("renewal_date", "date")
+    assert [r[:3] for r in rows(wh, "tickets", 'id, subject, "plan"')] == [(1, "subject", "gold"), (2, "subject", "free")]
+    assert "renewal_date" in [c.name for c in wh.table_schema("tickets").columns]
+
+
+def test_custom_field_types_clashes_and_undefined_fields(backend: Backend) -> None:
+    wh = backend.warehouse()
+    defs = [
+        FieldDef(1, "Subject", "checkbox"),  # clashes with a seed column
+        FieldDef(2, "Score", "decimal"),
+        FieldDef(3, "score!", "integer"),  # clashes with field 2's name
+        FieldDef(4, "", "multiselect"),  # empty title
+        FieldDef(5, "received_at", "text"),  # clashes with a system column
+    ]
+    values = [
+        {"id": 1, "value": True}, {"id": 2, "value": "4.5"}, {"id": 3, "value": "12"},
+        {"id": 4, "value": ["x", "y"]}, {"id": 5, "value": "hi"}, {"id": 99, "value": "surprise"},
+    ]
+    wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 1, custom_fields=values)]}], field_defs={"tickets": defs}))
+    names = {f.field_id: f.column_name for f in wh.custom_fields("tickets")}
+    assert names == {1: "subject_1", 2: "score", 3: "score_3", 4: "field_4", 5: "received_at_5", 99: "field_99"}
+    got = rows(wh, "tickets", "subject, subject_1, score, score_3, field_4, received_at_5, field_99")[0]
+    assert got[:4] == ("subject", True, 4.5, 12)
+    field_4 = got[4] if isinstance(got[4], list) else __import__("json").loads(got[4])
+    assert field_4 == ["x", "y"] and got[5:] == ("hi", "surprise")
+
+
+def test_user_fields_keyed_by_key(backend: Backend) -> None:
+    wh = backend.warehouse()
+    user = {"id": 9, "name": "Ann", "updated_at": "2024-01-01T00:00:00Z",
+            "user_fields": {"plan_level": "gold", "birthday": "1990-05-06T00:00:00+00:00", "mystery": 3}}
+    defs = {"users": [FieldDef(11, "Plan level", "dropdown", key="plan_level"), FieldDef(12, "Birthday", "date", key="birthday")]}
+    wh.write_stream(stream("users", [{"users": [user]}], field_defs=defs))
+    assert rows(wh, "users", "id, url, name, plan_level, CAST(birthday AS VARCHAR), field_mystery") == [
+        (9, "9", "Ann", "gold", "1990-05-06", "3")
+    ]
+
+
+def test_hostile_identifiers(backend: Backend) -> None:
+    hostile_schema = f'{backend.schema}"; DROP SCHEMA public; --'
+    wh = backend.warehouse(hostile_schema)
+    assert wh.schema == f"{backend.schema}_drop_schema_public"
+    try:
+        defs = {"tickets": [FieldDef(66, '"; drop table users; --', "text"), FieldDef(67, "Ünïcode ✓ title " * 8, "text")]}
+        vals = [{"id": 66, "value": "'; select 1; --"}, {"id": 67, "value": "ok"}]
+        wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 1, custom_fields=vals)]}], field_defs=defs))
+        cols = {f.field_id: f.column_name for f in wh.custom_fields("tickets")}
+        assert cols[66] == "drop_table_users"
+        assert len(cols[67]) <= 63 and cols[67].startswith("unicode_title_unicode")
+        assert rows(wh, "tickets", f'"{cols[66]}", "{cols[67]}"') == [("'; select 1; --", "ok")]
+        wh.ensure_tables(["users"])
+        assert wh.row_count("users") == 0
+    finally:
+        if "postgres" in wh.dialect.name:
+            with psycopg.connect(getattr(backend.url, "base", ""), autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{wh.schema}" CASCADE')
+
+
+def test_big_ids_and_unicode_survive(backend: Backend) -> None:
+    wh = backend.warehouse()
+    big = 2**53 + 1
+    huge = 2**63 - 7
+    subject = "Ça marche 🎉👩‍👩‍👧 — 中文 \x00nul"
+    page = {"tickets": [ticket(big, 1, subject, requester_id=huge), ticket(huge, 1, "x", requester_id=str(big))]}
+    wh.write_stream(stream("tickets", [page]))
+    got = rows(wh, "tickets", "id, requester_id, subject, _raw")
+    assert [(r[0], r[1]) for r in got] == [(big, huge), (huge, big)]
+    assert got[0][2] == "Ça marche 🎉👩‍👩‍👧 — 中文 nul"
+    raw = got[0][3] if isinstance(got[0][3], dict) else __import__("json").loads(got[0][3])
+    assert raw["id"] == big and raw["requester_id"] == huge and raw["subject"] == got[0][2]
+
+
+def test_lenient_values_and_derived_paths(backend: Backend) -> None:
+    wh = backend.warehouse()
+    metric = {"id": 3, "ticket_id": 1, "reopens": "2", "replies": "n/a",
+              "reply_time_in_minutes": {"calendar": 30, "business": 5}, "solved_at": 1704067200,
+              "updated_at": "2024-01-01T00:00:00Z"}
+    event = {"id": 4, "ticket_event_id": 8, "ticket_id": 1, "timestamp": 1719792000,
+             "via": {"channel": "api"}, "system": {"client": "curl", "latitude": "51.5"}}
+    wh.write_stream(stream("tickets", [{"ticket_metrics": [metric]}]))
+    wh.write_stream(stream("ticket_events", [{"ticket_events": [event]}]))
+    got = rows(wh, "ticket_metrics", "reopens, replies, reply_time_in_minutes_calendar, reply_time_in_minutes_business, solved_at")
+    assert got[0][:4] == (2, None, 30, 5)
+    assert got[0][4].strftime("%Y-%m-%dT%H:%M:%S") == "2024-01-01T00:00:00"
+    got = rows(wh, "ticket_events", "via, context_client, context_latitude, _version, timestamp")
+    assert got[0][:4] == ('{"channel":"api"}', "curl", 51.5, 1719792000)
+    assert got[0][4].strftime("%Y-%m-%d") == "2024-07-01"
+
+
+def test_snapshot_marks_vanished_rows_and_clears_returning_ones(backend: Backend) -> None:
+    wh = backend.warehouse()
+
+    def group(gid: int, version: str = "2024-01-01T00:00:00Z") -> dict[str, Any]:
+        return {"id": gid, "name": f"g{gid}", "updated_at": version}
+
+    wh.write_stream(stream("groups", [{"groups": [group(1), group(2)]}, {"groups": [group(3)]}], snapshot=True))
+    assert wh.fetch(f"SELECT count(*) FROM {wh.qualified_name('groups')} WHERE _removed_at IS NOT NULL") == [(0,)]
+    # An incomplete pass (no final done checkpoint) must not mark anything.
+    wh.write_stream(stream("groups", [{"groups": [group(1)]}], snapshot=True, done=False))
+    assert wh.fetch(f"SELECT count(*) FROM {wh.qualified_name('groups')} WHERE _removed_at IS NOT NULL") == [(0,)]
+    # Pages 1 and 2 were already committed by the interrupted pass; this one finishes it.
+    stats = wh.write_stream(stream("groups", [{"groups": [group(3)]}], snapshot=True))
+    assert stats["groups"].removed == 1
+    marked = rows(wh, "groups", "id, _removed_at IS NOT NULL")
+    assert marked == [(1, False), (2, True), (3, False)]
+    # Group 2 comes back (even with an older version): the mark is cleared.
+    stats = wh.write_stream(stream("groups", [{"groups": [group(1), group(2, "2023-01-01T00:00:00Z"), group(3)]}], snapshot=True))
+    assert stats["groups"].removed == 0 and stats["groups"].skipped_older == 1
+    assert rows(wh, "groups", "id, _removed_at IS NOT NULL") == [(1, False), (2, False), (3, False)]
+
+
+def test_checkpoint_commits_with_its_page(backend: Backend) -> None:
+    wh = backend.warehouse()
+
+    def failing() -> Iterator[Batch]:
+        yield Batch({"tickets": [ticket(1, 1)]}, Checkpoint("tickets", 1000, 2000, 1500, "cursor-1"))
+        yield Batch({"tickets": [ticket(2, 1)]}, Checkpoint("tickets", 1000, 2000, 1600, "cursor-2"))
+        raise ConnectionError("Zendesk went away mid-sweep")
+
+    with pytest.raises(ConnectionError):
+        wh.write_stream(SweepStream("tickets", ("tickets", "ticket_metrics"), failing()))
+    assert wh.checkpoints("tickets") == [Checkpoint("tickets", 1000, 2000, 1600, "cursor-2", False)]
+    assert rows(wh, "tickets", "id") == [(1,), (2,)]
+    wh.write_stream(SweepStream("tickets", ("tickets",), iter([
+        Batch({"tickets": [ticket(3, 1)]}, Checkpoint("tickets", 1000, 2000, 2000, "cursor-3", True)),
+        Batch({}, Checkpoint("tickets", 0, 1000, 1000, None, True)),
+    ])))
+    assert wh.checkpoints("tickets") == [
+        Checkpoint("tickets", 0, 1000, 1000, None, True),
+        Checkpoint("tickets", 1000, 2000, 2000, "cursor-3", True),
+    ]
+    assert wh.checkpoints("users") == []
+
+
+def test_url_password_never_leaks() -> None:
+    wh = Warehouse("postgresql://zd:s3cr3t-pw@127.0.0.1:1/nowhere", "acme")
+    assert "s3cr3t-pw" not in repr(wh)
+    with pytest.raises(Exception) as info:
+        wh.row_count("tickets")
+    assert "s3cr3t-pw" not in str(info.value) and "s3cr3t-pw" not in repr(info.value)
