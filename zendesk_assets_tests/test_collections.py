@@ -42,3 +42,12 @@ def test_system_columns_never_collide_with_zendesk_properties() -> None:
     system = {s.name for s in SYSTEM_COLUMNS}
     for c in COLLECTIONS.values():
         assert not system & set(c.column_names), c.name
+
+
+def test_readme_collections_table_is_generated_from_the_registry() -> None:
+    from pathlib import Path
+
+    from zendesk_assets.docs import collections_table
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert collections_table() in readme, "README is stale: run `python -m zendesk_assets.docs` and paste its output"
