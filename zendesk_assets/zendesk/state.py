@@ -58,8 +58,14 @@ _engines_lock = threading.Lock()
 
 def _make_engine(url: str) -> Engine:
     parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        # plain postgresql:// means psycopg2 to SQLAlchemy; this project ships psycopg 3
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, future=True)
+        return sa.create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
@@ -92,8 +98,11 @@ class StateStore:
             engine = _engines.get(cache_key)
             if engine is None:
                 engine = _make_engine(self.url)
-                # one transaction (BEGIN IMMEDIATE on SQLite): processes starting together do not race
+                # processes starting together must not race to create the tables: on SQLite the
+                # transaction is BEGIN IMMEDIATE; on PostgreSQL an advisory lock serialises DDL
                 with engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(735190211)"))
                     metadata.create_all(conn)
                 _engines[cache_key] = engine
         self.engine = engine
