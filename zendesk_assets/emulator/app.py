@@ -1,0 +1,625 @@
+"""HTTP surface of the emulator: a Starlette app speaking Zendesk's `/api/v2` dialect.
+
+Order of checks per API request: edge faults (injected, `504>N`, seeded random) → route (404) →
+authentication (401) → rate limit (429) → role/plan (403) → endpoint (400/404/422/200).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from zendesk_assets.emulator.config import (
+    DEMO_AGENT_EMAIL,
+    DEMO_API_TOKEN,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_EMAIL,
+    Fault,
+)
+from zendesk_assets.emulator.generate import comment_object, event_view, iso
+from zendesk_assets.emulator.ordering import (
+    Listing,
+    decode_export_cursor,
+    decode_page_cursor,
+    encode_export_cursor,
+    encode_page_cursor,
+)
+from zendesk_assets.emulator.state import Emulator
+
+JSON = "application/json; charset=utf-8"
+FORBIDDEN = {"error": "Forbidden", "description": "You do not have access to this page. Please contact the "
+             "account owner of this help desk for further help."}
+NOT_FOUND = {"error": "InvalidEndpoint", "description": "Not found"}
+RECORD_NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
+BASIC_401 = {"error": "Couldn't authenticate you"}
+OAUTH_401 = {"error": "invalid_token", "error_description": "The access token provided is expired, revoked, "
+             "malformed or invalid for other reasons."}
+MAX_EXPORT_PAGE = 1000
+MAX_CBP_PAGE = 100
+MAX_OBP_PAGES = 100
+MAX_OBP_RECORDS = 10_000
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+@dataclass
+class Ctx:
+    em: Emulator
+    params: dict[str, list[str]]
+    user_index: int
+    base: str  # scheme://host:port of this server, for pagination links
+    path: str
+    match: dict[str, str]
+
+    def one(self, name: str, default: str | None = None) -> str | None:
+        values = self.params.get(name)
+        return values[-1] if values else default
+
+    def int_param(self, name: str, default: int | None = None) -> int | None:
+        raw = self.one(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ApiError(400, {"error": "InvalidValue", "description": f"{name} must be an integer"}) from None
+
+    def url(self, path: str, query: dict[str, Any]) -> str:
+        q = urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)
+        return f"{self.base}{path}?{q}" if q else f"{self.base}{path}"
+
+
+Handler = Callable[[Ctx], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    template: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    budget: str = "core"
+    admin_only: bool = False
+    enterprise_only: bool = False
+
+
+# ---- export endpoints ---------------------------------------------------------------------------------
+def _check_start_time(ctx: Ctx) -> int:
+    start = ctx.int_param("start_time")
+    if start is None:
+        raise ApiError(400, {"error": "InvalidValue", "description": "start_time is required"})
+    if start < 0:
+        raise ApiError(400, {"error": "InvalidValue", "description": "start_time must be a positive epoch"})
+    # Too-recent start_time is rejected (zendesk-api.md §3; 1-minute floor since 2024).
+    if start > ctx.em.now() - ctx.em.config.hold_back_seconds:
+        minutes = max(1, ctx.em.config.hold_back_seconds // 60)
+        unit = "minute" if minutes == 1 else "minutes"
+        raise ApiError(422, {"error": "InvalidValue",
+                             "description": f"Too recent start_time. Use a start_time older than {minutes} {unit}"})
+    return start
+
+
+def _per_page(ctx: Ctx) -> int:
+    per_page = ctx.int_param("per_page", MAX_EXPORT_PAGE) or MAX_EXPORT_PAGE
+    return max(1, min(per_page, MAX_EXPORT_PAGE))
+
+
+def _includes(ctx: Ctx) -> set[str]:
+    return {x.strip() for raw in ctx.params.get("include", []) for x in raw.split(",") if x.strip()}
+
+
+def cursor_export(kind: str) -> Handler:
+    """`/incremental/{tickets,users}/cursor`: start_time first, then cursor only (zendesk-api.md §3)."""
+
+    def handler(ctx: Ctx) -> dict[str, Any]:
+        em = ctx.em
+        cursor = ctx.one("cursor")
+        if cursor:
+            key = decode_export_cursor(cursor)
+            if key is None:
+                raise ApiError(400, {"error": "InvalidCursor", "description": "cursor is not valid"})
+        else:
+            key = (_check_start_time(ctx), -1)
+        per_page = _per_page(ctx)
+        includes = _includes(ctx)
+        items, more = em.export_page(kind, key, per_page)
+        exclude_deleted = (ctx.one("exclude_deleted") or "").lower() == "true"
+        records: list[dict[str, Any]] = []
+        metric_sets: list[dict[str, Any]] = []
+        for _ts, _id, index in items:
+            if kind == "tickets":
+                rec = em.ticket(index)
+                if exclude_deleted and rec["status"] == "deleted":
+                    continue
+                records.append(rec)
+                if "metric_sets" in includes:
+                    ms = em.metric_set(index)
+                    if ms is not None:
+                        metric_sets.append(ms)
+            else:
+                records.append(em.user(index))
+        after_key = (items[-1][0], items[-1][1]) if items else key
+        after = encode_export_cursor(after_key)
+        query: dict[str, Any] = {"cursor": after, "per_page": per_page,
+                                 "include": ",".join(sorted(includes)) or None,
+                                 "exclude_deleted": ctx.one("exclude_deleted")}
+        before = encode_export_cursor((items[0][0], items[0][1] - 1)) if items else None
+        body: dict[str, Any] = {
+            kind: records,
+            "after_url": ctx.url(ctx.path, query),
+            "after_cursor": after,
+            "before_url": ctx.url(ctx.path, {**query, "cursor": before}) if before else None,
+            "before_cursor": before,
+            "end_of_stream": not more,
+        }
+        if "metric_sets" in includes and kind == "tickets":
+            # Observed shape: a top-level metric_sets array keyed by ticket_id (zendesk-api.md §2).
+            body["metric_sets"] = metric_sets
+        return body
+
+    return handler
+
+
+def time_export(kind: str) -> Handler:
+    """`/incremental/{organizations,ticket_events}`: end_time = last item's time, so pages overlap."""
+
+    def handler(ctx: Ctx) -> dict[str, Any]:
+        em = ctx.em
+        start = _check_start_time(ctx)
+        per_page = _per_page(ctx)
+        includes = _includes(ctx)
+        if kind == "organizations":
+            items, more = em.export_page("organizations", (start, -1), per_page)
+            records = [em.organization(k) for _t, _i, k in items]
+            times = [t for t, _i, _k in items]
+        else:
+            events, more = em.event_page((start, -1), per_page)
+            with_comments = "comment_events" in includes
+            records = [event_view(ev, with_comments) for ev in events]
+            times = [ev["timestamp"] for ev in events]
+        # If >= per_page records share start_time, end_time == start_time and the same page comes back
+        # (the non-advancing window of zendesk-api.md §3); clients must detect it.
+        end_time = times[-1] if times else start
+        query = {"start_time": end_time, "per_page": ctx.one("per_page"),
+                 "include": ",".join(sorted(includes)) or None}
+        return {kind: records, "count": len(records), "end_time": end_time,
+                "next_page": ctx.url(ctx.path, query), "end_of_stream": not more}
+
+    return handler
+
+
+# ---- list endpoints (CBP / OBP) ----------------------------------------------------------------------
+def paginate(ctx: Ctx, listing: Listing, key: str, path: str) -> dict[str, Any]:
+    """Cursor pagination when page[size] is sent, offset pagination otherwise (zendesk-api.md §4)."""
+    size_raw = ctx.one("page[size]")
+    after_raw = ctx.one("page[after]")
+    before_raw = ctx.one("page[before]")
+    if size_raw is not None or after_raw is not None or before_raw is not None:
+        size = ctx.int_param("page[size]", MAX_CBP_PAGE) or MAX_CBP_PAGE
+        if size > MAX_CBP_PAGE:
+            raise ApiError(400, {"error": "InvalidPaginationParameter",
+                                 "description": f"page[size] cannot be greater than {MAX_CBP_PAGE}"})
+        size = max(1, size)
+        desc = listing.desc_default
+        backwards = False
+        after: int | None = None
+        if after_raw:
+            decoded = decode_page_cursor(after_raw, listing.name)
+            if decoded is None:
+                raise ApiError(400, {"error": "InvalidPaginationParameter", "description": "page[after] is not valid"})
+            after, desc = decoded
+        elif before_raw:
+            decoded = decode_page_cursor(before_raw, listing.name)
+            if decoded is None:
+                raise ApiError(400, {"error": "InvalidPaginationParameter",
+                                     "description": "page[before] is not valid"})
+            after, desc = decoded
+            backwards = True
+        items: list[tuple[int, dict[str, Any]]] = []
+        for item in listing.scan(after, desc != backwards):
+            items.append(item)
+            if len(items) > size:
+                break
+        has_more = len(items) > size
+        items = items[:size]
+        if backwards:
+            items.reverse()
+        after_c = encode_page_cursor(listing.name, items[-1][0], desc) if items else None
+        before_c = encode_page_cursor(listing.name, items[0][0], desc) if items else None
+        base_query = {k: v for k, v in ctx.params.items() if not k.startswith("page[")}
+        return {
+            key: [rec for _p, rec in items],
+            "meta": {"has_more": has_more, "after_cursor": after_c, "before_cursor": before_c},
+            "links": {
+                "next": ctx.url(path, {**base_query, "page[size]": size, "page[after]": after_c}) if after_c else None,
+                "prev": ctx.url(path, {**base_query, "page[size]": size, "page[before]": before_c})
+                if before_c else None,
+            },
+        }
+    page = ctx.int_param("page", 1) or 1
+    per_page = min(max(1, ctx.int_param("per_page", MAX_CBP_PAGE) or MAX_CBP_PAGE), MAX_CBP_PAGE)
+    if page < 1 or page > MAX_OBP_PAGES or page * per_page > MAX_OBP_RECORDS:
+        # Offset pagination stops at 100 pages / 10,000 records (zendesk-api.md §4).
+        raise ApiError(400, {"error": "InvalidPaginationParameter",
+                             "description": "Offset pagination is limited to the first 100 pages / 10,000 "
+                                            "records. Use cursor pagination (page[size]) instead."})
+    skip = (page - 1) * per_page
+    records: list[dict[str, Any]] = []
+    count = 0
+    for _pos, rec in listing.scan(None, listing.desc_default):
+        if skip <= count < skip + per_page:
+            records.append(rec)
+        count += 1
+    base_query = {k: v for k, v in ctx.params.items() if k not in ("page", "per_page")}
+    has_next = skip + per_page < count
+    return {
+        key: records,
+        "next_page": ctx.url(path, {**base_query, "page": page + 1, "per_page": per_page}) if has_next else None,
+        "previous_page": ctx.url(path, {**base_query, "page": page - 1, "per_page": per_page}) if page > 1 else None,
+        "count": count,
+    }
+
+
+def list_endpoint(name: str, key: str | None = None) -> Handler:
+    def handler(ctx: Ctx) -> dict[str, Any]:
+        flat = {k: (v if k == "filter[created_at][]" else v[-1]) for k, v in ctx.params.items()}
+        listing = ctx.em.listing(name, flat, ctx.user_index)
+        return paginate(ctx, listing, key or name, ctx.path)
+
+    return handler
+
+
+def _ticket_or_404(ctx: Ctx) -> int:
+    em = ctx.em
+    try:
+        i = em.ticket_index(int(ctx.match["id"]))
+    except ValueError:
+        i = None
+    # Deleted tickets answer 404 on their child endpoints (zendesk-api.md §7 #10).
+    if i is None or em.ticket(i)["status"] == "deleted":
+        raise ApiError(404, RECORD_NOT_FOUND)
+    return i
+
+
+def ticket_comments(ctx: Ctx) -> dict[str, Any]:
+    em = ctx.em
+    i = _ticket_or_404(ctx)
+    comments = [comment_object(c) for ev in em.ticket_events(i) for c in ev["child_events"]
+                if c["event_type"] == "Comment"]
+    comments.sort(key=lambda c: (c["created_at"], c["id"]))
+    desc = (ctx.one("sort") or ctx.one("sort_order") or "").startswith("-") or ctx.one("sort_order") == "desc"
+    listing = Listing(f"comments:{i}", len(comments), comments.__getitem__, desc_default=desc)
+    return paginate(ctx, listing, "comments", ctx.path)
+
+
+def ticket_metric(ctx: Ctx) -> dict[str, Any]:
+    i = _ticket_or_404(ctx)
+    ms = ctx.em.metric_set(i)
+    if ms is None:
+        raise ApiError(404, RECORD_NOT_FOUND)
+    return {"ticket_metric": ms}
+
+
+def users_me(ctx: Ctx) -> dict[str, Any]:
+    return {"user": ctx.em.user(ctx.user_index)}
+
+
+def count_endpoint(collection: str) -> Handler:
+    """Counts are exact and fresh here; real Zendesk may serve a cached value up to a day old."""
+
+    def handler(ctx: Ctx) -> dict[str, Any]:
+        em = ctx.em
+        if collection == "tickets":
+            value = sum(1 for _t, _i, i in em.ticket_order.iter_after((-(1 << 62), -1), 1 << 62)
+                        if em.ticket(i)["status"] != "deleted")
+        elif collection == "users":
+            value = em.n_users
+        else:
+            value = sum(1 for k in range(em.n_orgs) if em.organization(k)["deleted_at"] is None)
+        return {"count": {"value": value, "refreshed_at": iso(em.now())}}
+
+    return handler
+
+
+def _route(template: str, handler: Handler, **kw: Any) -> RouteSpec:
+    regex = re.escape(template).replace(r"\{id\}", r"(?P<id>[^/]+)")
+    return RouteSpec("/api/v2" + template, re.compile(f"^/api/v2{regex}(?:\\.json)?/?$"), handler, **kw)
+
+
+ROUTES: tuple[RouteSpec, ...] = (
+    _route("/users/me", users_me),
+    _route("/tickets/count", count_endpoint("tickets")),
+    _route("/users/count", count_endpoint("users")),
+    _route("/organizations/count", count_endpoint("organizations")),
+    _route("/incremental/tickets/cursor", cursor_export("tickets"), budget="incremental", admin_only=True),
+    _route("/incremental/users/cursor", cursor_export("users"), budget="incremental", admin_only=True),
+    _route("/incremental/organizations", time_export("organizations"), budget="incremental", admin_only=True),
+    _route("/incremental/ticket_events", time_export("ticket_events"), budget="incremental", admin_only=True),
+    _route("/groups", list_endpoint("groups")),
+    _route("/ticket_fields", list_endpoint("ticket_fields")),
+    _route("/ticket_forms", list_endpoint("ticket_forms")),
+    _route("/user_fields", list_endpoint("user_fields")),
+    _route("/organization_fields", list_endpoint("organization_fields")),
+    _route("/group_memberships", list_endpoint("group_memberships")),
+    _route("/organization_memberships", list_endpoint("organization_memberships")),
+    _route("/satisfaction_ratings", list_endpoint("satisfaction_ratings"), admin_only=True),
+    _route("/activities", list_endpoint("activities")),
+    _route("/skips", list_endpoint("ticket_skips", "skips")),
+    _route("/audit_logs", list_endpoint("audit_logs"), admin_only=True, enterprise_only=True),
+    _route("/ticket_metrics", list_endpoint("ticket_metrics")),
+    _route("/tickets/{id}/comments", ticket_comments),
+    _route("/tickets/{id}/metrics", ticket_metric),
+)
+
+
+def resolve(path: str) -> tuple[RouteSpec | None, dict[str, str]]:
+    for spec in ROUTES:
+        m = spec.pattern.match(path)
+        if m:
+            return spec, m.groupdict()
+    return None, {}
+
+
+# ---- auth -------------------------------------------------------------------------------------------
+def authenticate(em: Emulator, header: str | None) -> int:
+    """User index behind the Authorization header, or ApiError(401) shaped as Zendesk answers it."""
+    basic_401 = ApiError(401, BASIC_401, {"WWW-Authenticate": 'Basic realm="Web Password"'})
+    if not header:
+        raise basic_401
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        token = em.tokens.get(value.strip())
+        if token is None or (token.expires_at is not None and token.expires_at <= em.now()):
+            raise ApiError(401, OAUTH_401, {"WWW-Authenticate": 'Bearer realm="zendesk", error="invalid_token"'})
+        return token.user_index
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise basic_401 from None
+        user, _, secret = decoded.partition(":")
+        if user.endswith("/token") and secret == DEMO_API_TOKEN:
+            email = user[: -len("/token")].lower()
+            if email == DEMO_EMAIL:
+                return 0
+            if email == DEMO_AGENT_EMAIL:
+                return 1
+        raise basic_401
+    raise basic_401
+
+
+# ---- responses --------------------------------------------------------------------------------------
+class FaultResponse(Response):
+    """Responses that break the transport: a dropped connection or a body shorter than announced."""
+
+    def __init__(self, kind: str, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        super().__init__(body, 200, headers, JSON)
+        self.kind = kind
+        self.full = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw_send = scope.get("emulator.raw_send")
+        transport = getattr(getattr(raw_send, "__self__", None), "transport", None)
+        if self.kind == "truncate":
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await send({"type": "http.response.body", "body": self.full[: len(self.full) // 2], "more_body": True})
+        if transport is None:
+            raise ConnectionResetError(f"emulator fault: {self.kind}")
+        transport.close()
+        for _ in range(3):  # let uvicorn notice the disconnect before the app returns
+            await asyncio.sleep(0)
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers, JSON)
+
+
+def _fault_response(fault: Fault) -> Response:
+    headers = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = str(fault.retry_after)
+    status = int(fault.kind)
+    texts = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+             503: "Service Unavailable", 504: "upstream request timeout"}
+    if fault.text_body:
+        return Response(texts[status], status, headers, "text/plain; charset=utf-8")
+    bodies = {429: {"error": "APIRateLimitExceeded", "description": "Number of allowed API requests per minute "
+                    "exceeded"},
+              500: {"error": "InternalServerError", "description": "Something went wrong"},
+              502: {"error": "BadGateway", "description": "Bad gateway"},
+              503: {"error": "ServiceUnavailable", "description": "Maintenance or overload; retry later"},
+              504: {"error": "GatewayTimeout", "description": "upstream request timeout"}}
+    return _json(status, bodies[status], headers)
+
+
+def _rate_headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
+    return {"X-Rate-Limit": str(limit), "X-Rate-Limit-Remaining": str(remaining),
+            "ratelimit-limit": str(limit), "ratelimit-remaining": str(remaining), "ratelimit-reset": str(reset)}
+
+
+async def api_endpoint(request: Request) -> Response:
+    em: Emulator = request.app.state.emulator
+    path = request.url.path
+    spec, match = resolve(path)
+    template = spec.template if spec else "unknown"
+    budget = spec.budget if spec else "core"
+    params = parse_qs(request.url.query, keep_blank_values=True)
+    per_page = None
+    if "per_page" in params:
+        try:
+            per_page = int(params["per_page"][-1])
+        except ValueError:
+            per_page = None
+    if em.config.latency_ms:
+        await asyncio.sleep(em.config.latency_ms / 1000)
+    fault = em.next_fault(path, budget == "incremental", per_page)
+    mangle: str | None = None
+    if fault is not None:
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay or em.config.slow_delay)
+        elif fault.kind == "drop":
+            em.record(request.method, template, 0, budget)
+            return FaultResponse("drop")
+        elif fault.kind in ("truncate", "malformed"):
+            mangle = fault.kind
+        else:
+            response = _fault_response(fault)
+            em.record(request.method, template, response.status_code, budget)
+            return response
+    response = _serve(em, request, spec, match, params, path)
+    if mangle is not None and response.status_code == 200:
+        body = bytes(response.body)
+        if mangle == "malformed":
+            # A page cut mid-JSON but with a consistent Content-Length: only parsing reveals it.
+            response = Response(body[: len(body) // 2], 200, {k: v for k, v in response.headers.items()
+                                                               if k.lower() not in ("content-length",
+                                                                                    "content-type")}, JSON)
+        else:
+            em.record(request.method, template, 0, budget)
+            return FaultResponse("truncate", body, {k: v for k, v in response.headers.items()
+                                                     if k.lower() not in ("content-length", "content-type")})
+    em.record(request.method, template, response.status_code, budget)
+    return response
+
+
+def _serve(em: Emulator, request: Request, spec: RouteSpec | None, match: dict[str, str],
+           params: dict[str, list[str]], path: str) -> Response:
+    if spec is None or request.method not in ("GET", "HEAD"):
+        return _json(404, NOT_FOUND)
+    now = time.time()
+    headers: dict[str, str] = {"X-Request-Id": f"emu-{em.request_counter}", "X-Zendesk-Origin-Server": "emulator"}
+    try:
+        with em.lock:
+            user_index = authenticate(em, request.headers.get("authorization"))
+            if spec.budget == "incremental":
+                allowed, limit, remaining, reset = em.incremental.take(now)
+                headers["zendesk-ratelimit-incremental-exports"] = (
+                    f"total={limit}; remaining={remaining}; resets={reset}")
+                headers.update(_rate_headers(*em.core.peek(now)))
+            else:
+                allowed, limit, remaining, reset = em.core.take(now)
+                headers.update(_rate_headers(limit, remaining, reset))
+            if not allowed:
+                headers["Retry-After"] = str(reset)
+                return _json(429, {"error": "APIRateLimitExceeded",
+                                   "description": "Number of allowed API requests per minute exceeded"}, headers)
+            role = em.user(user_index)["role"]
+            if spec.admin_only and role != "admin":
+                return _json(403, FORBIDDEN, headers)
+            if spec.enterprise_only and em.config.plan != "enterprise":
+                return _json(403, FORBIDDEN, headers)
+            base = f"{request.url.scheme}://{request.url.netloc}"
+            ctx = Ctx(em, params, user_index, base, path, match)
+            body = spec.handler(ctx)
+        return _json(200, body, headers)
+    except ApiError as exc:
+        return _json(exc.status, exc.body, {**headers, **exc.headers})
+
+
+# ---- OAuth and control endpoints --------------------------------------------------------------------
+async def oauth_tokens(request: Request) -> Response:
+    """`POST /oauth/tokens`: client_credentials and rotating refresh_token grants (zendesk-api.md §1)."""
+    em: Emulator = request.app.state.emulator
+    raw = await request.body()
+    data: dict[str, Any]
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = orjson.loads(raw or b"{}")
+        except orjson.JSONDecodeError:
+            return _json(400, {"error": "invalid_request", "error_description": "Body is not valid JSON"})
+    else:
+        data = {k: v[-1] for k, v in parse_qs(raw.decode(errors="replace")).items()}
+    client_id, client_secret = data.get("client_id"), data.get("client_secret")
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("basic ") and not client_id:
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+    grant = data.get("grant_type")
+    expires_in = data.get("expires_in")
+    expires = int(expires_in) if expires_in not in (None, "") else None
+    with em.lock:
+        if client_id != DEMO_CLIENT_ID or client_secret != DEMO_CLIENT_SECRET:
+            return _json(401, {"error": "invalid_client", "error_description": "Client authentication failed due "
+                               "to unknown client, no client authentication included, or unsupported method."})
+        if grant == "client_credentials":
+            return _json(200, em.issue_token(0, expires))
+        if grant == "refresh_token":
+            result = em.rotate_refresh(str(data.get("refresh_token") or ""), expires)
+            if result is None:
+                return _json(400, {"error": "invalid_grant", "error_description": "The provided authorization grant "
+                                   "is invalid, expired, revoked, or was issued to another client."})
+            return _json(200, result)
+    return _json(400, {"error": "unsupported_grant_type", "error_description": "The authorization grant type is "
+                       "not supported by the authorization server."})
+
+
+async def control_stats(request: Request) -> Response:
+    em: Emulator = request.app.state.emulator
+    stats = em.stats()
+    rows = [{"method": m, "route": r, "status": s, "count": n} for (m, r, s), n in stats["requests"].items()]
+    return _json(200, {"requests": rows, "by_budget": stats["by_budget"], "rate_limited": stats["rate_limited"]})
+
+
+async def control_truth(request: Request) -> Response:
+    em: Emulator = request.app.state.emulator
+    return _json(200, {"counts": em.counts(), "now": em.now()})
+
+
+async def control_advance(request: Request) -> Response:
+    em: Emulator = request.app.state.emulator
+    try:
+        body = orjson.loads(await request.body() or b"{}")
+        allowed = {"updates", "deletes", "creations", "system_updates"}
+        if not isinstance(body, dict) or set(body) - allowed:
+            raise ValueError(f"body must be a JSON object with keys among {sorted(allowed)}")
+        summary = em.advance(**{k: int(v) for k, v in body.items()})
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        return _json(400, {"error": "InvalidValue", "description": str(exc)})
+    return _json(200, {"summary": summary, "now": em.now()})
+
+
+async def not_found(request: Request) -> Response:
+    return _json(404, NOT_FOUND)
+
+
+class EmulatorApp(Starlette):
+    """Starlette app that keeps uvicorn's raw `send`, so faults can drop the real connection."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["emulator.raw_send"] = send
+        await super().__call__(scope, receive, send)
+
+
+def create_app(emulator: Emulator) -> Starlette:
+    app = EmulatorApp(routes=[
+        Route("/oauth/tokens", oauth_tokens, methods=["POST"]),
+        Route("/__emulator__/stats", control_stats, methods=["GET"]),
+        Route("/__emulator__/truth", control_truth, methods=["GET"]),
+        Route("/__emulator__/advance", control_advance, methods=["POST"]),
+        Route("/api/v2/{rest:path}", api_endpoint, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
+        Route("/{rest:path}", not_found, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
+    ])
+    app.state.emulator = emulator
+    return app
+

@@ -1,0 +1,845 @@
+"""Deterministic base records of a generated Zendesk account.
+
+Every base record is a pure function of (seed, index, anchor): nothing is stored per record, so a
+million-ticket account costs O(1) memory (plus small LRU caches). Mutations live in `state.py`.
+Each record seeds one `random.Random` (a few microseconds) instead of constructing one per field.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+import time
+from functools import lru_cache
+from typing import Any
+
+from zendesk_assets.emulator import catalog as cat
+from zendesk_assets.emulator.config import EmulatorConfig
+
+# 64-bit ids: tickets, audits, comments and attachments sit far above 2**53 (Zendesk ids are int64, and
+# float64/JSON-number consumers silently corrupt such values). Other ids look like ordinary Zendesk ids.
+TICKET_ID_BASE = 2**60
+AUDIT_ID_BASE = 2**60 + 2**56
+OVERLAY_AUDIT_BASE = AUDIT_ID_BASE + 2**52
+ATTACHMENT_ID_BASE = 2**59
+USER_ID_BASE = 48_000_000_000_000
+ORG_ID_BASE = 36_000_000_000_000
+GROUP_ID_BASE = 27_000_000_000_000
+METRIC_ID_BASE = 33_000_000_000_000
+RATING_ID_BASE = 15_000_000_000_000
+GROUP_MEMBERSHIP_ID_BASE = 14_000_000_000_000
+ORG_MEMBERSHIP_ID_BASE = 17_000_000_000_000
+SKIP_ID_BASE = 19_000_000_000_000
+AUDIT_LOG_ID_BASE = 21_000_000_000_000
+ACTIVITY_ID_BASE = 23_000_000_000_000
+FORM_ID_BASE = 25_000_000_000
+CUSTOM_STATUS_ID_BASE = 31_000_000_000
+USER_FIELD_ID_BASE = 26_000_000_000
+ORG_FIELD_ID_BASE = 28_000_000_000
+USER_STRIDE = 7
+ORG_STRIDE = 11
+GROUP_STRIDE = 3
+EVENT_STRIDE = 16  # child ids of an audit are audit_id + 1 .. audit_id + 15
+TICKET_EVENT_SLOTS = 16  # base audits per ticket are < 16
+
+MAX_TICKET_SPAN = 3 * 86400  # created -> generated_timestamp; bounds the ticket_events scan window
+BASE_EVENTS_MAX = 5
+ACTIVITY_WINDOW = 45 * 86400
+
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+CUSTOM_STATUS_IDS = {s: CUSTOM_STATUS_ID_BASE + n for n, s in enumerate(STATUSES)}
+CUSTOM_STATUS_IDS["deleted"] = CUSTOM_STATUS_ID_BASE + 5
+PRIORITIES = ("low", "normal", "normal", "high", "urgent", None)
+TYPES = ("question", "incident", "problem", "task", None)
+COMMENT_KEYS = ("id", "type", "author_id", "body", "html_body", "plain_body", "public", "attachments",
+                "audit_id", "via", "created_at")
+
+_K_TICKET, _K_TIMELINE, _K_EVENTS, _K_USER, _K_ORG, _K_USER_ORG = 1, 2, 3, 4, 5, 6
+_K_METRIC, _K_RATING, _K_GROUP, _K_SPARE, _K_SKIP, _K_AUDIT, _K_ACTIVITY, _K_FORM = 7, 8, 9, 10, 11, 12, 13, 14
+_K_GM, _K_MUTATE = 15, 16
+_MASK = (1 << 64) - 1
+
+
+def iso(ts: int) -> str:
+    """Zendesk timestamps in bodies: ISO 8601 UTC with a Z suffix."""
+    day, rest = divmod(ts, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{_day(day)}T{hours:02d}:{minutes:02d}:{seconds:02d}Z"
+
+
+@lru_cache(maxsize=65536)
+def _day(day: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+
+
+def mix(*parts: int) -> int:
+    """splitmix64 over the parts: a cheap deterministic hash for single draws without a Random."""
+    x = 0
+    for p in parts:
+        x = (x ^ (p & _MASK)) + 0x9E3779B97F4A7C15 & _MASK
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & _MASK
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EB & _MASK
+        x ^= x >> 31
+    return x
+
+
+def _long_text(seed: int) -> str:
+    """A body above 64 KB: trips TEXT/VARCHAR limits and naive buffers downstream."""
+    r = random.Random(seed)
+    parts = []
+    size = 0
+    while size < 70_000:
+        s = cat.SENTENCES[int(r.random() * len(cat.SENTENCES))]
+        parts.append(s)
+        size += len(s.encode()) + 1
+    return "LONG LOG PASTE ⬇️\n" + "\n".join(parts)
+
+
+class Generator:
+    """Pure functions from (config, index) to API-shaped base records."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.seed = config.seed
+        self.subdomain = config.subdomain
+        self.api = f"https://{config.subdomain}.zendesk.com/api/v2"
+        self.anchor = config.anchor_time
+        self.t_end = self.anchor - 3600
+        self.t_start = self.t_end - config.history_days * 86400
+        self.n_tickets = config.tickets
+        self.n_users = config.users
+        self.n_orgs = config.organizations
+        self.n_groups = config.groups
+        self.n_agents = max(2, min(self.n_users - 2, self.n_users // 12))
+        self.deleted_groups = {self.n_groups - 1} | ({self.n_groups - 2} if self.n_groups >= 8 else set())
+        self.n_live_groups = self.n_groups - len(self.deleted_groups)
+        self.bulk_orgs = min(self.n_orgs, max(2, self.n_orgs // 8))
+        self.long_text = _long_text(self.seed)
+        self.account_created = self.t_start - 400 * 86400
+        self.field_pools = self._field_pools()
+        self.field_combos = self._field_combos()
+        self.ticket = lru_cache(maxsize=8192)(self._ticket)
+        self.timeline = lru_cache(maxsize=65536)(self._timeline)
+        self.events = lru_cache(maxsize=2048)(self._events)
+        self.metric_set = lru_cache(maxsize=4096)(self._metric_set)
+        self.user = lru_cache(maxsize=8192)(self._user)
+        self.organization = lru_cache(maxsize=4096)(self._organization)
+
+    def rng(self, kind: int, index: int, extra: int = 0) -> random.Random:
+        # Tuple hashes of ints are deterministic across processes (no PYTHONHASHSEED salt) and fast.
+        return random.Random(hash((self.seed, kind, index, extra)))
+
+    # ---- ids -------------------------------------------------------------------------------------
+    @staticmethod
+    def ticket_id(i: int) -> int:
+        return TICKET_ID_BASE + i
+
+    @staticmethod
+    def user_id(j: int) -> int:
+        return USER_ID_BASE + USER_STRIDE * j
+
+    @staticmethod
+    def org_id(k: int) -> int:
+        return ORG_ID_BASE + ORG_STRIDE * k
+
+    @staticmethod
+    def group_id(g: int) -> int:
+        return GROUP_ID_BASE + GROUP_STRIDE * g
+
+    @staticmethod
+    def index_of(record_id: int, base: int, stride: int = 1) -> int | None:
+        offset = record_id - base
+        if offset < 0 or offset % stride:
+            return None
+        return offset // stride
+
+    # ---- tickets ---------------------------------------------------------------------------------
+    def ticket_gts(self, i: int) -> int:
+        """Base generated_timestamp: non-decreasing in i, so an export position is a binary search."""
+        return self.t_start + (i * (self.t_end - self.t_start)) // self.n_tickets
+
+    def _timeline(self, i: int) -> tuple[int, int, int, tuple[int, ...]]:
+        """(created, updated, generated_timestamp, audit times) of base ticket i."""
+        r = self.rng(_K_TIMELINE, i)
+        gts = self.ticket_gts(i)
+        # ~4% got a system-only update (automation/SLA) after their last audit: generated_timestamp
+        # moves, updated_at does not (zendesk-api.md §2, tickets).
+        updated = gts - (1 + int(r.random() * 3600)) if r.random() < 0.04 else gts
+        k = 1 + int(r.random() * BASE_EVENTS_MAX)
+        if k == 1:
+            return updated, updated, gts, (updated,)
+        x = r.random()
+        if x < 0.4:
+            span = 60 + int(r.random() * 3540)
+        elif x < 0.8:
+            span = 3600 + int(r.random() * 82800)
+        else:
+            span = 86400 + int(r.random() * (MAX_TICKET_SPAN - 86400 - 7200))
+        created = updated - span
+        middle = sorted(created + 1 + int(r.random() * (span - 1)) for _ in range(k - 2))
+        return created, updated, gts, (created, *middle, updated)
+
+    def user_ref(self, j: int) -> tuple[str, str | None]:
+        """(name, email) of user j without building the whole record."""
+        if j == 0:
+            return "Demo Admin", "admin@demo.example.com"
+        if j == 1:
+            return "Demo Agent", "agent@demo.example.com"
+        r = self.rng(_K_USER, j)
+        first = cat.FIRST_NAMES[int(r.random() * len(cat.FIRST_NAMES))]
+        last = cat.LAST_NAMES[int(r.random() * len(cat.LAST_NAMES))]
+        tld = cat.TLDS[int(r.random() * len(cat.TLDS))]
+        local = "".join(ch for ch in first.lower() if ch.isascii() and ch.isalnum()) or "user"
+        return f"{first} {last}", f"{local}.{j}@example-{j % 97}.{tld}"
+
+    def user_org_index(self, j: int) -> int | None:
+        """End-users belong to an organization 75% of the time; agents never do."""
+        if j < self.n_agents:
+            return None
+        h = mix(self.seed, _K_USER_ORG, j)
+        if h % 100 >= 75:
+            return None
+        return (h >> 8) % self.n_orgs
+
+    def random_end_user(self, r: random.Random) -> int:
+        return self.n_agents + int(r.random() * (self.n_users - self.n_agents))
+
+    def random_agent(self, r: random.Random) -> int:
+        return int(r.random() * self.n_agents)
+
+    def random_live_group(self, r: random.Random) -> int:
+        return int(r.random() * self.n_live_groups)
+
+    def comment_body(self, i: int, k: int, r: random.Random) -> str:
+        if k == 0 and i % 500 == 3:
+            return f"Ticket {i}: " + self.long_text
+        n = 1 + int(r.random() * 3)
+        return " ".join(cat.SENTENCES[int(r.random() * len(cat.SENTENCES))] for _ in range(n))
+
+    def subject(self, r: random.Random) -> str:
+        template = cat.SUBJECT_TEMPLATES[int(r.random() * len(cat.SUBJECT_TEMPLATES))]
+        return template.format(thing=cat.THINGS[int(r.random() * len(cat.THINGS))])
+
+    def _field_pools(self) -> list[tuple[int, tuple[Any, ...]]]:
+        """Per custom field, a pool of 64 possible values: one draw per field instead of a computation."""
+        r = random.Random(hash((self.seed, 99)))
+        pools = []
+        for k, (field_type, _title) in enumerate(cat.CUSTOM_TICKET_FIELDS):
+            values = tuple([None] * 19 + [self._field_value(r, field_type, k, self.t_start) for _ in range(45)])
+            pools.append((cat.custom_field_id(k), values))
+        return pools
+
+    def custom_field_values(self, r: random.Random) -> list[dict[str, Any]]:
+        """One of 4096 pre-built value combinations; never mutate it (the overlay deep-copies)."""
+        return self.field_combos[int(r.random() * len(self.field_combos))]
+
+    def _field_combos(self) -> list[list[dict[str, Any]]]:
+        r = random.Random(hash((self.seed, 98)))
+        return [[{"id": fid, "value": pool[int(r.random() * 64)]} for fid, pool in self.field_pools]
+                for _ in range(4096)]
+
+    def _field_value(self, r: random.Random, field_type: str, position: int, created: int) -> Any:
+        x = r.random()
+        if field_type == "checkbox":
+            return x < 0.5
+        if field_type == "date":
+            day = time.strftime("%Y-%m-%d", time.gmtime(created + int(x * 700) * 86400))
+            # Zendesk returns custom dates in mixed forms (zendesk-api.md §6): parse leniently.
+            return f"{day}T00:00:00Z" if r.random() < 0.5 else f"{day}T00:00:00+00:00"
+        if field_type == "decimal":
+            return f"{x * 10000:.2f}"
+        if field_type == "integer":
+            return int(x * 500)
+        if field_type == "regexp":
+            return f"ORD-{int(x * 1_000_000):06d}"
+        if field_type == "tagger":
+            options = cat.ticket_field_options(position)
+            return options[int(x * len(options))][1]
+        if field_type == "multiselect":
+            options = cat.ticket_field_options(position)
+            return [v for n, (_name, v) in enumerate(options) if (int(x * 8) >> n) & 1]
+        if field_type == "text":
+            return cat.THINGS[int(x * len(cat.THINGS))]
+        if field_type == "textarea":
+            return "First line\nSecond line — ünïcødé ✅"
+        if field_type == "lookup":
+            return self.user_id(int(x * self.n_agents))
+        if field_type == "partialcreditcard":
+            return f"XXXXXXXXXXXX{int(x * 10000):04d}"
+        return None
+
+    def via(self, channel: str, requester: int) -> dict[str, Any]:
+        if channel == "email":
+            name, email = self.user_ref(requester)
+            return {"channel": "email", "source": {
+                "from": {"address": email, "name": name},
+                "to": {"address": f"support@{self.subdomain}.zendesk.com", "name": "Support"}, "rel": None}}
+        if channel == "api":
+            return {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}}
+        return {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
+
+    def _ticket(self, i: int) -> dict[str, Any]:
+        created, updated, gts, _times = self.timeline(i)
+        r = self.rng(_K_TICKET, i)
+        deleted = r.random() < 0.015
+        age = self.anchor - updated
+        x = r.random()
+        if age > 30 * 86400:
+            status = "closed" if x < 0.8 else ("solved" if x < 0.95 else STATUSES[int(r.random() * 4)])
+        else:
+            status = STATUSES[int(x * len(STATUSES))]
+        if deleted:
+            status = "deleted"
+        requester = self.random_end_user(r)
+        assignee = None if status == "new" and r.random() < 0.7 else self.random_agent(r)
+        group = self.random_live_group(r)
+        ticket_type = TYPES[int(r.random() * len(TYPES))]
+        channel = cat.VIA_CHANNELS[int(r.random() * len(cat.VIA_CHANNELS))]
+        org = self.user_org_index(requester)
+        subject = self.subject(r) if r.random() > 0.01 else ""
+        tags = sorted({cat.TAGS[int(r.random() * len(cat.TAGS))] for _ in range(int(r.random() * 4))})
+        collaborators = [self.user_id(self.random_end_user(r)) for _ in range(int(r.random() * 3))]
+        custom = self.custom_field_values(r)
+        problem_id = None
+        if ticket_type == "incident" and i > 0 and r.random() < 0.5:
+            problem_id = self.ticket_id(max(0, i - 1 - int(r.random() * 50)))
+        rating = self.rating_info(r, status, assignee)
+        tid = self.ticket_id(i)
+        return {
+            "url": f"{self.api}/tickets/{tid}.json",
+            "id": tid,
+            "external_id": f"ext-{i}" if r.random() < 0.3 else None,
+            "via": self.via(channel, requester),
+            "created_at": iso(created),
+            "updated_at": iso(updated),
+            "generated_timestamp": gts,
+            "type": ticket_type,
+            "subject": subject,
+            "raw_subject": subject,
+            "description": self.comment_body(i, 0, r),
+            "priority": PRIORITIES[int(r.random() * len(PRIORITIES))],
+            "status": status,
+            "recipient": f"support@{self.subdomain}.zendesk.com" if channel == "email" else None,
+            "requester_id": self.user_id(requester),
+            "submitter_id": self.user_id(requester),
+            "assignee_id": None if assignee is None else self.user_id(assignee),
+            "organization_id": None if org is None else self.org_id(org),
+            "group_id": self.group_id(group),
+            "collaborator_ids": collaborators,
+            "follower_ids": list(collaborators),
+            "email_cc_ids": [],
+            "forum_topic_id": None,
+            "problem_id": problem_id,
+            "has_incidents": ticket_type == "problem" and r.random() < 0.3,
+            "is_public": True,
+            "due_at": iso(created + 3 * 86400) if ticket_type == "task" else None,
+            "tags": tags,
+            "custom_fields": custom,
+            "fields": custom,  # the older duplicate of custom_fields (zendesk-api.md §6)
+            "satisfaction_rating": None if rating is None else
+            {"id": RATING_ID_BASE + i, "score": rating[0], "comment": rating[1]},
+            "sharing_agreement_ids": [],
+            "custom_status_id": CUSTOM_STATUS_IDS[status],
+            "followup_ids": [],
+            "ticket_form_id": FORM_ID_BASE + int(r.random() * max(1, self.config.ticket_forms)),
+            "brand_id": 360_000_000_001,
+            "allow_channelback": False,
+            "allow_attachments": True,
+            "from_messaging_channel": channel == "chat",
+        }
+
+    def rating_info(self, r: random.Random, status: str, assignee: int | None) -> tuple[str, str | None, str] | None:
+        """(score, comment, reason) when a ticket carries a satisfaction rating."""
+        x = r.random()
+        if status not in ("solved", "closed") or assignee is None or x >= self.config.satisfaction_rate:
+            return None
+        good = r.random() < 0.8
+        comment = None if r.random() < 0.5 else ("Great support! 🎉" if good else "Took forever…")
+        reason = "No reason provided" if good else "The issue took too long to resolve"
+        return ("good" if good else "bad", comment, reason)
+
+    def satisfaction_rating(self, i: int) -> dict[str, Any] | None:
+        """The rating of base ticket i (its embedded snapshot is the ticket's satisfaction_rating)."""
+        t = self.ticket(i)
+        embedded = t["satisfaction_rating"]
+        if embedded is None:
+            return None
+        _created, updated, _gts, _times = self.timeline(i)
+        rid = embedded["id"]
+        return {
+            "url": f"{self.api}/satisfaction_ratings/{rid}.json",
+            "id": rid,
+            "assignee_id": t["assignee_id"],
+            "group_id": t["group_id"],
+            "requester_id": t["requester_id"],
+            "ticket_id": t["id"],
+            "score": embedded["score"],
+            "comment": embedded["comment"],
+            "reason": "No reason provided" if embedded["score"] == "good" else "The issue took too long to resolve",
+            "reason_id": None,
+            "created_at": iso(updated),
+            "updated_at": iso(updated),
+        }
+
+    # ---- events, comments, attachments ------------------------------------------------------------
+    def attachment(self, comment_id: int, a: int, r: random.Random) -> dict[str, Any]:
+        aid = ATTACHMENT_ID_BASE + (comment_id - AUDIT_ID_BASE) * 4 + a
+        name, ctype = cat.FILE_TYPES[int(r.random() * len(cat.FILE_TYPES))]
+        token = f"{mix(self.seed, aid):016x}"
+        content_url = f"https://{self.subdomain}.zendesk.com/attachments/token/{token}/?name={name}"
+        image = ctype.startswith("image/")
+        return {
+            "url": f"{self.api}/attachments/{aid}.json",
+            "id": aid,
+            "file_name": name,
+            "content_url": content_url,
+            "mapped_content_url": content_url,
+            "content_type": ctype,
+            "size": 100 + int(r.random() * 5_000_000),
+            "width": 800 if image else None,
+            "height": 600 if image else None,
+            "inline": image and r.random() < 0.3,
+            "deleted": False,
+            "malware_access_override": False,
+            "malware_scan_result": "malware_not_found",
+            "thumbnails": [],
+        }
+
+    def comment_child(self, child_id: int, audit_id: int, ts: int, author: int, body: str, public: bool,
+                      via_string: str, via_obj: Any, r: random.Random, with_attachments: bool = True) -> dict:
+        """A Comment child event in its `include=comment_events` form (zendesk-api.md §6)."""
+        attachments = []
+        if with_attachments and r.random() < 0.3:
+            attachments = [self.attachment(child_id, a, r) for a in range(1 + int(r.random() * 2))]
+        return {
+            "id": child_id,
+            "via": via_obj,
+            "via_reference_id": None,
+            "event_type": "Comment",
+            "comment_present": True,
+            "comment_public": public,
+            "type": "Comment",
+            "author_id": self.user_id(author),
+            "body": body,
+            "html_body": f'<div class="zd-comment" dir="auto"><p>{html.escape(body)}</p></div>',
+            "plain_body": body,
+            "public": public,
+            "attachments": attachments,
+            "audit_id": audit_id,
+            "created_at": iso(ts),
+            "_via_string": via_string,
+        }
+
+    def comment_via(self, r: random.Random, base: dict[str, Any]) -> Any:
+        # Comment children carry a `via` object, occasionally a non-object (zendesk-api.md §7 #17).
+        x = r.random()
+        if x < 0.02:
+            return None
+        if x < 0.03:
+            return "voicemail"
+        return base
+
+    def system_context(self, r: random.Random) -> dict[str, Any]:
+        loc, lat, lon = cat.LOCATIONS[int(r.random() * len(cat.LOCATIONS))]
+        return {"client": cat.CLIENTS[int(r.random() * len(cat.CLIENTS))],
+                "ip_address": f"203.0.113.{int(r.random() * 254) + 1}",
+                "location": loc, "latitude": lat, "longitude": lon}
+
+    def _events(self, i: int) -> tuple[dict[str, Any], ...]:
+        """Audits of base ticket i (full comment_events form); they never change after generation."""
+        t = self.ticket(i)
+        _created, _updated, _gts, times = self.timeline(i)
+        r = self.rng(_K_EVENTS, i)
+        tid = t["id"]
+        requester = self.index_of(t["requester_id"], USER_ID_BASE, USER_STRIDE) or 0
+        assignee = self.index_of(t["assignee_id"], USER_ID_BASE, USER_STRIDE) if t["assignee_id"] else None
+        channel = t["via"]["channel"]
+        events: list[dict[str, Any]] = []
+        final_status = t["status"]
+        for k, ts in enumerate(times):
+            audit_id = AUDIT_ID_BASE + (i * TICKET_EVENT_SLOTS + k) * EVENT_STRIDE
+            first = k == 0
+            updater = requester if first or assignee is None or r.random() < 0.4 else assignee
+            via_string = cat.EVENT_VIA[channel] if first else ("Web form" if updater == assignee else "Mail")
+            children: list[dict[str, Any]] = []
+            n = 1
+
+            if first:
+                initial = {"status": "new", "priority": t["priority"], "type": t["type"], "subject": t["subject"],
+                           "requester_id": t["requester_id"], "group_id": t["group_id"], "tags": t["tags"]}
+                for key, value in initial.items():
+                    children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
+                                     key: value, "event_type": "Create"})
+                    n += 1
+                body = t["description"]
+                children.append(self.comment_child(audit_id + n, audit_id, ts, requester, body, True,
+                                                   via_string, t["via"], r))
+            else:
+                last = k == len(times) - 1
+                status = final_status if last else ("open" if r.random() < 0.6 else "pending")
+                if status != "new":
+                    children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
+                                     "status": status, "event_type": "Change"})
+                    n += 1
+                if r.random() < 0.3:
+                    children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
+                                     "priority": t["priority"], "event_type": "Change"})
+                    n += 1
+                if r.random() < 0.2 and t["tags"]:
+                    tag = t["tags"][0]
+                    children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
+                                     "tags": t["tags"], "added_tags": [tag], "removed_tags": [],
+                                     "event_type": "Change"})
+                    n += 1
+                if r.random() < 0.6:
+                    author = updater
+                    public = r.random() < 0.75
+                    body = self.comment_body(i, k, r)
+                    via_obj = self.comment_via(r, {"channel": "web" if author == assignee else channel,
+                                                   "source": {"from": {}, "to": {}, "rel": None}})
+                    children.append(self.comment_child(audit_id + n, audit_id, ts, author, body, public,
+                                                       via_string, via_obj, r))
+                    n += 1
+            events.append({
+                "id": audit_id,
+                "ticket_id": tid,
+                "timestamp": ts,
+                "created_at": iso(ts),
+                "updater_id": self.user_id(updater),
+                "via": via_string,
+                "via_reference_id": None,
+                "system": self.system_context(r),
+                "event_type": "Audit",
+                "child_events": children,
+            })
+        return tuple(events)
+
+    def _metric_set(self, i: int) -> dict[str, Any] | None:
+        t = self.ticket(i)
+        if t["status"] == "deleted":
+            return None
+        created, updated, _gts, times = self.timeline(i)
+        return self.build_metric_set(i, t, created, updated, len(times), self.rng(_K_METRIC, i))
+
+    def build_metric_set(self, i: int, t: dict[str, Any], created: int, updated: int, n_events: int,
+                         r: random.Random) -> dict[str, Any]:
+        mid = METRIC_ID_BASE + i
+        solved = t["status"] in ("solved", "closed")
+        span_min = max(0, (updated - created) // 60)
+        reply = int(r.random() * max(1, span_min)) if n_events > 1 else None
+        resolution = span_min if solved else None
+        agent_wait = int(span_min * r.random() * 0.3)
+        requester_wait = int(span_min * r.random() * 0.5)
+        on_hold = int(span_min * 0.2) if t["status"] == "hold" else 0
+        assigned = t["assignee_id"] is not None
+        return {
+            "url": f"{self.api}/ticket_metrics/{mid}.json",
+            "id": mid,
+            "ticket_id": t["id"],
+            "created_at": t["created_at"],
+            "updated_at": t["updated_at"],
+            "group_stations": 1 + int(r.random() * 2),
+            "assignee_stations": 1 + int(r.random() * 2) if assigned else 0,
+            "reopens": int(r.random() * 2) if solved else 0,
+            "replies": max(0, n_events - 1),
+            "assignee_updated_at": t["updated_at"] if assigned else None,
+            "requester_updated_at": t["created_at"],
+            "status_updated_at": t["updated_at"],
+            "initially_assigned_at": t["created_at"] if assigned else None,
+            "assigned_at": t["created_at"] if assigned else None,
+            "solved_at": t["updated_at"] if solved else None,
+            "latest_comment_added_at": t["updated_at"],
+            "custom_status_updated_at": t["updated_at"],
+            "reply_time_in_minutes": _minutes(reply),
+            "reply_time_in_seconds": {"calendar": None if reply is None else reply * 60},
+            "first_resolution_time_in_minutes": _minutes(resolution),
+            "full_resolution_time_in_minutes": _minutes(resolution),
+            "agent_wait_time_in_minutes": _minutes(agent_wait),
+            "requester_wait_time_in_minutes": _minutes(requester_wait),
+            "on_hold_time_in_minutes": _minutes(on_hold),
+        }
+
+    # ---- users, organizations, groups -------------------------------------------------------------
+    def user_updated(self, j: int) -> int:
+        return self.t_start + (j * (self.t_end - self.t_start)) // self.n_users
+
+    def _user(self, j: int) -> dict[str, Any]:
+        name, email = self.user_ref(j)
+        r = self.rng(_K_USER, j, 1)
+        updated = self.user_updated(j)
+        created = updated - int(r.random() * 400 * 86400)
+        if j == 0:
+            role = "admin"
+        elif j == 1:
+            role = "agent"
+        elif j < self.n_agents:
+            role = "admin" if j % 5 == 2 else "agent"
+        else:
+            role = "end-user"
+        active = j < self.n_agents or r.random() >= 0.04
+        tz, iana = cat.TIME_ZONES[int(r.random() * len(cat.TIME_ZONES))]
+        locale, locale_id = cat.LOCALES[int(r.random() * len(cat.LOCALES))]
+        org = self.user_org_index(j)
+        uid = self.user_id(j)
+        agentish = role != "end-user"
+        plan = cat.PLAN_OPTIONS[int(r.random() * 3)]
+        return {
+            "id": uid,
+            "url": f"{self.api}/users/{uid}.json",
+            "name": name,
+            # Deleted users stay in the export with active false and email null (zendesk-api.md §2).
+            "email": email if active else None,
+            "created_at": iso(created),
+            "updated_at": iso(updated),
+            "time_zone": tz,
+            "iana_time_zone": iana,
+            "phone": f"+1-555-{j % 10000:04d}" if r.random() < 0.4 else None,
+            "shared_phone_number": None,
+            "photo": None,
+            "locale_id": locale_id,
+            "locale": locale,
+            "organization_id": None if org is None else self.org_id(org),
+            "role": role,
+            "verified": r.random() < 0.9,
+            "external_id": f"crm-{j}" if r.random() < 0.2 else None,
+            "tags": sorted({cat.TAGS[int(r.random() * len(cat.TAGS))] for _ in range(int(r.random() * 3))}),
+            "alias": "" if r.random() < 0.9 else "🦊",
+            "active": active,
+            "shared": False,
+            "shared_agent": False,
+            "last_login_at": iso(updated - int(r.random() * 86400)) if agentish else None,
+            "two_factor_auth_enabled": agentish and r.random() < 0.5,
+            "signature": f"— {name}" if agentish else None,
+            "details": "",
+            "notes": "Prefers e-mail ✉️" if r.random() < 0.1 else "",
+            "role_type": None if not agentish else (4 if role == "admin" else 0),
+            "custom_role_id": None if not agentish else 360_000_000_100 + (role == "admin"),
+            "moderator": agentish,
+            "ticket_restriction": None if agentish else "requested",
+            "only_private_comments": False,
+            "restricted_agent": role == "agent",
+            "suspended": (not agentish) and r.random() < 0.02,
+            "default_group_id": self.group_id(j % self.n_live_groups) if agentish else None,
+            "report_csv": agentish,
+            "chat_only": False,
+            "user_fields": {
+                "user_date": iso(created)[:10] + "T00:00:00Z" if r.random() < 0.7 else None,
+                "user_decimal": round(r.random() * 10000, 2),
+                "user_dropdown": plan,
+                "vip": r.random() < 0.1,
+                "seats": int(r.random() * 200) if r.random() < 0.5 else None,
+                "bio": "Line one\nLine two — ☕" if r.random() < 0.2 else None,
+                "employee_code": f"E{j % 10000:04d}" if agentish else None,
+                "nickname": None,
+            },
+        }
+
+    def org_updated(self, k: int) -> int:
+        """Organizations 0..bulk_orgs-1 were imported in one second (a bulk import): a time-based
+        export page smaller than that cannot advance (zendesk-api.md §3)."""
+        base = self.t_start + 1000
+        if k < self.bulk_orgs:
+            return base
+        rest = max(1, self.n_orgs - self.bulk_orgs)
+        return base + 1 + ((k - self.bulk_orgs) * (self.t_end - base - 1)) // rest
+
+    def _organization(self, k: int) -> dict[str, Any]:
+        r = self.rng(_K_ORG, k)
+        updated = self.org_updated(k)
+        created = updated - int(r.random() * 300 * 86400)
+        word = cat.COMPANY_WORDS[int(r.random() * len(cat.COMPANY_WORDS))]
+        name = f"{word} {cat.COMPANY_SUFFIX[int(r.random() * len(cat.COMPANY_SUFFIX))]} #{k}"
+        oid = self.org_id(k)
+        deleted = k >= self.bulk_orgs and r.random() < 0.05
+        slug = word.lower().replace(" ", "")
+        record = {
+            "url": f"{self.api}/organizations/{oid}.json",
+            "id": oid,
+            "name": name,
+            "shared_tickets": r.random() < 0.3,
+            "shared_comments": r.random() < 0.2,
+            "external_id": f"acct-{k}" if r.random() < 0.5 else None,
+            "created_at": iso(created),
+            "updated_at": iso(updated),
+            "deleted_at": None,
+            "domain_names": [f"{slug}-{k}.example.com"] if r.random() < 0.7 else [],
+            "details": "HQ: Straße 1, 10115 Berlin" if r.random() < 0.3 else "",
+            "notes": "",
+            "group_id": self.group_id(int(r.random() * self.n_live_groups)) if r.random() < 0.3 else None,
+            "tags": sorted({cat.TAGS[int(r.random() * len(cat.TAGS))] for _ in range(int(r.random() * 3))}),
+            "organization_fields": {
+                "org_tier": cat.TIER_OPTIONS[int(r.random() * 3)],
+                "renewal_date": iso(created + 365 * 86400)[:10] + "T00:00:00+00:00" if r.random() < 0.6 else None,
+                "arr": round(r.random() * 1e6, 2),
+                "is_partner": r.random() < 0.1,
+                "account_owner": None,
+                "employees": int(r.random() * 5000),
+            },
+        }
+        if deleted:
+            mark_org_deleted(record, updated)
+        return record
+
+    def group(self, g: int) -> dict[str, Any]:
+        r = self.rng(_K_GROUP, g)
+        names = ("Tier 1", "Billing", "Support 日本", "Escalations 🚨", "VIP", "Onboarding", "Partners",
+                 "Returns & Refunds", "Tier 2", "Night shift", "Sécurité", "Legacy")
+        gid = self.group_id(g)
+        created = self.account_created + int(r.random() * 100 * 86400)
+        name = names[g % len(names)] + ("" if g < len(names) else f" {g}")
+        return {
+            "url": f"{self.api}/groups/{gid}.json",
+            "id": gid,
+            "is_public": True,
+            "name": name,
+            "description": "",
+            "default": g == 0,
+            "deleted": g in self.deleted_groups,
+            "created_at": iso(created),
+            "updated_at": iso(created + (500 * 86400 if g in self.deleted_groups else 0)),
+        }
+
+    def group_membership(self, m: int) -> dict[str, Any]:
+        """Membership m: agent m//2, slot m%2 (two distinct live groups per agent)."""
+        agent, slot = divmod(m, 2)
+        h = mix(self.seed, _K_GM, agent)
+        g1 = h % self.n_live_groups
+        g = g1 if slot == 0 else (g1 + 1 + (h >> 16) % (self.n_live_groups - 1)) % self.n_live_groups
+        created = self.account_created + (h >> 32) % (200 * 86400)
+        mid = GROUP_MEMBERSHIP_ID_BASE + m
+        return {
+            "url": f"{self.api}/group_memberships/{mid}.json",
+            "id": mid,
+            "user_id": self.user_id(agent),
+            "group_id": self.group_id(g),
+            "default": slot == 0,
+            "created_at": iso(created),
+            "updated_at": iso(created),
+        }
+
+    def ticket_form(self, f: int, field_ids: list[int]) -> dict[str, Any]:
+        fid = FORM_ID_BASE + f
+        names = ("Default form", "Billing form", "Bug report 🐞", "Formulaire partenaires")
+        name = names[f % len(names)] + ("" if f < len(names) else f" {f}")
+        created = iso(self.account_created + f * 86400)
+        ids = field_ids if f == 0 else [x for n, x in enumerate(field_ids) if n < 7 or (n + f) % 2 == 0]
+        return {
+            "url": f"{self.api}/ticket_forms/{fid}.json",
+            "id": fid,
+            "name": name,
+            "raw_name": name,
+            "display_name": name,
+            "raw_display_name": name,
+            "end_user_visible": f != 2,
+            "position": f,
+            "ticket_field_ids": ids,
+            "active": not (f == self.config.ticket_forms - 1 and f >= 2),
+            "default": f == 0,
+            "in_all_brands": True,
+            "restricted_brand_ids": [],
+            "end_user_conditions": [],
+            "agent_conditions": [],
+            "created_at": created,
+            "updated_at": created,
+        }
+
+    def activity(self, a: int) -> dict[str, Any]:
+        r = self.rng(_K_ACTIVITY, a)
+        n = max(1, self.config.activities)
+        created = self.anchor - ACTIVITY_WINDOW + (a * (ACTIVITY_WINDOW - 3600)) // n
+        aid = ACTIVITY_ID_BASE + a
+        user = 0 if a % 3 else 1  # most activities concern the demo admin, some the demo agent
+        actor = self.random_agent(r)
+        ticket = int(r.random() * self.n_tickets)
+        verb = cat.ACTIVITY_VERBS[int(r.random() * len(cat.ACTIVITY_VERBS))]
+        actor_name, _ = self.user_ref(actor)
+        tid = self.ticket_id(ticket)
+        return {
+            "url": f"{self.api}/activities/{aid}.json",
+            "id": aid,
+            "verb": verb,
+            "title": f"{actor_name} {verb.split('.')[1].replace('_', ' ')} on ticket #{tid}",
+            "user_id": self.user_id(user),
+            "actor_id": self.user_id(actor),
+            "created_at": iso(created),
+            "updated_at": iso(created),
+            "object": {"ticket": {"id": tid, "subject": self.ticket(ticket)["subject"]}},
+            "target": {"ticket": {"id": tid}},
+        }
+
+    def skip_parts(self, s: int) -> tuple[int, int, int, str]:
+        """(ticket index, agent index, created, reason) of skip s."""
+        r = self.rng(_K_SKIP, s)
+        n = max(1, self.config.ticket_skips)
+        created = self.t_start + (s * (self.t_end - self.t_start)) // n
+        ticket = min(self.n_tickets - 1, int(r.random() * self.n_tickets))
+        return ticket, self.random_agent(r), created, cat.SKIP_REASONS[int(r.random() * len(cat.SKIP_REASONS))]
+
+    def audit_log_created(self, a: int) -> int:
+        n = max(1, self.config.audit_logs)
+        return self.t_start + (a * (self.t_end - self.t_start)) // n
+
+    def audit_log(self, a: int) -> dict[str, Any]:
+        r = self.rng(_K_AUDIT, a)
+        created = self.audit_log_created(a)
+        lid = AUDIT_LOG_ID_BASE + a
+        actor = self.random_agent(r)
+        action, label = cat.AUDIT_ACTIONS[int(r.random() * len(cat.AUDIT_ACTIONS))]
+        kind = int(r.random() * 3)
+        if action == "login" or kind == 0:
+            j = self.random_end_user(r) if action != "login" else actor
+            source_type, source_id, source_label = "user", self.user_id(j), self.user_ref(j)[0]
+        elif kind == 1:
+            k = int(r.random() * self.n_orgs)
+            source_type, source_id, source_label = "organization", self.org_id(k), f"Organization #{k}"
+        else:
+            g = int(r.random() * self.n_groups)
+            source_type, source_id, source_label = "group", self.group_id(g), self.group(g)["name"]
+        return {
+            "url": f"{self.api}/audit_logs/{lid}.json",
+            "id": lid,
+            "action_label": label,
+            "actor_id": self.user_id(actor),
+            "actor_name": self.user_ref(actor)[0],
+            "source_id": source_id,
+            "source_type": source_type,
+            "source_label": source_label,
+            "action": action,
+            "change_description": "" if action == "login" else f"{label} {source_type} “{source_label}”",
+            "ip_address": f"198.51.100.{int(r.random() * 254) + 1}",
+            "created_at": iso(created),
+        }
+
+
+def _minutes(calendar: int | None) -> dict[str, int | None]:
+    """Metric durations come as {calendar, business} pairs (zendesk-api.md §6)."""
+    return {"calendar": calendar, "business": None if calendar is None else int(calendar * 0.6)}
+
+
+def mark_org_deleted(record: dict[str, Any], when: int) -> None:
+    """Deleted orgs keep coming with deleted_at set and the name rewritten (zendesk-api.md §2)."""
+    record["deleted_at"] = iso(when)
+    record["name"] = f"{record['id']}_deleted_{record['name']}"
+
+
+def comment_object(child: dict[str, Any]) -> dict[str, Any]:
+    """A comment as `/tickets/{id}/comments` returns it, from its comment_events child."""
+    return {k: child[k] for k in COMMENT_KEYS}
+
+
+def event_view(event: dict[str, Any], include_comments: bool) -> dict[str, Any]:
+    """An audit as the ticket_events export renders it, with or without `include=comment_events`."""
+    children = []
+    for c in event["child_events"]:
+        if c["event_type"] != "Comment":
+            children.append(c)
+        elif include_comments:
+            children.append({k: v for k, v in c.items() if k != "_via_string"})
+        else:
+            # Without the side-load the export only says that a comment exists (zendesk-api.md §2).
+            children.append({"id": c["id"], "via": c["_via_string"], "via_reference_id": None,
+                             "comment_present": True, "comment_public": c["public"], "event_type": "Comment"})
+    out = dict(event)
+    out["child_events"] = children
+    return out

@@ -1,0 +1,567 @@
+"""The emulated account: generated base records, a small mutation overlay, and server-side state.
+
+`Emulator` is thread-safe: HTTP handlers (event-loop thread) and tests (`advance`, `inject`, `stats`)
+share one lock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import fnmatch
+import heapq
+import math
+import random
+import secrets
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from zendesk_assets.emulator import catalog as cat
+from zendesk_assets.emulator import generate as gen
+from zendesk_assets.emulator.config import (
+    COLLECTION_NAMES,
+    DEMO_AGENT_OAUTH_TOKEN,
+    DEMO_OAUTH_TOKEN,
+    EmulatorConfig,
+    Fault,
+)
+from zendesk_assets.emulator.generate import Generator, comment_object, event_view, iso
+from zendesk_assets.emulator.ordering import ExportOrder, Key, Listing
+
+ACTIVITY_DAYS = 30
+UNLIMITED_DISPLAY = 100_000  # what rate-limit headers report when no limit is enforced
+
+
+@dataclass
+class Token:
+    user_index: int
+    expires_at: int | None
+    refresh_token: str | None = None
+
+
+class Budget:
+    """Sliding 60 s request window for one rate-limit budget (core or incremental exports)."""
+
+    def __init__(self, limit: int | None, external: int = 0) -> None:
+        self.limit = limit
+        self.external = external
+        self.hits: deque[float] = deque()
+
+    def _trim(self, now: float) -> None:
+        while self.hits and self.hits[0] <= now - 60:
+            self.hits.popleft()
+
+    def reset_in(self, now: float) -> int:
+        return max(1, math.ceil(self.hits[0] + 60 - now)) if self.hits else 60
+
+    def take(self, now: float) -> tuple[bool, int, int, int]:
+        """(allowed, limit shown, remaining, reset seconds); a rejected request consumes nothing."""
+        self._trim(now)
+        shown = UNLIMITED_DISPLAY if self.limit is None else self.limit
+        used = len(self.hits) + self.external
+        if self.limit is not None and used >= self.limit:
+            return False, shown, 0, self.reset_in(now)
+        self.hits.append(now)
+        return True, shown, max(0, shown - used - 1), self.reset_in(now)
+
+    def peek(self, now: float) -> tuple[int, int, int]:
+        self._trim(now)
+        shown = UNLIMITED_DISPLAY if self.limit is None else self.limit
+        return shown, max(0, shown - len(self.hits) - self.external), self.reset_in(now)
+
+
+class Emulator:
+    """A generated Zendesk account plus server-side state (tokens, rate limits, faults, stats)."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.gen = Generator(config)
+        self.lock = threading.RLock()
+        g = self.gen
+        # --- overlay of mutations -----------------------------------------------------------------
+        self.n_tickets = g.n_tickets
+        self.n_users = g.n_users
+        self.n_orgs = g.n_orgs
+        self.ticket_over: dict[int, dict[str, Any]] = {}
+        self.metric_over: dict[int, dict[str, Any] | None] = {}
+        self.rating_over: dict[int, dict[str, Any]] = {}
+        self.user_over: dict[int, dict[str, Any]] = {}
+        self.org_over: dict[int, dict[str, Any]] = {}
+        self.events_over: dict[int, list[dict[str, Any]]] = {}  # ticket index -> new audits
+        self.event_overlay: list[tuple[int, int, int, int]] = []  # sorted (ts, audit id, ticket index, n)
+        self.gm_removed: set[int] = set()
+        self.gm_created: list[dict[str, Any]] = []
+        self.om_removed: set[int] = set()
+        self.audit_logs_created: list[dict[str, Any]] = []
+        self.mutations = 0
+        self.overlay_audit_serial = 0
+        self.ticket_order = ExportOrder(g.n_tickets, lambda i: (g.ticket_gts(i), g.ticket_id(i)))
+        self.user_order = ExportOrder(g.n_users, lambda j: (g.user_updated(j), g.user_id(j)))
+        self.org_order = ExportOrder(g.n_orgs, lambda k: (g.org_updated(k), g.org_id(k)))
+        created = iso(g.account_created)
+        self.ticket_fields = cat.static_ticket_fields(config.subdomain, created)
+        self.user_fields = cat.static_user_like_fields("user_fields", config.subdomain, created,
+                                                       gen.USER_FIELD_ID_BASE)
+        self.organization_fields = cat.static_user_like_fields("organization_fields", config.subdomain, created,
+                                                               gen.ORG_FIELD_ID_BASE)
+        field_ids = [f["id"] for f in self.ticket_fields]
+        self.ticket_forms = [g.ticket_form(f, field_ids) for f in range(config.ticket_forms)]
+        self.groups = [g.group(k) for k in range(g.n_groups)]
+        # --- server-side state ------------------------------------------------------------------------
+        self.tokens: dict[str, Token] = {
+            DEMO_OAUTH_TOKEN: Token(0, None),
+            DEMO_AGENT_OAUTH_TOKEN: Token(1, None),
+        }
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> access token it was issued with
+        self.core = Budget(config.core_rpm, config.external_rpm)
+        self.incremental = Budget(config.incremental_rpm)
+        self.request_counter = 0
+        self.injected: list[tuple[str, Fault, list[int]]] = []
+        self._stats: Counter[tuple[str, str, int]] = Counter()
+        self._by_budget: Counter[str] = Counter()
+        self._rate_limited = 0
+        self._log: list[tuple[float, str, str, int]] = []
+
+    # ---- clock ---------------------------------------------------------------------------------------
+    def now(self) -> int:
+        return int(time.time())
+
+    def visible_until(self) -> int:
+        """Exports exclude changes from the last hold_back seconds (zendesk-api.md §3). The current
+        second is never exported even with hold_back 0, because it may still gain records."""
+        return self.now() - max(self.config.hold_back_seconds, 1)
+
+    # ---- current records ---------------------------------------------------------------------------
+    def ticket(self, i: int) -> dict[str, Any]:
+        rec = self.ticket_over.get(i)
+        return rec if rec is not None else self.gen.ticket(i)
+
+    def metric_set(self, i: int) -> dict[str, Any] | None:
+        if i in self.metric_over:
+            return self.metric_over[i]
+        return self.gen.metric_set(i) if i < self.gen.n_tickets else None
+
+    def rating(self, i: int) -> dict[str, Any] | None:
+        rec = self.rating_over.get(i)
+        if rec is not None:
+            return rec
+        return self.gen.satisfaction_rating(i) if i < self.gen.n_tickets else None
+
+    def user(self, j: int) -> dict[str, Any]:
+        rec = self.user_over.get(j)
+        return rec if rec is not None else self.gen.user(j)
+
+    def organization(self, k: int) -> dict[str, Any]:
+        rec = self.org_over.get(k)
+        return rec if rec is not None else self.gen.organization(k)
+
+    def ticket_events(self, i: int) -> list[dict[str, Any]]:
+        base = list(self.gen.events(i)) if i < self.gen.n_tickets else []
+        return base + self.events_over.get(i, [])
+
+    def ticket_index(self, ticket_id: int) -> int | None:
+        i = ticket_id - gen.TICKET_ID_BASE
+        return i if 0 <= i < self.n_tickets else None
+
+    def user_index_of(self, user_id: int) -> int | None:
+        j = Generator.index_of(user_id, gen.USER_ID_BASE, gen.USER_STRIDE)
+        return j if j is not None and j < self.n_users else None
+
+    def org_membership(self, j: int) -> dict[str, Any] | None:
+        if j in self.om_removed:
+            return None
+        u = self.user(j)
+        org_id = u["organization_id"]
+        if org_id is None:
+            return None
+        k = Generator.index_of(org_id, gen.ORG_ID_BASE, gen.ORG_STRIDE)
+        assert k is not None
+        mid = gen.ORG_MEMBERSHIP_ID_BASE + j
+        return {
+            "url": f"{self.gen.api}/organization_memberships/{mid}.json",
+            "id": mid,
+            "user_id": u["id"],
+            "organization_id": org_id,
+            "default": True,
+            "organization_name": self.organization(k)["name"],
+            "view_tickets": True,
+            "created_at": u["created_at"],
+            "updated_at": u["created_at"],
+        }
+
+    def group_membership(self, m: int) -> dict[str, Any] | None:
+        base = 2 * self.gen.n_agents
+        if m < base:
+            return None if m in self.gm_removed else self.gen.group_membership(m)
+        k = m - base
+        if k < len(self.gm_created) and m not in self.gm_removed:
+            return self.gm_created[k]
+        return None
+
+    def skip(self, s: int) -> dict[str, Any]:
+        ticket, agent, created, reason = self.gen.skip_parts(s)
+        sid = gen.SKIP_ID_BASE + s
+        return {"id": sid, "ticket_id": self.gen.ticket_id(ticket), "user_id": self.gen.user_id(agent),
+                "reason": reason, "created_at": iso(created), "updated_at": iso(created),
+                "ticket": self.ticket(ticket)}
+
+    def audit_log(self, a: int) -> dict[str, Any]:
+        n = self.config.audit_logs
+        return self.gen.audit_log(a) if a < n else self.audit_logs_created[a - n]
+
+    # ---- listings (CBP/OBP endpoints) -----------------------------------------------------------------
+    def listing(self, name: str, params: dict[str, Any], user_index: int) -> Listing:
+        """The positional listing behind a list endpoint, with its filters applied."""
+        g = self.gen
+        if name == "groups":
+            keep_deleted = str(params.get("exclude_deleted", "true")).lower() == "false"
+            return Listing("groups", len(self.groups),
+                           lambda p: self.groups[p] if keep_deleted or not self.groups[p]["deleted"] else None)
+        simple = {"ticket_fields": self.ticket_fields, "ticket_forms": self.ticket_forms,
+                  "user_fields": self.user_fields, "organization_fields": self.organization_fields}
+        if name in simple:
+            records = simple[name]
+            return Listing(name, len(records), records.__getitem__)
+        if name == "group_memberships":
+            return Listing(name, 2 * g.n_agents + len(self.gm_created), self.group_membership)
+        if name == "organization_memberships":
+            return Listing(name, self.n_users, self.org_membership)
+        if name == "ticket_metrics":
+            # Newest-created first and sort ignored, as observed on Zendesk (zendesk-api.md §2).
+            return Listing(name, self.n_tickets, self.metric_set, desc_default=True)
+        if name == "satisfaction_ratings":
+            return self._ratings_listing(params)
+        if name == "ticket_skips":
+            return Listing("skips", self.config.ticket_skips, self.skip)
+        if name == "audit_logs":
+            return self._audit_listing(params)
+        if name == "activities":
+            return self._activities_listing(params, user_index)
+        raise KeyError(name)
+
+    def _ratings_listing(self, params: dict[str, Any]) -> Listing:
+        start = _int_or_none(params.get("start_time"))
+        end = _int_or_none(params.get("end_time"))
+        score = params.get("score")
+        lo, hi = 0, None
+        g = self.gen
+        if start is not None:
+            lo = _bisect_index(g.n_tickets, g.ticket_gts, start - 3601)
+        if end is not None:
+            hi_base = _bisect_index(g.n_tickets, g.ticket_gts, end + 1)
+            hi = hi_base if not self.rating_over else None
+
+        def get(i: int) -> dict[str, Any] | None:
+            rec = self.rating(i)
+            if rec is None:
+                return None
+            ts = _parse_iso(rec["created_at"])
+            if (start is not None and ts < start) or (end is not None and ts > end):
+                return None
+            if score and not _score_matches(score, rec):
+                return None
+            return rec
+
+        return Listing("satisfaction_ratings", self.n_tickets, get, lo=lo, hi=hi)
+
+    def _audit_listing(self, params: dict[str, Any]) -> Listing:
+        window = params.get("filter[created_at][]") or []
+        start = _parse_iso(window[0]) if len(window) >= 1 else None
+        end = _parse_iso(window[1]) if len(window) >= 2 else None
+        sort = params.get("sort") or "-created_at"
+        total = self.config.audit_logs + len(self.audit_logs_created)
+
+        def get(a: int) -> dict[str, Any] | None:
+            rec = self.audit_log(a)
+            ts = _parse_iso(rec["created_at"])
+            if (start is not None and ts < start) or (end is not None and ts > end):
+                return None
+            return rec
+
+        return Listing("audit_logs", total, get, desc_default=sort.startswith("-"))
+
+    def _activities_listing(self, params: dict[str, Any], user_index: int) -> Listing:
+        since_raw = params.get("since")
+        since = _parse_iso(since_raw) if since_raw else None
+        floor = self.now() - ACTIVITY_DAYS * 86400  # only the last 30 days exist (zendesk-api.md §2)
+        me = self.gen.user_id(user_index)
+
+        def get(a: int) -> dict[str, Any] | None:
+            rec = self.gen.activity(a)
+            ts = _parse_iso(rec["created_at"])
+            if ts < floor or (since is not None and ts < since) or rec["user_id"] != me:
+                return None
+            return rec
+
+        return Listing("activities", self.config.activities, get)
+
+    # ---- exports ------------------------------------------------------------------------------------
+    def export_page(self, kind: str, after: Key, per_page: int) -> tuple[list[tuple[int, int, int]], bool]:
+        """Up to per_page (ts, id, index) after `after` for tickets/users/organizations, and whether more exist."""
+        order = {"tickets": self.ticket_order, "users": self.user_order, "organizations": self.org_order}[kind]
+        items: list[tuple[int, int, int]] = []
+        for item in order.iter_after(after, self.visible_until()):
+            if len(items) == per_page:
+                return items, True
+            items.append(item)
+        return items, False
+
+    def event_page(self, after: Key, per_page: int, until: int | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """ticket_events after `after` (by timestamp, id), full comment_events form."""
+        until = self.visible_until() if until is None else until
+        need = per_page + 1
+        base = self._base_events_after(after, until, need)
+        over: list[tuple[int, int, int, int]] = []
+        j = bisect.bisect_right(self.event_overlay, (after[0], after[1], 1 << 62, 0))
+        while j < len(self.event_overlay) and len(over) < need:
+            ts, eid, i, n = self.event_overlay[j]
+            if ts > until:
+                break
+            over.append((ts, eid, i, n))
+            j += 1
+        merged = sorted([(ts, eid, i, k, False) for ts, eid, i, k in base] +
+                        [(ts, eid, i, n, True) for ts, eid, i, n in over])[:need]
+        records = []
+        for _ts, _eid, i, k, is_over in merged[:per_page]:
+            records.append(self.events_over[i][k] if is_over else self.gen.events(i)[k])
+        return records, len(merged) > per_page
+
+    def _base_events_after(self, after: Key, until: int, need: int) -> list[tuple[int, int, int, int]]:
+        """Scan base tickets by generated_timestamp: a ticket's audits lie within MAX_TICKET_SPAN before it."""
+        g = self.gen
+        i = _bisect_index(g.n_tickets, g.ticket_gts, after[0])
+        heap: list[tuple[int, int, int, int]] = []  # max-heap via negation: (-ts, -eid, i, k)
+        stride = gen.TICKET_EVENT_SLOTS * gen.EVENT_STRIDE
+        while i < g.n_tickets:
+            floor = g.ticket_gts(i) - gen.MAX_TICKET_SPAN
+            if floor > until or (len(heap) >= need and floor > -heap[0][0]):
+                break
+            _c, _u, _g, times = g.timeline(i)
+            for k, ts in enumerate(times):
+                if ts > until:
+                    break
+                eid = gen.AUDIT_ID_BASE + i * stride + k * gen.EVENT_STRIDE
+                if (ts, eid) <= after:
+                    continue
+                item = (-ts, -eid, i, k)
+                if len(heap) < need:
+                    heapq.heappush(heap, item)
+                elif item > heap[0]:
+                    heapq.heapreplace(heap, item)
+            i += 1
+        return sorted((-a, -b, c, d) for a, b, c, d in heap)
+
+    # ---- truth ----------------------------------------------------------------------------------------
+    def truth(self, collection: str, since: int | None = None) -> list[dict[str, Any]]:
+        """Latest state of a collection, API-shaped, ignoring hold-back; `since` filters partitioned ones."""
+        if collection not in COLLECTION_NAMES:
+            raise ValueError(f"unknown collection {collection!r}; expected one of {COLLECTION_NAMES}")
+        with self.lock:
+            return self._truth(collection, since)
+
+    def _truth(self, collection: str, since: int | None) -> list[dict[str, Any]]:
+        lo = since if since is not None else -(1 << 62)
+        start: Key = (lo, -1)
+        everything = 1 << 62
+        if collection in ("tickets", "ticket_metrics"):
+            out = []
+            for _ts, _id, i in self.ticket_order.iter_after(start, everything):
+                if collection == "tickets":
+                    out.append(self.ticket(i))
+                else:
+                    ms = self.metric_set(i)
+                    if ms is not None:
+                        out.append(ms)
+            return out
+        if collection == "users":
+            return [self.user(j) for _t, _i, j in self.user_order.iter_after((-(1 << 62), -1), everything)]
+        if collection == "organizations":
+            return [self.organization(k) for _t, _i, k in self.org_order.iter_after((-(1 << 62), -1), everything)]
+        if collection in ("ticket_events", "ticket_comments", "attachments"):
+            out = []
+            after = start
+            while True:
+                page, more = self.event_page(after, 5000, until=everything)
+                for ev in page:
+                    if collection == "ticket_events":
+                        out.append(event_view(ev, True))
+                        continue
+                    for child in ev["child_events"]:
+                        if child["event_type"] != "Comment":
+                            continue
+                        if collection == "ticket_comments":
+                            out.append({**comment_object(child), "ticket_id": ev["ticket_id"]})
+                        else:
+                            out.extend({**a, "ticket_id": ev["ticket_id"], "comment_id": child["id"]}
+                                       for a in child["attachments"])
+                if not more or not page:
+                    return out
+                after = (page[-1]["timestamp"], page[-1]["id"])
+        listing_name = {"ticket_skips": "ticket_skips"}.get(collection, collection)
+        params: dict[str, Any] = {"exclude_deleted": "false"}
+        listing = self.listing(listing_name, params, 0)
+        return [rec for _pos, rec in listing.scan(None, False)]
+
+    # ---- mutation clock -------------------------------------------------------------------------------
+    def advance(self, *, updates: int = 0, deletes: int = 0, creations: int = 0,
+                system_updates: int = 0) -> dict[str, Any]:
+        """Apply changes stamped at now(); returns ids touched per collection and action."""
+        with self.lock:
+            from zendesk_assets.emulator.mutate import Mutator
+
+            self.mutations += 1
+            r = random.Random(hash((self.config.seed, 16, self.mutations)))
+            return Mutator(self, r, self.now()).run(updates, deletes, creations, system_updates)
+
+    # ---- auth -----------------------------------------------------------------------------------------
+    def add_oauth_token(self, token: str, user_id: int, expires_at: int | None = None) -> None:
+        with self.lock:
+            j = self.user_index_of(user_id)
+            if j is None:
+                raise ValueError(f"user {user_id} does not exist in this emulated account")
+            self.tokens[token] = Token(j, expires_at)
+
+    def revoke_all_tokens(self) -> None:
+        with self.lock:
+            self.tokens.clear()
+            self.refresh_tokens.clear()
+
+    def issue_token(self, user_index: int, expires_in: int | None) -> dict[str, Any]:
+        ttl = expires_in or self.config.access_token_ttl
+        access = "emu-at-" + secrets.token_urlsafe(24)
+        refresh = "emu-rt-" + secrets.token_urlsafe(24)
+        self.tokens[access] = Token(user_index, self.now() + ttl, refresh)
+        self.refresh_tokens[refresh] = access
+        return {"access_token": access, "token_type": "bearer", "scope": "read", "expires_in": ttl,
+                "refresh_token": refresh, "refresh_token_expires_in": 30 * 86400}
+
+    def rotate_refresh(self, refresh: str, expires_in: int | None) -> dict[str, Any] | None:
+        """Refresh rotates: the old refresh AND access tokens stop working (zendesk-api.md §1)."""
+        access = self.refresh_tokens.pop(refresh, None)
+        if access is None:
+            return None
+        old = self.tokens.pop(access, None)
+        user_index = old.user_index if old is not None else 0
+        return self.issue_token(user_index, expires_in)
+
+    # ---- faults ---------------------------------------------------------------------------------------
+    def inject(self, path_glob: str, fault: Fault, count: int = 1) -> None:
+        with self.lock:
+            self.injected.append((path_glob, fault, [count]))
+
+    def next_fault(self, path: str, is_export: bool, per_page: int | None) -> Fault | None:
+        """The fault for this request: injected first, then `504>N`, then the seeded random spec."""
+        with self.lock:
+            self.request_counter += 1
+            n = self.request_counter
+            bare = path[:-5] if path.endswith(".json") else path
+            for entry in self.injected:
+                glob, fault, left = entry
+                if left[0] > 0 and (fnmatch.fnmatchcase(path, glob) or fnmatch.fnmatchcase(bare, glob)):
+                    left[0] -= 1
+                    if left[0] == 0:
+                        self.injected.remove(entry)
+                    return fault
+            spec = self.config.fault_spec
+            if is_export and spec.timeout_above_per_page is not None and per_page is not None \
+                    and per_page > spec.timeout_above_per_page:
+                return Fault("504")
+            if not spec.probabilities:
+                return None
+            u = gen.mix(self.config.seed, 0xFA, n) / 2.0**64
+            acc = 0.0
+            for kind, p in spec.probabilities:
+                acc += p
+                if u < acc:
+                    return self._random_fault(kind, n)
+            return None
+
+    def _random_fault(self, kind: str, n: int) -> Fault:
+        coin = gen.mix(self.config.seed, 0xFB, n)
+        retry = self.config.fault_retry_after
+        if kind == "429":
+            return Fault("429", retry_after=retry, text_body=coin % 3 == 0)
+        if kind == "503":
+            return Fault("503", retry_after=retry)
+        if kind == "slow":
+            return Fault("slow", delay=self.config.slow_delay)
+        return Fault(kind, text_body=kind in ("502", "504") or coin % 2 == 0)
+
+    # ---- stats ----------------------------------------------------------------------------------------
+    def record(self, method: str, template: str, status: int, budget: str) -> None:
+        with self.lock:
+            self._stats[(method, template, status)] += 1
+            self._by_budget[budget] += 1
+            if status == 429:
+                self._rate_limited += 1
+            self._log.append((time.time(), budget, template, status))
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return {"requests": dict(self._stats), "by_budget": {"core": self._by_budget["core"],
+                    "incremental": self._by_budget["incremental"]}, "rate_limited": self._rate_limited}
+
+    def request_log(self) -> list[tuple[float, str, str, int]]:
+        with self.lock:
+            return list(self._log)
+
+    def reset_stats(self) -> None:
+        with self.lock:
+            self._stats.clear()
+            self._by_budget.clear()
+            self._rate_limited = 0
+            self._log.clear()
+
+    def counts(self) -> dict[str, int]:
+        """Per-collection record counts of the truth (for the control endpoint)."""
+        return {name: len(self.truth(name)) for name in COLLECTION_NAMES}
+
+    def copy_record(self, rec: dict[str, Any]) -> dict[str, Any]:
+        return copy.deepcopy(rec)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
+def _bisect_index(n: int, key: Any, target: int) -> int:
+    """First index i in [0, n) with key(i) >= target (key non-decreasing)."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if key(mid) < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _parse_iso(value: str) -> int:
+    """Epoch seconds of an ISO 8601 UTC timestamp (accepts Z or +00:00, date-only)."""
+    from datetime import datetime
+
+    text = value.strip().replace("Z", "+00:00")
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
+
+
+def _score_matches(score: str, rec: dict[str, Any]) -> bool:
+    s, has_comment = rec["score"], bool(rec.get("comment"))
+    table = {
+        "offered": s == "offered", "unoffered": s == "unoffered",
+        "received": s in ("good", "bad"), "received_with_comment": s in ("good", "bad") and has_comment,
+        "received_without_comment": s in ("good", "bad") and not has_comment,
+        "good": s == "good", "good_with_comment": s == "good" and has_comment,
+        "good_without_comment": s == "good" and not has_comment,
+        "bad": s == "bad", "bad_with_comment": s == "bad" and has_comment,
+        "bad_without_comment": s == "bad" and not has_comment,
+    }
+    return table.get(score, True)
