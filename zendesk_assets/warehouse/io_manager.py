@@ -5,8 +5,8 @@ every table the sweep feeds, page by page) and every output then reports its own
 statistics as output metadata, so Zendesk is read once however many assets the sweep feeds.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: Dagster resolves the resource field annotations
+# (``ResourceDependency[...]``) at class creation.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
