@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from zendesk_assets.assets import ResourceKeys, account_assets, warehouse_kind
+from zendesk_assets.checks import account_checks
 from zendesk_assets.config import AccountConfig, Secret, load_accounts
 from zendesk_assets.schedules import sync_job, sync_schedule
 from zendesk_assets.warehouse import WarehouseIOManager, WarehouseResource
@@ -43,6 +44,7 @@ def zendesk_resource(account: AccountConfig) -> ZendeskResource:
 
 def build_definitions(accounts: Sequence[AccountConfig]) -> dg.Definitions:
     assets: list[dg.AssetsDefinition] = []
+    checks: list[dg.AssetChecksDefinition] = []
     jobs = []
     schedules = []
     resources: dict[str, object] = {}
@@ -50,6 +52,7 @@ def build_definitions(accounts: Sequence[AccountConfig]) -> dg.Definitions:
     for account in accounts:
         keys = ResourceKeys.of(account)
         assets += account_assets(account, warehouse_kind(account, env_url))
+        checks += account_checks(account)
         job = sync_job(account)
         jobs.append(job)
         schedules.append(sync_schedule(account, job))
@@ -57,7 +60,7 @@ def build_definitions(accounts: Sequence[AccountConfig]) -> dg.Definitions:
         resources[keys.zendesk] = zendesk_resource(account)
         resources[keys.warehouse] = warehouse
         resources[keys.io_manager] = WarehouseIOManager(warehouse=warehouse)
-    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, resources=resources)
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources)
 
 
 @dg.definitions

@@ -1,0 +1,465 @@
+"""Asset checks, generated from the registry: every table checks its own output on every run.
+
+Users otherwise find missing ticket_metrics or doubled comments months later. Each table gets:
+
+* ``primary_key`` (ERROR): the primary key is unique and never null. DuckDB and PostgreSQL
+  enforce it, but Snowflake, BigQuery and Redshift accept the constraint without enforcing it;
+* ``fk_<column>`` (WARN), one per ``Reference``: no present row points at a missing parent;
+* ``freshness`` (WARN): the table's sweep last committed within ``FRESHNESS_LIMIT``. This is
+  read from ``_sync_state.updated_at``, which every committed page writes. It is a check and not
+  a ``dg.FreshnessPolicy`` so that CI and ``zendesk-assets sync`` report it too;
+* ``count_parity`` (WARN), for tables with a ``count_endpoint``: the stored row count matches
+  Zendesk's count, within ``count_tolerance``;
+* ``partition_coverage`` (ERROR), for partitioned sweeps: every partition that Dagster records as
+  materialized lies inside the change-time windows stored in ``_sync_state``.
+
+One ``multi_asset_check`` per sweep per account (mirroring the one multi-asset per sweep) keeps a
+run at one extra step per sweep. It can be subset, so a run that selects some tables checks only
+those. Every check is a SQL aggregate; no table is loaded into Python.
+"""
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import dagster as dg
+
+from zendesk_assets.assets import ResourceKeys, asset_key
+from zendesk_assets.collections import COLLECTIONS, SWEEPS, Reference, Sweep
+from zendesk_assets.config import AccountConfig
+from zendesk_assets.partitions import monthly_partitions
+from zendesk_assets.warehouse.naming import quote
+from zendesk_assets.warehouse.tables import STATE_TABLE
+from zendesk_assets.warehouse.warehouse import Warehouse
+from zendesk_assets.zendesk.client import ZendeskClient
+
+SAMPLE_SIZE = 5
+# The schedule runs every three hours; the margin allows for a long run or one queued behind a
+# backfill (dagster.yaml allows four concurrent runs).
+FRESHNESS_LIMIT = timedelta(hours=4)
+# Count parity tolerance. The exports leave out the last minute of changes (zendesk-api.md
+# section 3), so a record created just before the sync ended is counted by Zendesk but not stored
+# yet: allow max(10 rows, 0.1 %). Zendesk refreshes counts above 100,000 only about once a day, so
+# those get 2 %. Only rows created before the count's ``refreshed_at`` are compared.
+COUNT_TOLERANCE_ROWS = 10
+COUNT_TOLERANCE_FRACTION = 0.001
+CACHED_COUNT_ABOVE = 100_000
+CACHED_COUNT_FRACTION = 0.02
+# The count endpoints count live records only. Deleted records stay in our tables, marked the way
+# Zendesk marks them in the exports (zendesk-api.md section 3, "Deleted records in exports").
+LIVE_ROWS = {
+    "tickets": "(status IS NULL OR status <> 'deleted')",
+    "users": "(active IS NULL OR active)",
+    "organizations": "deleted_at IS NULL",
+}
+PRESENT = "_removed_at IS NULL"  # snapshot rows that vanished from Zendesk are not checked
+INF = math.inf
+
+Span = tuple[float, float]  # half-open [start, end) in epoch seconds; end may be INF
+Verdict = tuple[bool, dict[str, Any]]
+
+
+# --------------------------------------------------------------------------- what a check can reach
+
+
+@dataclass
+class Probe:
+    """What a check run reaches: the account's warehouse, Zendesk (opened on first use), Dagster."""
+
+    account: AccountConfig
+    warehouse: Warehouse
+    context: dg.AssetCheckExecutionContext
+    open_client: Callable[[], ZendeskClient] | None = None
+    _client: ZendeskClient | None = None
+    _tables: set[str] | None = None
+    _windows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def q(self, table: str) -> str:
+        return f"{quote(self.warehouse.schema)}.{quote(table)}"
+
+    def exists(self, table: str) -> bool:
+        if self._tables is None:
+            rows = self.warehouse.fetch(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = :s",
+                {"s": self.warehouse.schema},
+            )
+            self._tables = {r[0] for r in rows}
+        return table in self._tables
+
+    def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        return self.warehouse.fetch(sql, params)[0][0]
+
+    def column(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        return [r[0] for r in self.warehouse.fetch(sql, params)]
+
+    def windows(self, sweep: str) -> list[tuple[Any, ...]]:
+        """The sweep's stored windows: (window_start, window_end, position, done, updated_at)."""
+        if sweep not in self._windows:
+            self._windows[sweep] = (
+                self.warehouse.fetch(
+                    "SELECT window_start, window_end, position, done, updated_at "
+                    f"FROM {self.q(STATE_TABLE)} WHERE sweep = :s ORDER BY window_start",
+                    {"s": sweep},
+                )
+                if self.exists(STATE_TABLE)
+                else []
+            )
+        return self._windows[sweep]
+
+    def client(self) -> ZendeskClient:
+        if self._client is None:
+            assert self.open_client is not None, "this check op has no Zendesk resource"
+            self._client = self.open_client()
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+# --------------------------------------------------------------------------- time spans
+
+
+def merge(spans: Sequence[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        elif end > start:
+            merged.append((start, end))
+    return merged
+
+
+def subtract(spans: Sequence[Span], minus: Sequence[Span]) -> list[Span]:
+    """The parts of ``spans`` that no span of ``minus`` covers."""
+    out: list[Span] = []
+    holes = merge(minus)
+    for start, end in merge(spans):
+        cursor = start
+        for h_start, h_end in holes:
+            if h_end <= cursor or h_start >= end:
+                continue
+            if h_start > cursor:
+                out.append((cursor, h_start))
+            cursor = max(cursor, h_end)
+        if cursor < end:
+            out.append((cursor, end))
+    return out
+
+
+def covered(windows: Sequence[tuple[Any, ...]]) -> list[Span]:
+    """What the stored windows hold. A closed window is stored up to ``position`` until it is done;
+    the live window (``window_end`` NULL) reaches the live edge."""
+    spans: list[Span] = []
+    for start, end, position, done, _ in windows:
+        if end is None:
+            stop: float = INF
+        elif done:
+            stop = float(end)
+        else:
+            stop = float(position or start)
+        spans.append((float(start), stop))
+    return merge(spans)
+
+
+def day(ts: float) -> str:
+    if ts == INF:
+        return "live edge"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def spans_text(spans: Sequence[Span]) -> list[str]:
+    return [f"{day(s)} -> {day(e)}" for s, e in spans]
+
+
+def windows_md(windows: Sequence[tuple[Any, ...]]) -> dg.MetadataValue:
+    lines = ["| window_start | window_end | stored up to | done |", "|---|---|---|---|"]
+    for start, end, position, done, _ in windows:
+        end_text = "live edge" if end is None else day(end)
+        lines.append(f"| {day(start)} | {end_text} | {day(position) if position else '-'} | {bool(done)} |")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def primary_key(probe: Probe, table: str) -> Verdict:
+    pk = quote(COLLECTIONS[table].primary_key)
+    rows, keyed, distinct = probe.warehouse.fetch(
+        f"SELECT count(*), count({pk}), count(DISTINCT {pk}) FROM {probe.q(table)}"
+    )[0]
+    nulls, duplicates = int(rows) - int(keyed), int(keyed) - int(distinct)
+    meta: dict[str, Any] = {"rows": int(rows), "null_keys": nulls, "duplicate_rows": duplicates}
+    if duplicates:
+        meta["sample_duplicate_ids"] = probe.column(
+            f"SELECT {pk} FROM {probe.q(table)} WHERE {pk} IS NOT NULL GROUP BY {pk} "
+            f"HAVING count(*) > 1 ORDER BY {pk} LIMIT {SAMPLE_SIZE}"
+        )
+    return nulls == 0 and duplicates == 0, meta
+
+
+def foreign_key(ref: Reference, probe: Probe, table: str) -> Verdict:
+    if not probe.exists(ref.table):
+        return False, {"error": f"{probe.warehouse.schema}.{ref.table} does not exist yet: materialize {ref.table}"}
+    col, target = quote(ref.column), quote(ref.target)
+    orphans = (
+        f"FROM {probe.q(table)} c WHERE c.{PRESENT} AND c.{col} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM {probe.q(ref.table)} p WHERE p.{target} = c.{col})"
+    )
+    count, distinct = probe.warehouse.fetch(f"SELECT count(*), count(DISTINCT c.{col}) {orphans}")[0]
+    meta: dict[str, Any] = {
+        "orphan_rows": int(count),
+        "orphan_ids": int(distinct),
+        "reference": f"{table}.{ref.column} -> {ref.table}.{ref.target}",
+    }
+    if count:
+        meta[f"sample_orphan_{ref.column}s"] = probe.column(
+            f"SELECT DISTINCT c.{col} {orphans} ORDER BY c.{col} LIMIT {SAMPLE_SIZE}"
+        )
+    return int(count) == 0, meta
+
+
+def freshness(probe: Probe, table: str, now: datetime | None = None) -> Verdict:
+    sweep = COLLECTIONS[table].sweep
+    stamps = [w[4] for w in probe.windows(sweep) if w[4] is not None]
+    meta: dict[str, Any] = {"sweep": sweep, "limit_minutes": int(FRESHNESS_LIMIT.total_seconds() // 60)}
+    if not stamps:
+        meta["error"] = f"no committed sync of sweep {sweep} is recorded in {STATE_TABLE}"
+        return False, meta
+    last = max(stamps)
+    last = last.replace(tzinfo=UTC) if last.tzinfo is None else last.astimezone(UTC)
+    age = (now or datetime.now(UTC)) - last
+    meta.update(last_sync=last.isoformat(), age_minutes=round(age.total_seconds() / 60, 1))
+    return age <= FRESHNESS_LIMIT, meta
+
+
+def count_tolerance(expected: int) -> int:
+    fraction = CACHED_COUNT_FRACTION if expected > CACHED_COUNT_ABOVE else COUNT_TOLERANCE_FRACTION
+    return max(COUNT_TOLERANCE_ROWS, math.ceil(expected * fraction))
+
+
+def history_start(probe: Probe, sweep: Sweep) -> float:
+    """Where the stored history must start for a total count to be comparable."""
+    if not sweep.partitioned:
+        return 0.0
+    first = monthly_partitions(probe.account).start
+    return first.timestamp()
+
+
+def count_parity(probe: Probe, table: str) -> Verdict:
+    coll = COLLECTIONS[table]
+    sweep = SWEEPS[coll.sweep]
+    assert coll.count_endpoint is not None
+    start = history_start(probe, sweep)
+    missing = subtract([(start, INF)], covered(probe.windows(sweep.name)))
+    if missing:
+        # Tickets last changed before the stored windows are not in the warehouse, so a total
+        # count cannot match; the partition_coverage check guards what was asked for.
+        return True, {
+            "skipped": "the stored windows do not cover the whole history; "
+            "parity is checked only after a backfill from the first partition",
+            "uncovered": spans_text(missing),
+        }
+    body = probe.client().get_json(coll.count_endpoint)
+    value = body.get("count")
+    refreshed = None
+    if isinstance(value, dict):  # {"count": {"value": 102, "refreshed_at": "..."}}
+        refreshed, value = value.get("refreshed_at"), value.get("value")
+    if not isinstance(value, int):
+        return False, {"error": f"{coll.count_endpoint} answered without a numeric count: {str(body)[:200]}"}
+    where = [PRESENT, LIVE_ROWS.get(table, "1 = 1")]
+    params: dict[str, Any] = {}
+    cutoff = _parse_time(refreshed)
+    if cutoff is not None and "created_at" in coll.column_names:
+        where.append("created_at <= :cutoff")
+        params["cutoff"] = cutoff
+    stored = int(probe.scalar(f"SELECT count(*) FROM {probe.q(table)} WHERE {' AND '.join(where)}", params))
+    tolerance = count_tolerance(value)
+    return abs(stored - value) <= tolerance, {
+        "zendesk_count": value,
+        "stored_count": stored,
+        "difference": stored - value,
+        "tolerance": tolerance,
+        "count_refreshed_at": str(refreshed),
+        "endpoint": coll.count_endpoint,
+    }
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def partition_coverage(probe: Probe, table: str) -> Verdict:
+    sweep = COLLECTIONS[table].sweep
+    partitions = monthly_partitions(probe.account)
+    keys = sorted(probe.context.instance.get_materialized_partitions(asset_key(probe.account, table)))
+    windows = probe.windows(sweep)
+    have = covered(windows)
+    needed: list[Span] = []
+    for key in keys:
+        tw = partitions.time_window_for_partition_key(key)
+        needed.append((tw.start.timestamp(), tw.end.timestamp()))
+    gaps = subtract(needed, have)
+    uncovered = [k for k, span in zip(keys, needed, strict=True) if subtract([span], have)]
+    meta: dict[str, Any] = {
+        "materialized_partitions": len(keys),
+        "first_partition": keys[0] if keys else "-",
+        "last_partition": keys[-1] if keys else "-",
+        "stored_windows": windows_md(windows),
+        "uncovered_spans": spans_text(gaps),
+        "uncovered_partitions": uncovered,
+    }
+    if gaps:
+        meta["what_to_do"] = (
+            f"re-materialize partitions {uncovered[0]}..{uncovered[-1]} of {table} (a backfill): "
+            "the sweep fills the missing windows"
+        )
+    return not gaps, meta
+
+
+# --------------------------------------------------------------------------- generation
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """One generated check: its spec and the function that decides it."""
+
+    table: str
+    name: str
+    description: str
+    severity: dg.AssetCheckSeverity
+    evaluate: Callable[[Probe, str], Verdict]
+    needs_zendesk: bool = False
+    needs_state: bool = False
+
+
+def table_checks(table: str) -> list[TableCheck]:
+    coll = COLLECTIONS[table]
+    sweep = SWEEPS[coll.sweep]
+    error, warn = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+    checks = [
+        TableCheck(table, "primary_key", f"{coll.primary_key} is unique and never null.", error, primary_key),
+    ]
+    for ref in coll.references:
+        checks.append(
+            TableCheck(
+                table,
+                f"fk_{ref.column}",
+                f"Every {ref.column} names a stored {ref.table} row (orphans, with sample ids).",
+                warn,
+                partial(foreign_key, ref),
+            )
+        )
+    limit = int(FRESHNESS_LIMIT.total_seconds() // 3600)
+    checks.append(
+        TableCheck(
+            table,
+            "freshness",
+            f"The {sweep.name} sweep committed within the last {limit} hours (schedule period plus margin).",
+            warn,
+            freshness,
+            needs_state=True,
+        )
+    )
+    if coll.count_endpoint:
+        checks.append(
+            TableCheck(
+                table,
+                "count_parity",
+                f"Stored live rows match Zendesk's {coll.count_endpoint} within max({COUNT_TOLERANCE_ROWS} rows, "
+                f"{COUNT_TOLERANCE_FRACTION:.1%}); {CACHED_COUNT_FRACTION:.0%} above {CACHED_COUNT_ABOVE:,} "
+                "(counted once a day by Zendesk).",
+                warn,
+                count_parity,
+                needs_zendesk=True,
+                needs_state=True,
+            )
+        )
+    if sweep.partitioned:
+        checks.append(
+            TableCheck(
+                table,
+                "partition_coverage",
+                "Every materialized partition lies inside the change-time windows stored in _sync_state.",
+                error,
+                partition_coverage,
+                needs_state=True,
+            )
+        )
+    return checks
+
+
+def check_key(account: AccountConfig, check: TableCheck) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(asset_key(account, check.table), check.name)
+
+
+def run_check(probe: Probe, check: TableCheck) -> dg.AssetCheckResult:
+    """Decide one check; a table that is missing or an error fails the check, never the op."""
+    where = f"{probe.warehouse.schema}.{check.table}"
+    try:
+        if not probe.exists(check.table):
+            passed, meta = False, {"error": f"{where} does not exist yet: materialize the asset first"}
+        elif check.needs_state and not probe.exists(STATE_TABLE):
+            passed, meta = False, {"error": f"{probe.warehouse.schema}.{STATE_TABLE} does not exist yet"}
+        else:
+            passed, meta = check.evaluate(probe, check.table)
+    except Exception as exc:  # reported on the check, so the other checks still run
+        probe.context.log.warning(f"{probe.account.name}: check {check.name} of {check.table} failed: {exc}")
+        passed, meta = False, {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+    return dg.AssetCheckResult(
+        asset_key=asset_key(probe.account, check.table),
+        check_name=check.name,
+        passed=passed,
+        severity=check.severity,
+        metadata=meta,
+    )
+
+
+def sweep_checks(account: AccountConfig, sweep: Sweep) -> dg.AssetChecksDefinition:
+    """All checks of the tables one sweep feeds, in one op that runs only the selected ones."""
+    keys = ResourceKeys.of(account)
+    checks = [c for table in sweep.tables for c in table_checks(table)]
+    needs_zendesk = any(c.needs_zendesk for c in checks)
+    specs = [
+        dg.AssetCheckSpec(c.name, asset=asset_key(account, c.table), description=c.description) for c in checks
+    ]
+
+    @dg.multi_asset_check(
+        name=f"{account.name}__{sweep.name}__checks",
+        specs=specs,
+        can_subset=True,
+        required_resource_keys={keys.warehouse, *([keys.zendesk] if needs_zendesk else [])},
+        op_tags={"zendesk/account": account.name, "zendesk/sweep": sweep.name},
+    )
+    def _checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        warehouse = getattr(context.resources, keys.warehouse).get_warehouse()
+        zendesk = getattr(context.resources, keys.zendesk) if needs_zendesk else None
+        probe = Probe(
+            account,
+            warehouse,
+            context,
+            open_client=(lambda: zendesk.get_client(log=context.log)) if zendesk is not None else None,
+        )
+        selected = context.selected_asset_check_keys
+        try:
+            for check in checks:
+                if check_key(account, check) in selected:
+                    yield run_check(probe, check)
+        finally:
+            probe.close()
+
+    return _checks
+
+
+def account_checks(account: AccountConfig) -> list[dg.AssetChecksDefinition]:
+    """Every table's checks for one account, one op per sweep."""
+    return [sweep_checks(account, sweep) for sweep in SWEEPS.values()]
