@@ -282,7 +282,7 @@ class Generator:
     def _ticket(self, i: int) -> dict[str, Any]:
         created, updated, gts, _times = self.timeline(i)
         r = self.rng(_K_TICKET, i)
-        deleted = r.random() < 0.015
+        deleted = r.random() < 0.015 or i % 997 == 7  # some deleted tickets in every account
         age = self.anchor - updated
         x = r.random()
         if age > 30 * 86400:
@@ -577,7 +577,7 @@ class Generator:
             role = "admin" if j % 5 == 2 else "agent"
         else:
             role = "end-user"
-        active = j < self.n_agents or r.random() >= 0.04
+        active = j < self.n_agents or (r.random() >= 0.04 and j != self.n_agents + 1)
         tz, iana = cat.TIME_ZONES[int(r.random() * len(cat.TIME_ZONES))]
         locale, locale_id = cat.LOCALES[int(r.random() * len(cat.LOCALES))]
         org = self.user_org_index(j)
@@ -651,7 +651,8 @@ class Generator:
         word = cat.COMPANY_WORDS[int(r.random() * len(cat.COMPANY_WORDS))]
         name = f"{word} {cat.COMPANY_SUFFIX[int(r.random() * len(cat.COMPANY_SUFFIX))]} #{k}"
         oid = self.org_id(k)
-        deleted = k >= self.bulk_orgs and r.random() < 0.05
+        # At least one deleted organization in every account, however small.
+        deleted = k >= self.bulk_orgs and (r.random() < 0.05 or k == self.bulk_orgs)
         slug = word.lower().replace(" ", "")
         record = {
             "url": f"{self.api}/organizations/{oid}.json",

@@ -236,7 +236,8 @@ class Emulator:
         if name == "satisfaction_ratings":
             return self._ratings_listing(params)
         if name == "ticket_skips":
-            return Listing("skips", self.config.ticket_skips, self.skip)
+            return Listing("skips", self.config.ticket_skips, self.skip,
+                           desc_default=str(params.get("sort_order", "")).lower() == "desc")
         if name == "audit_logs":
             return self._audit_listing(params)
         if name == "activities":
