@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def worker(base_url: str, state_url: str, token: str, rpm: int, start_at: float, deadline: float) -> dict[str, Any]:
-    """Crawl /tickets over cursor pagination again and again until `deadline`; return telemetry."""
+    """Crawl /ticket_metrics over cursor pagination again and again until `deadline`; return telemetry."""
     from zendesk_assets.zendesk import ZendeskResource
 
     resource = ZendeskResource(
@@ -38,7 +38,7 @@ def worker(base_url: str, state_url: str, token: str, rpm: int, start_at: float,
     sweeps = 0
     with resource.get_client() as client:
         while time.time() < deadline:
-            for _page in client.cursor_pages("/tickets", "tickets"):
+            for _page in client.cursor_pages("/ticket_metrics", "ticket_metrics"):
                 if time.time() >= deadline:
                     break
             sweeps += 1

@@ -122,8 +122,10 @@ class ZendeskClient:
         self.auth = auth
         self.log = log or DEFAULT_LOGGER
         self.telemetry = Telemetry()
-        # capped exponential back-off with jitter for 5xx and network errors (stateless: attempt-based)
-        self._backoff = tenacity.wait_exponential_jitter(initial=settings.backoff_initial, max=settings.backoff_max)
+        # capped exponential back-off with (full) jitter for 5xx and network errors; attempt-based, stateless
+        self._backoff = tenacity.wait_random_exponential(
+            multiplier=settings.backoff_initial, max=settings.backoff_max, min=settings.backoff_initial / 2
+        )
         self._sleep_fn = sleep
         self._http = http or make_http_client(settings.timeout_seconds, transport)
         store = StateStore(settings.state_url)
