@@ -1,0 +1,190 @@
+"""`dagster dev -w workspace.yaml` serves the code location: every asset, check and schedule loads.
+
+Contract: with a fresh DAGSTER_HOME (the repository's dagster.yaml) and the configuration pointing
+at the emulator, `dagster dev` answers over HTTP, its GraphQL endpoint lists the code location as
+loaded with the 16 assets, every generated asset check and the three-hour schedule, and stopping
+it (SIGTERM to its process group) leaves no process behind.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from zendesk_assets.checks import table_checks
+from zendesk_assets.collections import COLLECTIONS
+from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
+
+REPO = Path(__file__).resolve().parents[1]
+STARTUP_SECONDS = 75
+
+QUERY = """
+query {
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        locationOrLoadError {
+          __typename
+          ... on PythonError { message }
+          ... on RepositoryLocation {
+            repositories {
+              name
+              schedules { name cronSchedule }
+              assetNodes {
+                assetKey { path }
+                assetChecksOrError { __typename ... on AssetChecks { checks { name } } }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc), whether or not it left the process group."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited already
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(EmulatorConfig(seed=2, tickets=50, users=20, organizations=5)) as server:
+        yield server
+
+
+def _query(url: str) -> dict[str, Any]:
+    resp = httpx.post(url, json={"query": QUERY}, timeout=30)
+    resp.raise_for_status()
+    body: dict[str, Any] = resp.json()
+    assert "errors" not in body, body.get("errors")
+    return body["data"]["workspaceOrError"]
+
+
+def _wait_until_loaded(proc: subprocess.Popen[bytes], url: str, log: Path) -> dict[str, Any]:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"dagster dev exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            workspace = _query(url)
+        except httpx.HTTPError:
+            time.sleep(0.5)
+            continue
+        entries = workspace.get("locationEntries") or []
+        if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+            return workspace
+        time.sleep(0.5)
+    pytest.fail(f"dagster dev did not load the code location within {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> set[int]:
+    """SIGTERM the whole process group, wait, and return the processes still alive afterwards."""
+    tree = _descendants(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(p) for p in tree | {proc.pid}):
+        time.sleep(0.2)
+    left = {p for p in tree | {proc.pid} if _alive(p)}
+    if left:  # clean up before failing, so a failure never leaks processes into the test run
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    return left
+
+
+def test_dagster_dev_loads_every_asset_check_and_schedule(emulator: EmulatorServer, tmp_path: Path) -> None:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "WAREHOUSE_", "DAGSTER_"))}
+    env.update(
+        DAGSTER_HOME=str(home),
+        ZENDESK_SUBDOMAIN=DEMO_SUBDOMAIN,
+        ZENDESK_BASE_URL=emulator.base_url,
+        ZENDESK_OAUTH_TOKEN=DEMO_OAUTH_TOKEN,
+        ZENDESK_START_DATE="2024-01-01",
+        WAREHOUSE_URL=f"duckdb:///{tmp_path / 'warehouse.duckdb'}",
+    )
+    port = _free_port()
+    log = tmp_path / "dagster_dev.log"
+    dagster = Path(sys.executable).parent / "dagster"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stopping it reaches every child
+        )
+    try:
+        workspace = _wait_until_loaded(proc, f"http://127.0.0.1:{port}/graphql", log)
+    finally:
+        left = _stop(proc)
+    assert not left, f"processes left behind after stopping dagster dev: {sorted(left)}"
+
+    (entry,) = workspace["locationEntries"]
+    location = entry["locationOrLoadError"]
+    assert location["__typename"] == "RepositoryLocation", location
+    (repo,) = location["repositories"]
+    assets = {tuple(node["assetKey"]["path"]) for node in repo["assetNodes"]}
+    assert assets == {("zendesk", table) for table in COLLECTIONS}
+    assert len(assets) == 16
+    checks = {
+        (tuple(node["assetKey"]["path"]), check["name"])
+        for node in repo["assetNodes"]
+        for check in node["assetChecksOrError"].get("checks", [])
+    }
+    assert checks == {(("zendesk", table), c.name) for table in COLLECTIONS for c in table_checks(table)}
+    assert {(s["name"], s["cronSchedule"]) for s in repo["schedules"]} == {("zendesk_every_3_hours", "0 */3 * * *")}
