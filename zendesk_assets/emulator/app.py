@@ -175,6 +175,8 @@ def cursor_export(kind: str) -> Handler:
         if "metric_sets" in includes and kind == "tickets":
             # Observed shape: a top-level metric_sets array keyed by ticket_id (zendesk-api.md §2).
             body["metric_sets"] = metric_sets
+        if more and kind == "tickets":
+            em.prefetch("tickets", after_key, per_page)
         return body
 
     return handler
@@ -197,6 +199,8 @@ def time_export(kind: str) -> Handler:
             with_comments = "comment_events" in includes
             records = [event_view(ev, with_comments) for ev in events]
             times = [ev["timestamp"] for ev in events]
+            if more and times:
+                em.prefetch("ticket_events", (times[-1], -1), per_page)
         # If >= per_page records share start_time, end_time == start_time and the same page comes back
         # (the non-advancing window of zendesk-api.md §3); clients must detect it.
         end_time = times[-1] if times else start

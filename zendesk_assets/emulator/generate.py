@@ -2,16 +2,18 @@
 
 Every base record is a pure function of (seed, index, anchor): nothing is stored per record, so a
 million-ticket account costs O(1) memory (plus small LRU caches). Mutations live in `state.py`.
-Each record seeds one `random.Random` (a few microseconds) instead of constructing one per field.
+Each record draws from `Draws`: a window into a per-seed table of floats picked by a hash of
+(seed, kind, index). Seeding a `random.Random` per record cost more than building the record.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import random
 import time
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from zendesk_assets.emulator import catalog as cat
 from zendesk_assets.emulator.config import EmulatorConfig
@@ -61,16 +63,38 @@ _MASK = (1 << 64) - 1
 
 
 def iso(ts: int) -> str:
-    """Zendesk timestamps in bodies: ISO 8601 UTC with a Z suffix."""
+    """Zendesk timestamps in bodies: ISO 8601 UTC with a Z suffix (hot path: two lookups, one concat)."""
     day, rest = divmod(ts, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{_day(day)}T{hours:02d}:{minutes:02d}:{seconds:02d}Z"
+    return _day(day) + _TIME_OF_DAY[rest]
+
+
+_TIME_OF_DAY = [f"T{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)]
 
 
 @lru_cache(maxsize=65536)
 def _day(day: int) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+
+
+class RandomLike(Protocol):
+    def random(self) -> float: ...
+
+
+class Draws:
+    """A per-record random stream: consecutive floats from the seed's table, starting at a hashed offset.
+
+    `random` is the C-level `__next__` of a cycling window, so a draw costs no Python frame.
+    """
+
+    __slots__ = ("random",)
+
+    def __init__(self, table: list[float], key: tuple[int, ...], window: int) -> None:
+        offset = hash(key) & (_TABLE_SIZE - 1)
+        self.random = itertools.cycle(table[offset: offset + window]).__next__
+
+
+_TABLE_SIZE = 1 << 16
+_MAX_WINDOW = 512
 
 
 def mix(*parts: int) -> int:
@@ -117,6 +141,8 @@ class Generator:
         self.bulk_orgs = min(self.n_orgs, max(2, self.n_orgs // 8))
         self.long_text = _long_text(self.seed)
         self.account_created = self.t_start - 400 * 86400
+        table_rng = random.Random(self.seed)
+        self.table = [table_rng.random() for _ in range(_TABLE_SIZE + _MAX_WINDOW)]
         self.field_pools = self._field_pools()
         self.field_combos = self._field_combos()
         self.ticket = lru_cache(maxsize=8192)(self._ticket)
@@ -126,9 +152,12 @@ class Generator:
         self.user = lru_cache(maxsize=8192)(self._user)
         self.organization = lru_cache(maxsize=4096)(self._organization)
 
-    def rng(self, kind: int, index: int, extra: int = 0) -> random.Random:
+    def rng(self, kind: int, index: int, extra: int = 0, window: int = 96) -> Draws:
         # Tuple hashes of ints are deterministic across processes (no PYTHONHASHSEED salt) and fast.
-        return random.Random(hash((self.seed, kind, index, extra)))
+        return Draws(self.table, (self.seed, kind, index, extra), window)
+
+    def hashed(self, kind: int, index: int) -> int:
+        return hash((self.seed, kind, index)) & _MASK
 
     # ---- ids -------------------------------------------------------------------------------------
     @staticmethod
@@ -197,27 +226,27 @@ class Generator:
         """End-users belong to an organization 75% of the time; agents never do."""
         if j < self.n_agents:
             return None
-        h = mix(self.seed, _K_USER_ORG, j)
+        h = self.hashed(_K_USER_ORG, j)
         if h % 100 >= 75:
             return None
         return (h >> 8) % self.n_orgs
 
-    def random_end_user(self, r: random.Random) -> int:
+    def random_end_user(self, r: RandomLike) -> int:
         return self.n_agents + int(r.random() * (self.n_users - self.n_agents))
 
-    def random_agent(self, r: random.Random) -> int:
+    def random_agent(self, r: RandomLike) -> int:
         return int(r.random() * self.n_agents)
 
-    def random_live_group(self, r: random.Random) -> int:
+    def random_live_group(self, r: RandomLike) -> int:
         return int(r.random() * self.n_live_groups)
 
-    def comment_body(self, i: int, k: int, r: random.Random) -> str:
+    def comment_body(self, i: int, k: int, r: RandomLike) -> str:
         if k == 0 and i % 500 == 3:
             return f"Ticket {i}: " + self.long_text
         n = 1 + int(r.random() * 3)
         return " ".join(cat.SENTENCES[int(r.random() * len(cat.SENTENCES))] for _ in range(n))
 
-    def subject(self, r: random.Random) -> str:
+    def subject(self, r: RandomLike) -> str:
         template = cat.SUBJECT_TEMPLATES[int(r.random() * len(cat.SUBJECT_TEMPLATES))]
         return template.format(thing=cat.THINGS[int(r.random() * len(cat.THINGS))])
 
@@ -230,7 +259,7 @@ class Generator:
             pools.append((cat.custom_field_id(k), values))
         return pools
 
-    def custom_field_values(self, r: random.Random) -> list[dict[str, Any]]:
+    def custom_field_values(self, r: RandomLike) -> list[dict[str, Any]]:
         """One of 4096 pre-built value combinations; never mutate it (the overlay deep-copies)."""
         return self.field_combos[int(r.random() * len(self.field_combos))]
 
@@ -239,7 +268,7 @@ class Generator:
         return [[{"id": fid, "value": pool[int(r.random() * 64)]} for fid, pool in self.field_pools]
                 for _ in range(4096)]
 
-    def _field_value(self, r: random.Random, field_type: str, position: int, created: int) -> Any:
+    def _field_value(self, r: RandomLike, field_type: str, position: int, created: int) -> Any:
         x = r.random()
         if field_type == "checkbox":
             return x < 0.5
@@ -349,7 +378,7 @@ class Generator:
             "from_messaging_channel": channel == "chat",
         }
 
-    def rating_info(self, r: random.Random, status: str, assignee: int | None) -> tuple[str, str | None, str] | None:
+    def rating_info(self, r: RandomLike, status: str, assignee: int | None) -> tuple[str, str | None, str] | None:
         """(score, comment, reason) when a ticket carries a satisfaction rating."""
         x = r.random()
         if status not in ("solved", "closed") or assignee is None or x >= self.config.satisfaction_rate:
@@ -383,10 +412,10 @@ class Generator:
         }
 
     # ---- events, comments, attachments ------------------------------------------------------------
-    def attachment(self, comment_id: int, a: int, r: random.Random) -> dict[str, Any]:
+    def attachment(self, comment_id: int, a: int, r: RandomLike) -> dict[str, Any]:
         aid = ATTACHMENT_ID_BASE + (comment_id - AUDIT_ID_BASE) * 4 + a
         name, ctype = cat.FILE_TYPES[int(r.random() * len(cat.FILE_TYPES))]
-        token = f"{mix(self.seed, aid):016x}"
+        token = f"{self.hashed(_K_SPARE, aid):016x}"
         content_url = f"https://{self.subdomain}.zendesk.com/attachments/token/{token}/?name={name}"
         image = ctype.startswith("image/")
         return {
@@ -407,7 +436,7 @@ class Generator:
         }
 
     def comment_child(self, child_id: int, audit_id: int, ts: int, author: int, body: str, public: bool,
-                      via_string: str, via_obj: Any, r: random.Random, with_attachments: bool = True) -> dict:
+                      via_obj: Any, r: RandomLike, with_attachments: bool = True) -> dict:
         """A Comment child event in its `include=comment_events` form (zendesk-api.md §6)."""
         attachments = []
         if with_attachments and r.random() < 0.3:
@@ -428,10 +457,9 @@ class Generator:
             "attachments": attachments,
             "audit_id": audit_id,
             "created_at": iso(ts),
-            "_via_string": via_string,
         }
 
-    def comment_via(self, r: random.Random, base: dict[str, Any]) -> Any:
+    def comment_via(self, r: RandomLike, base: dict[str, Any]) -> Any:
         # Comment children carry a `via` object, occasionally a non-object (zendesk-api.md §7 #17).
         x = r.random()
         if x < 0.02:
@@ -440,7 +468,7 @@ class Generator:
             return "voicemail"
         return base
 
-    def system_context(self, r: random.Random) -> dict[str, Any]:
+    def system_context(self, r: RandomLike) -> dict[str, Any]:
         loc, lat, lon = cat.LOCATIONS[int(r.random() * len(cat.LOCATIONS))]
         return {"client": cat.CLIENTS[int(r.random() * len(cat.CLIENTS))],
                 "ip_address": f"203.0.113.{int(r.random() * 254) + 1}",
@@ -450,7 +478,7 @@ class Generator:
         """Audits of base ticket i (full comment_events form); they never change after generation."""
         t = self.ticket(i)
         _created, _updated, _gts, times = self.timeline(i)
-        r = self.rng(_K_EVENTS, i)
+        r = self.rng(_K_EVENTS, i, window=_MAX_WINDOW)
         tid = t["id"]
         requester = self.index_of(t["requester_id"], USER_ID_BASE, USER_STRIDE) or 0
         assignee = self.index_of(t["assignee_id"], USER_ID_BASE, USER_STRIDE) if t["assignee_id"] else None
@@ -473,8 +501,7 @@ class Generator:
                                      key: value, "event_type": "Create"})
                     n += 1
                 body = t["description"]
-                children.append(self.comment_child(audit_id + n, audit_id, ts, requester, body, True,
-                                                   via_string, t["via"], r))
+                children.append(self.comment_child(audit_id + n, audit_id, ts, requester, body, True, t["via"], r))
             else:
                 last = k == len(times) - 1
                 status = final_status if last else ("open" if r.random() < 0.6 else "pending")
@@ -499,7 +526,7 @@ class Generator:
                     via_obj = self.comment_via(r, {"channel": "web" if author == assignee else channel,
                                                    "source": {"from": {}, "to": {}, "rel": None}})
                     children.append(self.comment_child(audit_id + n, audit_id, ts, author, body, public,
-                                                       via_string, via_obj, r))
+                                                       via_obj, r))
                     n += 1
             events.append({
                 "id": audit_id,
@@ -523,7 +550,7 @@ class Generator:
         return self.build_metric_set(i, t, created, updated, len(times), self.rng(_K_METRIC, i))
 
     def build_metric_set(self, i: int, t: dict[str, Any], created: int, updated: int, n_events: int,
-                         r: random.Random) -> dict[str, Any]:
+                         r: RandomLike) -> dict[str, Any]:
         mid = METRIC_ID_BASE + i
         solved = t["status"] in ("solved", "closed")
         span_min = max(0, (updated - created) // 60)
@@ -704,7 +731,7 @@ class Generator:
     def group_membership(self, m: int) -> dict[str, Any]:
         """Membership m: agent m//2, slot m%2 (two distinct live groups per agent)."""
         agent, slot = divmod(m, 2)
-        h = mix(self.seed, _K_GM, agent)
+        h = self.hashed(_K_GM, agent)
         g1 = h % self.n_live_groups
         g = g1 if slot == 0 else (g1 + 1 + (h >> 16) % (self.n_live_groups - 1)) % self.n_live_groups
         created = self.account_created + (h >> 32) % (200 * 86400)
@@ -813,9 +840,14 @@ class Generator:
         }
 
 
+_NO_MINUTES: dict[str, int | None] = {"calendar": None, "business": None}  # shared; overlay deep-copies
+
+
 def _minutes(calendar: int | None) -> dict[str, int | None]:
     """Metric durations come as {calendar, business} pairs (zendesk-api.md §6)."""
-    return {"calendar": calendar, "business": None if calendar is None else int(calendar * 0.6)}
+    if calendar is None:
+        return _NO_MINUTES
+    return {"calendar": calendar, "business": calendar * 3 // 5}
 
 
 def mark_org_deleted(record: dict[str, Any], when: int) -> None:
@@ -830,16 +862,20 @@ def comment_object(child: dict[str, Any]) -> dict[str, Any]:
 
 
 def event_view(event: dict[str, Any], include_comments: bool) -> dict[str, Any]:
-    """An audit as the ticket_events export renders it, with or without `include=comment_events`."""
+    """An audit as the ticket_events export renders it, with or without `include=comment_events`.
+
+    Stored audits are in the comment_events form already, so that case costs nothing.
+    """
+    if include_comments:
+        return event
     children = []
     for c in event["child_events"]:
         if c["event_type"] != "Comment":
             children.append(c)
-        elif include_comments:
-            children.append({k: v for k, v in c.items() if k != "_via_string"})
         else:
-            # Without the side-load the export only says that a comment exists (zendesk-api.md §2).
-            children.append({"id": c["id"], "via": c["_via_string"], "via_reference_id": None,
+            # Without the side-load the export only says that a comment exists (zendesk-api.md §2);
+            # the child's via is then the audit's via string.
+            children.append({"id": c["id"], "via": event["via"], "via_reference_id": None,
                              "comment_present": True, "comment_public": c["public"], "event_type": "Comment"})
     out = dict(event)
     out["child_events"] = children

@@ -112,7 +112,7 @@ class Mutator:
     def comment(self, author_index: int, public: bool, with_attachment: bool) -> dict[str, Any]:
         g = self.em.gen
         body = " ".join(cat.SENTENCES[int(self.r.random() * len(cat.SENTENCES))] for _ in range(2))
-        child = g.comment_child(0, 0, self.now, author_index, body, public, "Web form",
+        child = g.comment_child(0, 0, self.now, author_index, body, public,
                                 {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}}, self.r,
                                 with_attachments=False)
         if with_attachment:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+import orjson
+
 from zendesk_assets.emulator import catalog as cat
 from zendesk_assets.emulator import generate as gen
 from zendesk_assets.emulator.config import (
@@ -125,6 +127,7 @@ class Emulator:
         self._by_budget: Counter[str] = Counter()
         self._rate_limited = 0
         self._log: list[tuple[float, str, str, int]] = []
+        self._prefetching = threading.Lock()
 
     # ---- clock ---------------------------------------------------------------------------------------
     def now(self) -> int:
@@ -356,13 +359,44 @@ class Emulator:
             i += 1
         return sorted((-a, -b, c, d) for a, b, c, d in heap)
 
+    # ---- prefetch -----------------------------------------------------------------------------------
+    def prefetch(self, kind: str, after: Key, per_page: int) -> None:
+        """Generate the next export page in the background while the client digests this one.
+
+        Base records are pure functions, so warming the generator's LRU caches needs no lock; only
+        the position lookup reads the overlay (under the lock, cheap). One prefetch at a time.
+        """
+        if self._prefetching.locked():
+            return
+        g = self.gen
+        with self.lock:
+            if kind == "ticket_events":
+                targets = [i for _ts, _eid, i, _k in self._base_events_after(after, self.visible_until(), per_page)]
+            else:
+                items, _more = self.export_page(kind, after, per_page)
+                targets = [i for _ts, _id, i in items if i < g.n_tickets and i not in self.ticket_over]
+
+        def work() -> None:
+            with self._prefetching:
+                for i in targets:
+                    if kind == "tickets":
+                        g.ticket(i)
+                        g.metric_set(i)
+                    else:
+                        g.events(i)
+
+        threading.Thread(target=work, name="zendesk-emulator-prefetch", daemon=True).start()
+
     # ---- truth ----------------------------------------------------------------------------------------
     def truth(self, collection: str, since: int | None = None) -> list[dict[str, Any]]:
         """Latest state of a collection, API-shaped, ignoring hold-back; `since` filters partitioned ones."""
         if collection not in COLLECTION_NAMES:
             raise ValueError(f"unknown collection {collection!r}; expected one of {COLLECTION_NAMES}")
         with self.lock:
-            return self._truth(collection, since)
+            records = self._truth(collection, since)
+        # A JSON round trip: callers get exactly what a crawl parses, and can never mutate the
+        # emulator's cached records.
+        return orjson.loads(orjson.dumps(records))  # type: ignore[no-any-return]
 
     def _truth(self, collection: str, since: int | None) -> list[dict[str, Any]]:
         lo = since if since is not None else -(1 << 62)
