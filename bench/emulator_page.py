@@ -85,13 +85,14 @@ def main() -> None:
               "later pages prefetched)")
     with EmulatorServer(emulator=em) as srv, httpx.Client(timeout=120) as client:
         url = f"{srv.base_url}/api/v2/incremental/tickets/cursor.json"
-        params = {"start_time": positions["middle"] + 86400, "per_page": 1000, "include": "metric_sets"}
+        http_params: dict[str, str | int] = {"start_time": positions["middle"] + 86400, "per_page": 1000,
+                                             "include": "metric_sets"}
         headers = {"Authorization": f"Bearer {DEMO_OAUTH_TOKEN}"}
         t0 = time.perf_counter()
-        r = client.get(url, params=params, headers=headers)
+        r = client.get(url, params=http_params, headers=headers)
         cold_http = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
-        client.get(url, params=params, headers=headers)
+        client.get(url, params=http_params, headers=headers)
         warm_http = (time.perf_counter() - t0) * 1000
         print(f"one ticket page over HTTP (loopback, wall clock): cold {cold_http:.1f} ms, warm {warm_http:.1f} ms "
               f"({len(r.content) / 1e6:.1f} MB)")

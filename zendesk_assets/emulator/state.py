@@ -396,7 +396,8 @@ class Emulator:
             records = self._truth(collection, since)
         # A JSON round trip: callers get exactly what a crawl parses, and can never mutate the
         # emulator's cached records.
-        return orjson.loads(orjson.dumps(records))  # type: ignore[no-any-return]
+        copied: list[dict[str, Any]] = orjson.loads(orjson.dumps(records))
+        return copied
 
     def _truth(self, collection: str, since: int | None) -> list[dict[str, Any]]:
         lo = since if since is not None else -(1 << 62)
