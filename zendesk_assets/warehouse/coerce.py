@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -105,21 +105,25 @@ def _boolean(value: Any) -> bool | None:
     return None
 
 
+def _parse_iso(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        text = text.strip()
+        if _INT_TEXT.match(text):
+            return datetime.fromtimestamp(int(text), tz=UTC)
+        return datetime.fromisoformat(text.replace("z", "Z"))
+
+
 def to_datetime(value: Any) -> datetime | None:
     """ISO 8601 (``Z`` or offset) or epoch seconds -> naive UTC datetime."""
-    if isinstance(value, bool) or value is None:
-        return None
     try:
-        if isinstance(value, int | float):
-            moment = datetime.fromtimestamp(value, tz=UTC)
-        elif isinstance(value, str):
-            text = value.strip()
-            if not text:
+        if type(value) is str:
+            if not value:
                 return None
-            if _INT_TEXT.match(text):
-                moment = datetime.fromtimestamp(int(text), tz=UTC)
-            else:
-                moment = datetime.fromisoformat(text.replace("z", "Z"))
+            moment = _parse_iso(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            moment = datetime.fromtimestamp(value, tz=UTC)
         else:
             return None
     except (ValueError, OverflowError, OSError):
@@ -143,33 +147,57 @@ def _date(value: Any) -> date | None:
 
 
 def _text(value: Any) -> str | None:
+    if value is None:
+        return None
     if isinstance(value, str):
         return strip_nul(value)
     return json_text(value)
 
 
+def _bigint(value: Any) -> int | None:
+    if type(value) is int and _INT64[0] <= value <= _INT64[1]:
+        return value
+    return _int(value, _INT64)
+
+
+def _integer(value: Any) -> int | None:
+    if type(value) is int and _INT32[0] <= value <= _INT32[1]:
+        return value
+    return _int(value, _INT32)
+
+
+def _text_fast(value: Any) -> str | None:
+    if type(value) is str and "\x00" not in value:
+        return value
+    return _text(value)
+
+
+def _json(value: Any) -> Any:
+    # Kept as the Python object; the dialect serialises it and strips NULs only when present.
+    return value
+
+
+# One converter per type, looked up once per column rather than once per value.
+CONVERTERS: dict[SqlType, Callable[[Any], Any]] = {
+    SqlType.BIGINT: _bigint,
+    SqlType.INTEGER: _integer,
+    SqlType.DOUBLE: _double,
+    SqlType.BOOLEAN: _boolean,
+    SqlType.TEXT: _text_fast,
+    SqlType.TIMESTAMP: to_datetime,
+    SqlType.DATE: _date,
+    SqlType.JSON: _json,
+}
+
+
 def coerce(value: Any, sql_type: SqlType) -> Any:
     """Convert one value for a column of ``sql_type``; None when it does not fit.
 
-    JSON values stay Python objects (NUL-stripped); the dialect serialises them.
+    JSON values stay Python objects; the dialect serialises them (without NULs).
     """
     if value is None:
         return None
-    if sql_type is SqlType.BIGINT:
-        return _int(value, _INT64)
-    if sql_type is SqlType.INTEGER:
-        return _int(value, _INT32)
-    if sql_type is SqlType.DOUBLE:
-        return _double(value)
-    if sql_type is SqlType.BOOLEAN:
-        return _boolean(value)
-    if sql_type is SqlType.TEXT:
-        return _text(value)
-    if sql_type is SqlType.TIMESTAMP:
-        return to_datetime(value)
-    if sql_type is SqlType.DATE:
-        return _date(value)
-    return strip_nul(value)  # JSON
+    return CONVERTERS[sql_type](value)
 
 
 def version_of(value: Any) -> int | None:

@@ -75,11 +75,20 @@ class Dialect:
         """Transient errors after which the whole transaction is simply run again."""
         return False
 
+    # How long one stream may keep its connection between pages; None: as long as it likes.
+    lease_seconds: float | None = None
+
+    def open(self) -> Connection:
+        return self.engine.connect()
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with contextlib.closing(self.open()) as conn, conn.begin():
             self.on_begin(conn)
             yield conn
+
+    def session(self) -> Session:
+        return Session(self)
 
     def on_begin(self, conn: Connection) -> None:
         """Per-transaction session settings (e.g. UTC)."""
@@ -263,20 +272,16 @@ class DuckDBDialect(Dialect):
         text = str(getattr(exc, "orig", exc))
         return "lock" in text.lower() or "Conflict" in text
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        with self._connect() as conn, conn.begin():
-            yield conn
+    # A fast stream keeps the file for up to this long, then lets waiting processes in.
+    lease_seconds = 10.0
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[Connection]:
+    def open(self) -> Connection:
         """Open the file, waiting (bounded, logged) while another process holds its lock."""
         started = last_log = time.monotonic()
-        delay = 0.05
+        delay = 0.02
         while True:
             try:
-                conn = self.engine.connect()
-                break
+                return self.engine.connect()
             except sa.exc.DBAPIError as exc:
                 if not self.is_retryable(exc):
                     raise
@@ -291,11 +296,7 @@ class DuckDBDialect(Dialect):
                     logger.info("waiting for the DuckDB file lock (%.0fs so far)", waited)
                     last_log = time.monotonic()
                 time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        try:
-            yield conn
-        finally:
-            conn.close()
+                delay = min(delay * 2, 0.25)  # poll often: holders release between leases
 
     def merge(
         self, conn: Connection, table: str, columns: Sequence[TableColumn], pk: str, rows: Sequence[Row]
@@ -371,3 +372,58 @@ def dialect_for(url: str | None) -> Dialect:
     if backend == "postgresql":
         return PostgresDialect(full)
     return GenericDialect(full)
+
+
+class Session:
+    """One stream's connection, reused across its pages (one transaction per page).
+
+    Opening a DuckDB file costs tens of milliseconds and a PostgreSQL connection a few, which
+    dominates a page of 1,000 rows. But DuckDB allows one writing process per file and Dagster runs
+    steps in separate processes, so on DuckDB the connection is released whenever the source is
+    slow (an API page takes longer than ``SLOW_SOURCE`` seconds: other steps and checks get the file
+    while we wait for Zendesk) and after ``lease_seconds`` of continuous holding.
+    """
+
+    SLOW_SOURCE = 0.2
+    HANDOVER = 0.3  # pause after a lease so processes polling for the lock get their turn
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.conn: Connection | None = None
+        self.opened = 0.0
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        if self.conn is None:
+            self.conn = self.dialect.open()
+            self.opened = time.monotonic()
+        try:
+            with self.conn.begin():
+                self.dialect.on_begin(self.conn)
+                yield self.conn
+        except BaseException:
+            self.close()  # a failed connection is never reused
+            raise
+
+    def before_source(self, last_source_seconds: float) -> None:
+        """Called before waiting for the next page; releases the connection when it should."""
+        lease = self.dialect.lease_seconds
+        if self.conn is None or lease is None:
+            return
+        if last_source_seconds > self.SLOW_SOURCE:
+            self.close()
+        elif time.monotonic() - self.opened > lease:
+            self.close()
+            time.sleep(self.HANDOVER)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

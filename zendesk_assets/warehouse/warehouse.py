@@ -26,8 +26,8 @@ from sqlalchemy.engine import Connection
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream, TableStats
 from zendesk_assets.collections import COLLECTIONS, SqlType, collection
-from zendesk_assets.warehouse.coerce import coerce, extract, version_of
-from zendesk_assets.warehouse.dialects import Dialect, dialect_for
+from zendesk_assets.warehouse.coerce import CONVERTERS, coerce, extract, version_of
+from zendesk_assets.warehouse.dialects import Dialect, Session, dialect_for
 from zendesk_assets.warehouse.naming import mask_url, quote, sanitize_identifier
 from zendesk_assets.warehouse.tables import (
     CUSTOM_FIELDS_TABLE,
@@ -232,12 +232,12 @@ class Warehouse:
 
     # ----------------------------------------------------------------- writing
 
-    def _run(self, work: Callable[[Connection], T]) -> T:
+    def _run(self, work: Callable[[Connection], T], session: Session | None = None) -> T:
         """Run ``work`` in one transaction, re-running it whole after a transient conflict."""
         attempt = 0
         while True:
             try:
-                with self.dialect.transaction() as conn:
+                with session.transaction() if session else self.dialect.transaction() as conn:
                     return work(conn)
             except sa.exc.DBAPIError as exc:
                 attempt += 1
@@ -254,24 +254,35 @@ class Warehouse:
         stream.stats = stats
         pending: dict[str, list[FieldDef]] = {t: list(d) for t, d in stream.field_defs.items()}
         last: Checkpoint | None = None
-        for number, batch in enumerate(stream.batches, start=1):
-            for t, defs in (batch.field_defs or {}).items():
-                pending.setdefault(t, []).extend(defs)
-            deltas = self._run(partial(self._write_batch, stream=stream, batch=batch, defs=pending))
-            pending = {}
-            self._ready.update(deltas)  # committed: these tables now exist with their columns
-            for t, delta in deltas.items():
-                total = stats.setdefault(t, TableStats())
-                total.rows += delta.rows
-                total.inserted += delta.inserted
-                total.updated += delta.updated
-                total.skipped_older += delta.skipped_older
-                total.pages += delta.pages
-            last = batch.checkpoint or last
-            if number % 50 == 0:
-                log.info("sweep %s: %d pages written", stream.sweep, number)
-        complete = last is None or last.done
-        removed = self._run(partial(self._finish, stream=stream, defs=pending, complete=complete))
+        with self.dialect.session() as session:
+            batches = iter(stream.batches)
+            number, source_seconds = 0, 0.0
+            while True:
+                session.before_source(source_seconds)
+                began = time.monotonic()
+                batch = next(batches, None)
+                source_seconds = time.monotonic() - began
+                if batch is None:
+                    break
+                number += 1
+                for t, defs in (batch.field_defs or {}).items():
+                    pending.setdefault(t, []).extend(defs)
+                work = partial(self._write_batch, stream=stream, batch=batch, defs=pending)
+                deltas = self._run(work, session)
+                pending = {}
+                self._ready.update(deltas)  # committed: these tables now exist with their columns
+                for t, delta in deltas.items():
+                    total = stats.setdefault(t, TableStats())
+                    total.rows += delta.rows
+                    total.inserted += delta.inserted
+                    total.updated += delta.updated
+                    total.skipped_older += delta.skipped_older
+                    total.pages += delta.pages
+                last = batch.checkpoint or last
+                if number % 100 == 0:
+                    log.info("sweep %s: %d pages written", stream.sweep, number)
+            complete = last is None or last.done
+            removed = self._run(partial(self._finish, stream=stream, defs=pending, complete=complete), session)
         for t, n in removed.items():
             stats[t].removed += n
         self._ready.update(stream.tables)
@@ -282,7 +293,13 @@ class Warehouse:
         )
         return stats
 
-    def _plan(self, conn: Connection, table: str, defs: Sequence[FieldDef], rows: Sequence[Record]) -> list[TableColumn]:
+    def _plan(
+        self,
+        conn: Connection,
+        table: str,
+        defs: Sequence[FieldDef],
+        customs: Sequence[Mapping[int | str, Any]],
+    ) -> list[TableColumn]:
         """Apply definitions and undefined fields seen in rows; return the table's full column list."""
         coll = COLLECTIONS[table]
         if coll.custom_fields is None:
@@ -290,9 +307,11 @@ class Warehouse:
         plan = CustomFieldPlan(table, self._load_custom(conn, table))
         for fd in defs:
             plan.define(fd)
-        for record in rows:
-            for ident in custom_values(coll, record):
-                plan.observe(ident)
+        seen: set[int | str] = set()
+        for values in customs:
+            seen.update(values)
+        for ident in sorted(seen, key=str):
+            plan.observe(ident)
         for col in plan.new:
             self._add_column(conn, table, col.column_name, col.sql_type)
         self._save_custom(conn, [*plan.new, *plan.changed])
@@ -307,58 +326,23 @@ class Warehouse:
         deltas: dict[str, TableStats] = {}
         for table in tables:
             records = batch.rows.get(table, ())
-            columns = self._plan(conn, table, defs.get(table, ()), records)
+            latest = _latest(table, records)
+            coll = COLLECTIONS[table]
+            customs = [custom_values(coll, r) for _, r in latest] if coll.custom_fields else []
+            columns = self._plan(conn, table, defs.get(table, ()), customs)
             delta = deltas[table] = TableStats(rows=len(records), pages=1)
-            if not records:
+            if not latest:
                 continue
-            rows = self._rows(table, columns, records, now)
-            counts = self.dialect.merge(conn, self._q(table), columns, collection(table).primary_key, rows)
+            rows = _rows(table, columns, latest, customs, now)
+            counts = self.dialect.merge(conn, self._q(table), columns, coll.primary_key, rows)
             delta.inserted, delta.updated = counts.inserted, counts.updated
             delta.skipped_older = counts.skipped_older + len(records) - len(rows)
             if table in stream.snapshot_tables:
-                pk_i = [c.name for c in columns].index(collection(table).primary_key)
+                pk_i = [c.name for c in columns].index(coll.primary_key)
                 self.dialect.insert_keys(conn, self._q(SEEN_TABLE), table, [r[pk_i] for r in rows])
         if batch.checkpoint is not None:
             self._save_checkpoint(conn, batch.checkpoint)
         return deltas
-
-    def _rows(
-        self, table: str, columns: Sequence[TableColumn], records: Sequence[Record], now: datetime
-    ) -> list[tuple[Any, ...]]:
-        """Typed rows, deduplicated by primary key keeping the highest version (ties: the later)."""
-        coll = COLLECTIONS[table]
-        pk_col = next(c for c in columns if c.name == coll.primary_key)
-        by_key: dict[Any, tuple[int | None, Record]] = {}
-        for record in records:
-            key = coerce(extract(record, pk_col.source), SqlType.BIGINT)
-            if key is None:
-                logger.warning("%s: record without a usable %r skipped (kept nowhere)", table, coll.primary_key)
-                continue
-            version = version_of(record.get(coll.version)) if coll.version else None
-            held = by_key.get(key)
-            if held is None or held[0] is None or version is None or version >= held[0]:
-                by_key[key] = (version, record)
-        by_key_field = coll.custom_fields is not None and coll.custom_fields.keyed_by == "key"
-        out: list[tuple[Any, ...]] = []
-        for version, record in by_key.values():
-            custom = custom_values(coll, record) if coll.custom_fields else {}
-            values: list[Any] = []
-            for col in columns:
-                if col.custom is not None:
-                    ident = col.custom.field_key if by_key_field else col.custom.field_id
-                    values.append(coerce(custom.get(ident), col.sql_type) if ident is not None else None)
-                elif col.name == "received_at":
-                    values.append(now)
-                elif col.name == "_raw":
-                    values.append(record)
-                elif col.name == "_version":
-                    values.append(version)
-                elif col.name == "_removed_at":
-                    values.append(None)
-                else:
-                    values.append(coerce(extract(record, col.source), col.sql_type))
-            out.append(tuple(values))
-        return out
 
     def _save_checkpoint(self, conn: Connection, cp: Checkpoint) -> None:
         state = self._q(STATE_TABLE)
@@ -388,7 +372,7 @@ class Warehouse:
         """Create tables an empty stream never touched, and mark vanished snapshot rows."""
         self._ensure(conn, list(stream.tables))
         for table, table_defs in defs.items():
-            self._plan(conn, table, table_defs, ())
+            self._plan(conn, table, table_defs, [])
         removed: dict[str, int] = {}
         if not complete:
             return removed
@@ -409,3 +393,61 @@ class Warehouse:
             )
             conn.execute(sa.text(f"DELETE FROM {seen} WHERE table_name = :t"), {"t": table})
         return removed
+
+
+def _latest(table: str, records: Sequence[Record]) -> list[tuple[int | None, Record]]:
+    """Dedupe a page by primary key keeping the highest version (ties: the later record)."""
+    coll = COLLECTIONS[table]
+    pk = coll.primary_key
+    by_key: dict[int, tuple[int | None, Record]] = {}
+    for record in records:
+        key = coerce(record.get(pk), SqlType.BIGINT)
+        if key is None:
+            logger.warning("%s: a record without a usable %r was skipped: %.200r", table, pk, record)
+            continue
+        version = version_of(record.get(coll.version)) if coll.version else None
+        held = by_key.get(key)
+        if held is None or held[0] is None or version is None or version >= held[0]:
+            by_key[key] = (version, record)
+    return list(by_key.values())
+
+
+def _rows(
+    table: str,
+    columns: Sequence[TableColumn],
+    latest: Sequence[tuple[int | None, Record]],
+    customs: Sequence[Mapping[int | str, Any]],
+    now: datetime,
+) -> list[tuple[Any, ...]]:
+    """Typed rows in column order; converters are chosen once per column, not per value."""
+    coll = COLLECTIONS[table]
+    by_key = coll.custom_fields is not None and coll.custom_fields.keyed_by == "key"
+    plain: list[tuple[int, tuple[str, ...], Callable[[Any], Any]]] = []
+    custom: list[tuple[int, int | str | None, Callable[[Any], Any]]] = []
+    slots: dict[str, int] = {}
+    for i, col in enumerate(columns):
+        if col.custom is not None:
+            custom.append((i, col.custom.field_key if by_key else col.custom.field_id, CONVERTERS[col.sql_type]))
+        elif col.name in ("received_at", "_raw", "_version", "_removed_at"):
+            slots[col.name] = i
+        else:
+            plain.append((i, col.source, CONVERTERS[col.sql_type]))
+    width = len(columns)
+    out: list[tuple[Any, ...]] = []
+    for n, (version, record) in enumerate(latest):
+        values: list[Any] = [None] * width
+        for i, source, convert in plain:
+            value = record.get(source[0]) if len(source) == 1 else extract(record, source)
+            if value is not None:
+                values[i] = convert(value)
+        if custom:
+            found = customs[n]
+            for i, ident, convert in custom:
+                value = found.get(ident) if ident is not None else None
+                if value is not None:
+                    values[i] = convert(value)
+        values[slots["received_at"]] = now
+        values[slots["_raw"]] = record
+        values[slots["_version"]] = version
+        out.append(tuple(values))
+    return out
