@@ -283,6 +283,10 @@ def test_advance_shows_up_in_exports_and_truth() -> None:
         truth = {x["id"]: x for x in em.truth("tickets")}
         assert all(truth[k] == v for k, v in changed.items())
         assert len(truth) == len(before) + 3
+        live = sum(1 for x in truth.values() if x["status"] != "deleted")
+        assert c.get("/tickets/count.json").json()["count"]["value"] == live
+        live_orgs = sum(1 for o in em.truth("organizations") if o["deleted_at"] is None)
+        assert c.get("/organizations/count.json").json()["count"]["value"] == live_orgs
 
         new_events, _ = walk_time_export(c, "/incremental/ticket_events.json", "ticket_events", start_time=event_end,
                                          include="comment_events")
@@ -398,6 +402,9 @@ def test_per_ticket_endpoints(client: httpx.Client, server: EmulatorServer) -> N
     assert client.get(f"/tickets/{gone['id']}/comments.json").status_code == 404
     count = client.get("/tickets/count.json").json()["count"]
     assert count["value"] == sum(1 for t in tickets if t["status"] != "deleted")
+    orgs = client.get("/organizations/count.json").json()["count"]["value"]
+    assert orgs == sum(1 for o in em.truth("organizations") if o["deleted_at"] is None)
+    assert client.get("/users/count.json").json()["count"]["value"] == len(em.truth("users"))
     r = client.get("/no/such/thing")
     assert r.status_code == 404 and r.json() == {"error": "InvalidEndpoint", "description": "Not found"}
 

@@ -58,7 +58,7 @@ COMMENT_KEYS = ("id", "type", "author_id", "body", "html_body", "plain_body", "p
 
 _K_TICKET, _K_TIMELINE, _K_EVENTS, _K_USER, _K_ORG, _K_USER_ORG = 1, 2, 3, 4, 5, 6
 _K_METRIC, _K_RATING, _K_GROUP, _K_SPARE, _K_SKIP, _K_AUDIT, _K_ACTIVITY, _K_FORM = 7, 8, 9, 10, 11, 12, 13, 14
-_K_GM, _K_MUTATE = 15, 16
+_K_GM, _K_MUTATE, _K_DELETED = 15, 16, 17
 _MASK = (1 << 64) - 1
 
 
@@ -144,6 +144,7 @@ class Generator:
         table_rng = random.Random(self.seed)
         self.table = [table_rng.random() for _ in range(_TABLE_SIZE + _MAX_WINDOW)]
         self.field_pools = self._field_pools()
+        self._live_counts: tuple[int, int] | None = None
         self.field_combos = self._field_combos()
         self.ticket = lru_cache(maxsize=8192)(self._ticket)
         self.timeline = lru_cache(maxsize=65536)(self._timeline)
@@ -308,10 +309,26 @@ class Generator:
             return {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}}
         return {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
 
+    def ticket_deleted(self, i: int) -> bool:
+        """~1.5% of base tickets are deleted, and some in every account (a cheap test, for counts)."""
+        return self.hashed(_K_DELETED, i) % 1000 < 15 or i % 997 == 7
+
+    def org_deleted(self, k: int) -> bool:
+        """~5% of organizations are deleted, at least one in every account; never the bulk import."""
+        return k >= self.bulk_orgs and (self.hashed(_K_DELETED, -1 - k) % 100 < 5 or k == self.bulk_orgs)
+
+    def base_live_counts(self) -> tuple[int, int]:
+        """(non-deleted base tickets, non-deleted base organizations), computed once."""
+        if self._live_counts is None:
+            tickets = self.n_tickets - sum(1 for i in range(self.n_tickets) if self.ticket_deleted(i))
+            orgs = self.n_orgs - sum(1 for k in range(self.n_orgs) if self.org_deleted(k))
+            self._live_counts = (tickets, orgs)
+        return self._live_counts
+
     def _ticket(self, i: int) -> dict[str, Any]:
         created, updated, gts, _times = self.timeline(i)
         r = self.rng(_K_TICKET, i)
-        deleted = r.random() < 0.015 or i % 997 == 7  # some deleted tickets in every account
+        deleted = self.ticket_deleted(i)
         age = self.anchor - updated
         x = r.random()
         if age > 30 * 86400:
@@ -678,8 +695,7 @@ class Generator:
         word = cat.COMPANY_WORDS[int(r.random() * len(cat.COMPANY_WORDS))]
         name = f"{word} {cat.COMPANY_SUFFIX[int(r.random() * len(cat.COMPANY_SUFFIX))]} #{k}"
         oid = self.org_id(k)
-        # At least one deleted organization in every account, however small.
-        deleted = k >= self.bulk_orgs and (r.random() < 0.05 or k == self.bulk_orgs)
+        deleted = self.org_deleted(k)
         slug = word.lower().replace(" ", "")
         record = {
             "url": f"{self.api}/organizations/{oid}.json",
