@@ -463,3 +463,25 @@ def test_state_store_repr_hides_password() -> None:
     store = StateStore.__new__(StateStore)
     store.url = "postgresql+psycopg://u:hunter2@db/x"
     assert "hunter2" not in repr(store)
+
+
+def test_long_waits_log_a_heartbeat_with_the_reason(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    client, _ = make_client(tmp_path, sequence(js(429, {}, {"Retry-After": "70"}), js(200, {})), heartbeat_seconds=30)
+    with caplog.at_level("INFO", logger="zendesk_assets.zendesk"):
+        client.get_json("/groups")
+    # (the fake sleep does not move the clock, so the limiter, pushed back by the same 70 s, waits again)
+    beats = [r.getMessage() for r in caplog.records if "waiting for Retry-After" in r.getMessage()]
+    assert len(beats) == 2, beats  # after 30 s and 60 s of a 70 s wait
+    assert "Retry-After (429 Too Many Requests)" in beats[0] and "30s waited" in beats[0]
+    assert "tok" not in " ".join(r.getMessage() for r in caplog.records)
+
+
+def test_budget_waits_log_a_heartbeat(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    client, _ = make_client(tmp_path, sequence(js(200, {"users": [], "after_cursor": "A", "end_of_stream": True})),
+                            incremental=1, heartbeat_seconds=20)
+    with caplog.at_level("INFO", logger="zendesk_assets.zendesk"):
+        list(client.cursor_export("users", start_time=0))
+        list(client.cursor_export("users", start_time=0))  # 1/min: the second waits ~63 s
+    beats = [r.getMessage() for r in caplog.records if "waiting for" in r.getMessage()]
+    assert beats and "the incremental request budget (1/min)" in beats[0]
+    assert client.telemetry.wait_seconds > 60

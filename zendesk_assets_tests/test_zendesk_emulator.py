@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
 from zendesk_assets.emulator import (
@@ -276,3 +277,24 @@ def test_plan_gated_endpoint_is_unavailable_on_team(tmp_path: Path) -> None:
         assert client.is_available("/groups") is True
         with pytest.raises(ZendeskNotAvailableError, match="audit logs need Enterprise"):
             list(client.cursor_pages("/audit_logs", "audit_logs"))
+
+
+def test_resource_inside_a_dagster_asset(srv: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZD_TEST_OAUTH_TOKEN", DEMO_OAUTH_TOKEN)
+
+    @dg.asset
+    def groups_probe(context, zendesk: ZendeskResource) -> dg.MaterializeResult:
+        with zendesk.get_client(context.log) as client:
+            client.preflight()
+            rows = sum(len(p.records) for p in client.cursor_pages("/groups", "groups", {"exclude_deleted": "false"}))
+            return dg.MaterializeResult(metadata={"groups": rows, **client.telemetry.as_metadata()})
+
+    zendesk = ZendeskResource(subdomain="https://demo.zendesk.com/agent", base_url=srv.base_url,
+                              oauth_access_token=dg.EnvVar("ZD_TEST_OAUTH_TOKEN"),
+                              state_url=f"sqlite:///{tmp_path}/state.sqlite")
+    result = dg.materialize([groups_probe], resources={"zendesk": zendesk})
+    assert result.success
+    metadata = result.asset_materializations_for_node("groups_probe")[0].metadata
+    assert metadata["groups"].value == len(srv.emulator.truth("groups"))
+    assert metadata["zendesk_requests"].value == 2 and metadata["zendesk_throttled_429"].value == 0
+    assert DEMO_OAUTH_TOKEN not in repr(metadata)

@@ -47,3 +47,26 @@ def test_three_processes_share_the_budget_with_zero_429s(tmp_path: Path) -> None
     assert peak >= 0.9 * N
     # each process really took part (the limiter is shared, not one process starving the others)
     assert all(r["zendesk_requests"] >= 0.2 * len(core) for r in results)
+
+
+def test_other_apps_on_the_account_slow_us_down(tmp_path: Path) -> None:
+    """Other integrations use 110 of the 120/min: Zendesk's headers show it and we pace to the rest.
+
+    Paced at our configured 120/min we would send ~15 requests in 8 s and hit a 429 at the 11th.
+    """
+    import time
+
+    from zendesk_assets.zendesk import ZendeskResource
+
+    with EmulatorServer(EmulatorConfig(seed=4, tickets=300, users=20, organizations=5, core_rpm=N,
+                                       external_rpm=110)) as srv:
+        res = ZendeskResource(subdomain="demo", base_url=srv.base_url, oauth_access_token=DEMO_OAUTH_TOKEN,
+                              core_requests_per_minute=N, state_url=f"sqlite:///{tmp_path}/state.sqlite")
+        deadline = time.time() + 8.0
+        with res.get_client() as client:
+            while time.time() < deadline:
+                client.get_json("/groups")
+        stats = srv.emulator.stats()
+    assert stats["rate_limited"] == 0 and client.telemetry.throttled_429 == 0
+    assert 1 <= client.telemetry.requests <= 10
+    assert client.telemetry.wait_seconds > 4
