@@ -194,6 +194,7 @@ def _ticket_field(subdomain: str, fid: int, field_type: str, title: str, positio
         "url": f"https://{subdomain}.zendesk.com/api/v2/ticket_fields/{fid}.json",
         "id": fid,
         "type": field_type,
+        "slug": _slug(title) if title else None,
         "title": title,
         "raw_title": title,
         "description": f"Field {title}" if title else "",
@@ -223,6 +224,10 @@ def _ticket_field(subdomain: str, fid: int, field_type: str, title: str, positio
     if field_type == "lookup":
         record["relationship_target_type"] = "zen:user"
     return record
+
+
+def _slug(title: str) -> str:
+    return "_".join("".join(ch if ch.isalnum() else " " for ch in title.lower()).split())
 
 
 def static_user_like_fields(kind: str, subdomain: str, created_at: str, id_base: int) -> list[dict[str, Any]]:
