@@ -34,8 +34,6 @@ LOOKBACK_SECONDS = {
     "activities": 3600,
     "ticket_skips": 86400,
 }
-# Exports exclude the last minute; asking for it is an error (zendesk-api.md section 3).
-HOLD_BACK_SECONDS = 61
 ACTIVITIES_RETENTION = 30 * 86400
 PROGRESS_EVERY_SECONDS = 15.0
 
@@ -344,7 +342,9 @@ def _windowed_list_batches(
     high_water = stored.position if stored and stored.position else None
     lookback = LOOKBACK_SECONDS.get(sweep.name, 3600)
     start = max(request.start_date, high_water - lookback) if high_water else request.start_date
-    end = now - HOLD_BACK_SECONDS
+    # List filters end at now: records that become visible late are re-read by the next run's
+    # look-back, so holding the end back (as the exports must) would only delay fresh rows.
+    end = now
     params: dict[str, Any] = dict(sweep.params)
     stop_before: int | None = None
     if sweep.name == "satisfaction_ratings":
