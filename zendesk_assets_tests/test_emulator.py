@@ -138,7 +138,7 @@ def test_offset_pagination_and_its_limit(client: httpx.Client) -> None:
     assert len(second["audit_logs"]) == 50 and second["next_page"] is None and second["previous_page"]
     assert {a["id"] for a in first["audit_logs"]}.isdisjoint(a["id"] for a in second["audit_logs"])
     r = client.get("/audit_logs.json", params={"page": 101, "per_page": 100})
-    assert r.status_code == 400 and r.json()["error"] == "InvalidPaginationParameter"
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "InvalidPaginationDepth"
 
 
 def test_groups_hide_deleted_unless_asked(client: httpx.Client) -> None:

@@ -1,7 +1,8 @@
 """The emulator authenticates like Zendesk and answers auth failures with Zendesk's bodies.
 
 Contract: the admin token reads everything; the agent token reads ordinary lists but gets 403 on
-incremental exports and satisfaction ratings; legacy `email/token` basic auth maps to the same users;
+incremental exports and satisfaction ratings; legacy `email/token` basic auth maps to the same users; callers without credentials (or with a
+password instead of a token) are anonymous: 200 with an anonymous user on /users/me, 401 elsewhere;
 OAuth client credentials issue a working token; a refresh rotates the pair (old refresh and old
 access token both die, a reused refresh token gets 400 invalid_grant); expired/revoked tokens get
 the invalid_token 401; audit_logs is 403 on plan "team"; no secret leaks into reprs.
@@ -65,7 +66,7 @@ def test_admin_and_agent_roles(server: EmulatorServer) -> None:
     for path in ("/incremental/tickets/cursor.json", "/incremental/ticket_events.json", "/satisfaction_ratings.json"):
         r = _get(server, path, agent)
         assert r.status_code == 403, path
-        assert r.json()["error"] == "Forbidden" and FORBIDDEN_TEXT in r.json()["description"]
+        assert r.json()["error"]["title"] == "Forbidden" and FORBIDDEN_TEXT in r.json()["error"]["message"]
         assert _get(server, path, _bearer(DEMO_OAUTH_TOKEN)).status_code == 200
 
 
@@ -73,11 +74,21 @@ def test_legacy_basic_auth(server: EmulatorServer) -> None:
     assert _get(server, "/users/me.json", _basic(DEMO_EMAIL, DEMO_API_TOKEN)).json()["user"]["role"] == "admin"
     assert _get(server, "/incremental/users/cursor.json", _basic(DEMO_EMAIL, DEMO_API_TOKEN)).status_code == 200
     assert _get(server, "/incremental/users/cursor.json", _basic(DEMO_AGENT_EMAIL, DEMO_API_TOKEN)).status_code == 403
-    for auth in (_basic(DEMO_EMAIL, "wrong"), "Basic !!!", None, "Token abc"):
+    for auth in (_basic(DEMO_EMAIL, "wrong"), "Basic !!!", "Token abc"):
         r = _get(server, "/users/me.json", auth)
         assert r.status_code == 401
         assert r.json() == {"error": "Couldn't authenticate you"}
         assert r.headers["WWW-Authenticate"] == 'Basic realm="Web Password"'
+
+
+def test_anonymous_callers_get_an_anonymous_user_on_users_me_only(server: EmulatorServer) -> None:
+    password = "Basic " + base64.b64encode(f"{DEMO_EMAIL}:some-password".encode()).decode()
+    for auth in (None, password):
+        me = _get(server, "/users/me.json", auth)
+        assert me.status_code == 200, auth
+        assert me.json()["user"]["id"] is None and me.json()["user"]["name"] == "Anonymous user"
+        r = _get(server, "/groups.json", auth)
+        assert r.status_code == 401 and r.json() == {"error": "Couldn't authenticate you"}
 
 
 def test_unknown_bearer_token_gets_invalid_token(server: EmulatorServer) -> None:
@@ -134,7 +145,7 @@ def test_expired_and_revoked_tokens() -> None:
 def test_audit_logs_are_plan_gated() -> None:
     with EmulatorServer(EmulatorConfig(**{**CONFIG, "plan": "team"})) as srv:  # type: ignore[arg-type]
         r = _get(srv, "/audit_logs.json", _bearer(DEMO_OAUTH_TOKEN))
-        assert r.status_code == 403 and FORBIDDEN_TEXT in r.json()["description"]
+        assert r.status_code == 403 and FORBIDDEN_TEXT in r.json()["error"]["message"]
         assert _get(srv, "/groups.json", _bearer(DEMO_OAUTH_TOKEN)).status_code == 200
     with EmulatorServer(EmulatorConfig(**CONFIG)) as srv:  # type: ignore[arg-type]
         assert _get(srv, "/audit_logs.json", _bearer(DEMO_OAUTH_TOKEN)).status_code == 200

@@ -42,8 +42,10 @@ from zendesk_assets.emulator.ordering import (
 from zendesk_assets.emulator.state import Emulator
 
 JSON = "application/json; charset=utf-8"
-FORBIDDEN = {"error": "Forbidden", "description": "You do not have access to this page. Please contact the "
-             "account owner of this help desk for further help."}
+# 403 uses the object envelope observed on live accounts ({"error": {"title", "message"}}), unlike
+# the string envelopes of 401/404: clients must not assume one error shape (zendesk-api.md §1).
+FORBIDDEN = {"error": {"title": "Forbidden", "message": "You do not have access to this page. Please contact the "
+                       "account owner of this help desk for further help."}}
 NOT_FOUND = {"error": "InvalidEndpoint", "description": "Not found"}
 RECORD_NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
 BASIC_401 = {"error": "Couldn't authenticate you"}
@@ -263,10 +265,11 @@ def paginate(ctx: Ctx, listing: Listing, key: str, path: str) -> dict[str, Any]:
     page = ctx.int_param("page", 1) or 1
     per_page = min(max(1, ctx.int_param("per_page", MAX_CBP_PAGE) or MAX_CBP_PAGE), MAX_CBP_PAGE)
     if page < 1 or page > MAX_OBP_PAGES or page * per_page > MAX_OBP_RECORDS:
-        # Offset pagination stops at 100 pages / 10,000 records (zendesk-api.md §4).
-        raise ApiError(400, {"error": "InvalidPaginationParameter",
-                             "description": "Offset pagination is limited to the first 100 pages / 10,000 "
-                                            "records. Use cursor pagination (page[size]) instead."})
+        # Offset pagination stops at 100 pages / 10,000 records (zendesk-api.md §4); the observed body
+        # uses the `errors` array envelope.
+        raise ApiError(400, {"errors": [{"code": "InvalidPaginationDepth", "title": "Invalid pagination depth",
+                                         "detail": "Offset pagination is limited to the first 10,000 records "
+                                                   "(100 pages). Use cursor pagination (page[size]) instead."}]})
     skip = (page - 1) * per_page
     records: list[dict[str, Any]] = []
     count = 0
@@ -325,6 +328,8 @@ def ticket_metric(ctx: Ctx) -> dict[str, Any]:
 
 
 def users_me(ctx: Ctx) -> dict[str, Any]:
+    if ctx.user_index == ANONYMOUS:
+        return {"user": ANONYMOUS_USER}
     return {"user": ctx.em.user(ctx.user_index)}
 
 
@@ -397,11 +402,19 @@ def resolve(path: str) -> tuple[RouteSpec | None, dict[str, str]]:
 
 
 # ---- auth -------------------------------------------------------------------------------------------
+ANONYMOUS = -1  # user index of an unauthenticated caller
+
+
 def authenticate(em: Emulator, header: str | None) -> int:
-    """User index behind the Authorization header, or ApiError(401) shaped as Zendesk answers it."""
+    """User index behind the Authorization header, ANONYMOUS, or ApiError(401) shaped as Zendesk answers.
+
+    Observed on live accounts: no credentials, or basic auth with a (wrong) password rather than an API
+    token, make Zendesk treat the caller as anonymous (200 on /users/me, 401 elsewhere); a wrong API
+    token or OAuth token is a 401 right away.
+    """
     basic_401 = ApiError(401, BASIC_401, {"WWW-Authenticate": 'Basic realm="Web Password"'})
     if not header:
-        raise basic_401
+        return ANONYMOUS
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer":
         token = em.tokens.get(value.strip())
@@ -414,7 +427,9 @@ def authenticate(em: Emulator, header: str | None) -> int:
         except (ValueError, UnicodeDecodeError):
             raise basic_401 from None
         user, _, secret = decoded.partition(":")
-        if user.endswith("/token") and secret == DEMO_API_TOKEN:
+        if not user.endswith("/token"):
+            return ANONYMOUS  # e-mail + password: removed from the API, answered as anonymous
+        if secret == DEMO_API_TOKEN:
             email = user[: -len("/token")].lower()
             if email == DEMO_EMAIL:
                 return 0
@@ -422,6 +437,14 @@ def authenticate(em: Emulator, header: str | None) -> int:
                 return 1
         raise basic_401
     raise basic_401
+
+
+ANONYMOUS_USER: dict[str, Any] = {
+    "id": None, "url": None, "name": "Anonymous user", "email": "invalid@example.com", "created_at": None,
+    "updated_at": None, "time_zone": "Eastern Time (US & Canada)", "iana_time_zone": "America/New_York",
+    "phone": None, "locale_id": 1, "locale": "en-US", "organization_id": None, "role": "end-user",
+    "verified": False, "active": True, "user_fields": {},
+}
 
 
 # ---- responses --------------------------------------------------------------------------------------
@@ -527,6 +550,8 @@ def _serve(em: Emulator, request: Request, spec: RouteSpec | None, match: dict[s
     try:
         with em.lock:
             user_index = authenticate(em, request.headers.get("authorization"))
+            if user_index == ANONYMOUS and spec.handler is not users_me:
+                raise ApiError(401, BASIC_401, {"WWW-Authenticate": 'Basic realm="Web Password"'})
             if spec.budget == "incremental":
                 allowed, limit, remaining, reset = em.incremental.take(now)
                 headers["zendesk-ratelimit-incremental-exports"] = (
@@ -539,7 +564,7 @@ def _serve(em: Emulator, request: Request, spec: RouteSpec | None, match: dict[s
                 headers["Retry-After"] = str(reset)
                 return _json(429, {"error": "APIRateLimitExceeded",
                                    "description": "Number of allowed API requests per minute exceeded"}, headers)
-            role = em.user(user_index)["role"]
+            role = "end-user" if user_index == ANONYMOUS else em.user(user_index)["role"]
             if spec.admin_only and role != "admin":
                 return _json(403, FORBIDDEN, headers)
             if spec.enterprise_only and em.config.plan != "enterprise":
