@@ -102,6 +102,8 @@ def test_user_cursor_export_yields_every_user_once(client: httpx.Client) -> None
 @pytest.mark.parametrize(("path", "key", "params"), [
     ("/groups.json", "groups", {"exclude_deleted": "false"}),
     ("/ticket_fields.json", "ticket_fields", {}),
+    ("/ticket_forms.json", "ticket_forms", {}),
+    ("/organization_fields.json", "organization_fields", {}),
     ("/group_memberships.json", "group_memberships", {}),
     ("/organization_memberships.json", "organization_memberships", {}),
     ("/satisfaction_ratings.json", "satisfaction_ratings", {}),

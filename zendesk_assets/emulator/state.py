@@ -126,7 +126,7 @@ class Emulator:
         self._stats: Counter[tuple[str, str, int]] = Counter()
         self._by_budget: Counter[str] = Counter()
         self._rate_limited = 0
-        self._log: list[tuple[float, str, str, int]] = []
+        self._log: deque[tuple[float, str, str, int]] = deque(maxlen=1_000_000)  # bounded for long demos
         self._prefetching = threading.Lock()
 
     # ---- clock ---------------------------------------------------------------------------------------
@@ -369,20 +369,21 @@ class Emulator:
         if self._prefetching.locked():
             return
         g = self.gen
-        with self.lock:
-            if kind == "ticket_events":
-                targets = [i for _ts, _eid, i, _k in self._base_events_after(after, self.visible_until(), per_page)]
-            else:
+        targets: list[int] = []
+        if kind == "tickets":
+            with self.lock:
                 items, _more = self.export_page(kind, after, per_page)
                 targets = [i for _ts, _id, i in items if i < g.n_tickets and i not in self.ticket_over]
+        until = self.visible_until()
 
         def work() -> None:
             with self._prefetching:
-                for i in targets:
-                    if kind == "tickets":
+                if kind == "tickets":
+                    for i in targets:
                         g.ticket(i)
                         g.metric_set(i)
-                    else:
+                else:  # the base-event scan reads only pure generator functions: no lock needed
+                    for _ts, _eid, i, _k in self._base_events_after(after, until, per_page):
                         g.events(i)
 
         threading.Thread(target=work, name="zendesk-emulator-prefetch", daemon=True).start()
