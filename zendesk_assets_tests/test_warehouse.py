@@ -292,3 +292,9 @@ def test_url_password_never_leaks() -> None:
     with pytest.raises(Exception) as info:
         wh.row_count("tickets")
     assert "s3cr3t-pw" not in str(info.value) and "s3cr3t-pw" not in repr(info.value)
+
+
+def test_bad_url_error_hides_password() -> None:
+    with pytest.raises(ValueError) as info:
+        Warehouse("not a url with p4ssw0rd", "acme")
+    assert "p4ssw0rd" not in str(info.value) and "WAREHOUSE_URL" in str(info.value)

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from zendesk_assets.batches import Checkpoint
@@ -97,3 +98,21 @@ def test_sigkill_and_resume_converges_exactly(backend: str, request: pytest.Fixt
         Checkpoint("tickets", 0, None, crash_writer.PAGES, str(crash_writer.PAGES), True)
     ]
     assert [f.column_name for f in wh.custom_fields("tickets")] == ["page_seen"]
+
+
+def test_writer_waits_while_another_process_holds_the_duckdb_file(duckdb_url: str) -> None:
+    """DuckDB lets one process open a file for writing: a second step waits, then proceeds."""
+    holder = duckdb.connect(duckdb_url.removeprefix("duckdb:///"))  # like another Dagster step
+    try:
+        proc = _spawn(duckdb_url, "acme")
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(1.5)  # without waiting for the lock it would have crashed (or finished) by now
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+    finally:
+        holder.close()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert out.strip().endswith("finished")
+    wh = Warehouse(duckdb_url, "acme")
+    assert wh.row_count("tickets") == len(crash_writer.expected()["tickets"])
+    assert wh.checkpoints("tickets")[0].done

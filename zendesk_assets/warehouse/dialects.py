@@ -225,7 +225,9 @@ class PostgresDialect(Dialect):
                     copy.write_row(row)
         sets = ", ".join(f"{quote(n)} = EXCLUDED.{quote(n)}" for n in names if n != pk)
         result = conn.exec_driver_sql(
-            f"WITH m AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
+            # Rows go in key order so concurrent merges (two partitions of one sweep) lock rows in
+            # the same order and rarely deadlock; a deadlock re-runs the page (is_retryable).
+            f"WITH m AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} ORDER BY {quote(pk)} "
             f"ON CONFLICT ({quote(pk)}) DO UPDATE SET {sets} WHERE {_version_guard('t', 'EXCLUDED')} "
             "RETURNING (xmax = 0) AS inserted) "
             "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m"
@@ -366,7 +368,14 @@ def normalise_url(url: str | None) -> str:
 def dialect_for(url: str | None) -> Dialect:
     """The adapter for a warehouse URL (already normalised or not)."""
     full = normalise_url(url)
-    backend = sa.engine.make_url(full).get_backend_name()
+    try:
+        backend = sa.engine.make_url(full).get_backend_name()
+    except Exception:
+        # SQLAlchemy's own message repeats the whole string, password included.
+        raise ValueError(
+            "WAREHOUSE_URL is not a valid SQLAlchemy URL (expected e.g. postgresql://user:pass@host:5432/db "
+            "or duckdb:///path/to/file.duckdb); fix the URL in the environment or accounts file."
+        ) from None
     if backend == "duckdb":
         return DuckDBDialect(full)
     if backend == "postgresql":

@@ -69,6 +69,7 @@ def main(url: str, schema: str) -> None:
     from zendesk_assets.warehouse import Warehouse
 
     wh = Warehouse(url, schema)
+    print("ready", flush=True)  # imports done; the next step opens the database
     stored = {cp.window_start: cp for cp in wh.checkpoints("tickets")}
     cp = stored.get(0)
     if cp is not None and cp.done:
