@@ -134,7 +134,8 @@ class Dialect:
             )
         if updates:
             sets = ", ".join(f"{quote(n)} = :{p}" for n, p in zip(names, params, strict=True) if n != pk)
-            guard = f"(_version IS NULL OR :{params[ver_i]} IS NULL OR :{params[ver_i]} >= _version)"
+            incoming = f"CAST(:{params[ver_i]} AS {self.type_name(SqlType.BIGINT)})"
+            guard = f"(_version IS NULL OR {incoming} IS NULL OR {incoming} >= _version)"
             conn.execute(
                 sa.text(f"UPDATE {table} SET {sets} WHERE {quote(pk)} = :{params[pk_i]} AND {guard}"), updates
             )
