@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,7 +144,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> set[int]:
     return left
 
 
-def test_dagster_dev_loads_every_asset_check_and_schedule(emulator: EmulatorServer, tmp_path: Path) -> None:
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[Path]:
+    """On tmpfs when there is one: the instance's SQLite storage commits on every event."""
+    shm = "/dev/shm"
+    if not os.access(shm, os.W_OK):
+        yield tmp_path
+        return
+    with tempfile.TemporaryDirectory(dir=shm, prefix="ui_smoke_") as path:
+        yield Path(path)
+
+
+def test_dagster_dev_loads_every_asset_check_and_schedule(emulator: EmulatorServer, scratch: Path) -> None:
+    tmp_path = scratch
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
