@@ -13,6 +13,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -29,6 +30,15 @@ from zendesk_assets.warehouse import Warehouse
 
 HOLD_BACK = 2
 ZENDESK_ASSETS = str(Path(sys.executable).parent / "zendesk-assets")
+
+
+@pytest.fixture
+def home() -> Iterator[Path]:
+    """DAGSTER_HOME (and the DuckDB file) on tmpfs when there is one: Dagster's SQLite event log
+    commits every event with fsync, which on this disk costs ~80 ms each and dominates a sync."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    with tempfile.TemporaryDirectory(prefix="zendesk_e2e_", dir=base) as path:
+        yield Path(path)
 
 
 @pytest.fixture
@@ -84,7 +94,9 @@ def _expected(srv: EmulatorServer, table: str, since: int | None) -> dict[Any, i
 
 def _stored(wh: Warehouse, table: str) -> dict[Any, int | None]:
     q = wh.qualified_name(table)
-    removed = "WHERE _removed_at IS NULL" if SWEEPS[COLLECTIONS[table].sweep].kind is SweepKind.SNAPSHOT else ""
+    removed = (
+        "WHERE _removed_at IS NULL" if SWEEPS[COLLECTIONS[table].sweep].kind is SweepKind.SNAPSHOT else ""
+    )
     rows = wh.fetch(f"SELECT id, _version FROM {q} {removed}")
     assert len(rows) == len({r[0] for r in rows}), f"{table}: duplicate ids"
     return {r[0]: r[1] for r in rows}
@@ -95,9 +107,13 @@ def _assert_equal_to_truth(srv: EmulatorServer, wh: Warehouse, since: int) -> No
         expected, stored = _expected(srv, table, since), _stored(wh, table)
         assert expected, f"{table}: the emulator's account should not be empty"
         missing, extra = expected.keys() - stored.keys(), stored.keys() - expected.keys()
-        if table == "ticket_metrics":  # a deleted ticket loses its metric set in Zendesk; we keep the last one
+        if (
+            table == "ticket_metrics"
+        ):  # a deleted ticket loses its metric set in Zendesk; we keep the last one
             extra -= _metric_ids_of_deleted_tickets(wh, srv)
-        assert not missing and not extra, f"{table}: {len(missing)} missing {sorted(missing)[:5]}, {len(extra)} extra {sorted(extra)[:5]}"
+        assert not missing and not extra, (
+            f"{table}: {len(missing)} missing {sorted(missing)[:5]}, {len(extra)} extra {sorted(extra)[:5]}"
+        )
         if collection.version:
             stale = [k for k, v in expected.items() if stored[k] != v]
             assert not stale, f"{table}: {len(stale)} rows not at their latest version, e.g. {stale[:5]}"
@@ -124,20 +140,22 @@ def _export_requests(srv: EmulatorServer) -> dict[str, int]:
 def _last_metadata(home: Path, schema: str, table: str) -> dict[str, Any]:
     with dg.DagsterInstance.from_config(str(home)) as instance:
         event = instance.get_latest_materialization_event(dg.AssetKey([schema, table]))
-    assert event is not None and event.asset_materialization is not None, f"{table}: no materialization recorded"
+    assert event is not None and event.asset_materialization is not None, (
+        f"{table}: no materialization recorded"
+    )
     return {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
 
 
 @pytest.mark.parametrize("backend", ["duckdb", "postgres"])
 def test_sync_equals_truth_then_follows_changes(
-    backend: str, server: EmulatorServer, tmp_path: Path, request: pytest.FixtureRequest
+    backend: str, server: EmulatorServer, home: Path, request: pytest.FixtureRequest
 ) -> None:
     if backend == "postgres":
         pg = request.getfixturevalue("pg_url")
         url, schema = pg.base, pg.schema
     else:
-        url, schema = request.getfixturevalue("duckdb_url"), "zendesk"
-    env = _env(server, url, schema, tmp_path)
+        url, schema = f"duckdb:///{home / 'warehouse.duckdb'}", "zendesk"
+    env = _env(server, url, schema, home)
     since = _window_start(datetime.now(UTC))
     wh = Warehouse(url, schema)
 
@@ -153,14 +171,15 @@ def test_sync_equals_truth_then_follows_changes(
     _assert_equal_to_truth(server, wh, since)
 
     # Proportional to the changes: the ticket export returns only changed tickets, in one page or two.
-    tickets_read = _last_metadata(tmp_path, schema, "tickets")["rows_received"]
+    tickets_read = _last_metadata(home, schema, "tickets")["rows_received"]
     assert 0 < tickets_read <= 15 + 4 + 6 + 5 + 2, tickets_read
     second = _export_requests(server)
     assert sum(second.values()) <= 2 * 4 + 2, (first, second)  # about a page per export (4 exports)
 
 
-def test_backfill_of_an_older_range_lands_once_in_about_one_sweep(server: EmulatorServer, duckdb_url: str, tmp_path: Path) -> None:
-    env = _env(server, duckdb_url, "zendesk", tmp_path)
+def test_backfill_of_an_older_range_lands_once_in_about_one_sweep(server: EmulatorServer, home: Path) -> None:
+    duckdb_url = f"duckdb:///{home / 'warehouse.duckdb'}"
+    env = _env(server, duckdb_url, "zendesk", home)
     wh = Warehouse(duckdb_url, "zendesk")
     now = datetime.now(UTC)
     _sync(env)
@@ -172,7 +191,9 @@ def test_backfill_of_an_older_range_lands_once_in_about_one_sweep(server: Emulat
     _assert_equal_to_truth(server, wh, since)
 
     # One sweep over the older range: about (records in the range / page size) requests per export.
-    old_tickets = len(server.emulator.truth("tickets", since=since)) - len(server.emulator.truth("tickets", since=_window_start(now)))
+    old_tickets = len(server.emulator.truth("tickets", since=since)) - len(
+        server.emulator.truth("tickets", since=_window_start(now))
+    )
     old_events = sum(1 for _ in server.emulator.truth("ticket_events", since=since))
     requests = _export_requests(server)
     ticket_requests = sum(n for route, n in requests.items() if "tickets" in route)
@@ -180,6 +201,6 @@ def test_backfill_of_an_older_range_lands_once_in_about_one_sweep(server: Emulat
     assert ticket_requests <= math.ceil(old_tickets / 1000) + 2, requests
     assert event_requests <= math.ceil(old_events / 1000) + 3, requests
 
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         done = instance.get_materialized_partitions(dg.AssetKey(["zendesk", "tickets"]))
     assert "2023-06-01" in done and f"{now:%Y-%m}-01" in done
