@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -85,7 +85,7 @@ def _expected(srv: EmulatorServer, table: str, since: int | None) -> dict[Any, i
     """Primary key -> version of the rows the table must hold, from the emulator's ground truth."""
     collection = COLLECTIONS[table]
     partitioned = SWEEPS[collection.sweep].kind is SweepKind.PARTITIONED
-    records = srv.emulator.truth(table, since=since if partitioned else None)
+    records: list[Mapping[str, Any]] = list(srv.emulator.truth(table, since=since if partitioned else None))
     if table == "ticket_events":
         records = [row for event in records for row in event_rows(event)]
     version = collection.version
