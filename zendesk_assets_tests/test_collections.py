@@ -14,7 +14,7 @@ def test_every_spec_collection_has_exactly_one_entry() -> None:
 
 
 def test_opt_in_collections_are_the_specs() -> None:
-    assert OPT_IN == {"ticket_comments", "audit_logs"}
+    assert {"ticket_comments", "audit_logs"} == OPT_IN
 
 
 def test_every_collection_is_fed_by_a_sweep_that_lists_it() -> None:
