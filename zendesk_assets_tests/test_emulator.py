@@ -134,6 +134,16 @@ def test_cbp_limits_and_garbage_cursor(client: httpx.Client) -> None:
     assert client.get("/groups.json", params={"page[size]": 2, "page[after]": other}).status_code == 400
 
 
+def test_malformed_filters_are_400_not_500(client: httpx.Client) -> None:
+    for path, params in (("/satisfaction_ratings.json", {"start_time": "yesterday"}),
+                         ("/activities.json", {"since": "not-a-date"}),
+                         ("/audit_logs.json", {"filter[created_at][]": "garbage"}),
+                         ("/incremental/ticket_events.json", {"start_time": "soon"})):
+        r = client.get(path, params=params)
+        assert r.status_code == 400, (path, r.status_code, r.text)
+        assert r.json()["error"] == "InvalidValue"
+
+
 def test_offset_pagination_and_its_limit(client: httpx.Client) -> None:
     first = client.get("/audit_logs.json", params={"per_page": 100}).json()
     assert first["count"] == SMALL["audit_logs"] and len(first["audit_logs"]) == 100 and first["next_page"]

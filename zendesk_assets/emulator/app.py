@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from zendesk_assets.emulator.ordering import (
 )
 from zendesk_assets.emulator.state import Emulator
 
+logger = logging.getLogger(__name__)
 JSON = "application/json; charset=utf-8"
 # 403 uses the object envelope observed on live accounts ({"error": {"title", "message"}}), unlike
 # the string envelopes of 401/404: clients must not assume one error shape (zendesk-api.md §1).
@@ -290,7 +292,10 @@ def paginate(ctx: Ctx, listing: Listing, key: str, path: str) -> dict[str, Any]:
 def list_endpoint(name: str, key: str | None = None) -> Handler:
     def handler(ctx: Ctx) -> dict[str, Any]:
         flat = {k: (v if k == "filter[created_at][]" else v[-1]) for k, v in ctx.params.items()}
-        listing = ctx.em.listing(name, flat, ctx.user_index)
+        try:
+            listing = ctx.em.listing(name, flat, ctx.user_index)
+        except ValueError as exc:  # a malformed start_time/end_time/since/filter value
+            raise ApiError(400, {"error": "InvalidValue", "description": f"invalid filter value: {exc}"}) from None
         return paginate(ctx, listing, key or name, ctx.path)
 
     return handler
@@ -575,6 +580,10 @@ def _serve(em: Emulator, request: Request, spec: RouteSpec | None, match: dict[s
         return _json(200, body, headers)
     except ApiError as exc:
         return _json(exc.status, exc.body, {**headers, **exc.headers})
+    except Exception as exc:  # an emulator bug: say so loudly instead of a bare 500
+        logger.exception("Zendesk emulator failed on %s", path)
+        return _json(500, {"error": "EmulatorBug", "description": f"{type(exc).__name__}: {exc} (see the emulator "
+                           "log; this is a bug in zendesk_assets.emulator, not in the client)"}, headers)
 
 
 # ---- OAuth and control endpoints --------------------------------------------------------------------
@@ -597,7 +606,10 @@ async def oauth_tokens(request: Request) -> Response:
             client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
     grant = data.get("grant_type")
     expires_in = data.get("expires_in")
-    expires = int(expires_in) if expires_in not in (None, "") else None
+    try:
+        expires = int(expires_in) if expires_in not in (None, "") else None
+    except (TypeError, ValueError):
+        return _json(400, {"error": "invalid_request", "error_description": "expires_in must be an integer"})
     with em.lock:
         if client_id != DEMO_CLIENT_ID or client_secret != DEMO_CLIENT_SECRET:
             return _json(401, {"error": "invalid_client", "error_description": "Client authentication failed due "

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import base64
 import bisect
-import heapq
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -77,10 +76,6 @@ class ExportOrder:
             yield item
 
 
-def smallest_after(candidates: Iterator[tuple[int, int, Any]], need: int) -> list[tuple[int, int, Any]]:
-    return heapq.nsmallest(need, candidates)
-
-
 def encode_export_cursor(key: Key) -> str:
     """Opaque cursor in Zendesk's look (`<epoch>.0||<id>|` base64); clients must not parse it."""
     return base64.urlsafe_b64encode(f"{key[0]}.0||{key[1]}|".encode()).decode().rstrip("=")
@@ -108,7 +103,6 @@ class Listing:
     desc_default: bool = False
     lo: int = 0  # optional position bounds (e.g. from a time window) to avoid scanning everything
     hi: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def scan(self, after: int | None, desc: bool) -> Iterator[tuple[int, dict[str, Any]]]:
         hi = self.size if self.hi is None else min(self.size, self.hi)

@@ -7,7 +7,6 @@ share one lock.
 from __future__ import annotations
 
 import bisect
-import copy
 import fnmatch
 import heapq
 import math
@@ -556,9 +555,6 @@ class Emulator:
     def counts(self) -> dict[str, int]:
         """Per-collection record counts of the truth (for the control endpoint)."""
         return {name: len(self.truth(name)) for name in COLLECTION_NAMES}
-
-    def copy_record(self, rec: dict[str, Any]) -> dict[str, Any]:
-        return copy.deepcopy(rec)
 
 
 def _int_or_none(value: Any) -> int | None:
