@@ -281,3 +281,33 @@ def test_count_tolerance_grows_where_zendesk_caches_counts() -> None:
     assert count_tolerance(40) == 10
     assert count_tolerance(50_000) == 50
     assert count_tolerance(200_000) == 4_000
+
+
+def test_audit_logs_on_a_plan_without_them_pass_with_a_reason() -> None:
+    """A Team account answers 403 for audit logs: the sweep stores nothing, on purpose, and its
+    checks must say so instead of raising a stale-sync warning on every run."""
+    with (
+        EmulatorServer(EmulatorConfig(**{**SMALL, "plan": "team"})) as server,  # type: ignore[arg-type]
+        _scratch() as scratch,
+    ):
+        account = AccountConfig(
+            name="team",
+            subdomain=DEMO_SUBDOMAIN,
+            schema="team",
+            oauth_token=Secret(value=DEMO_OAUTH_TOKEN),
+            base_url=server.base_url,
+            start_date=START,
+            opt_in=frozenset({"audit_logs"}),
+            core_rpm=20000,
+            incremental_rpm=20000,
+            warehouse_url=Secret(value=f"duckdb:///{scratch}/warehouse.duckdb"),
+            state_url=f"sqlite:///{scratch}/state.sqlite",
+        )
+        job = build_definitions([account]).resolve_job_def(job_name(account))
+        target = dg.AssetKey(["team", "audit_logs"])
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = job.get_subset(asset_selection={target}).execute_in_process(instance=instance)
+    evaluations = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == {"primary_key", "freshness"}
+    assert all(e.passed for e in evaluations.values())
+    assert "not available" in _meta(evaluations["freshness"].metadata)["skipped"]
