@@ -134,6 +134,14 @@ def test_cbp_limits_and_garbage_cursor(client: httpx.Client) -> None:
     assert client.get("/groups.json", params={"page[size]": 2, "page[after]": other}).status_code == 400
 
 
+def test_cbp_links_prev_goes_back_one_page(client: httpx.Client) -> None:
+    first = client.get("/ticket_fields.json", params={"page[size]": 3}).json()
+    second = client.get(first["links"]["next"]).json()
+    back = client.get(second["links"]["prev"]).json()
+    assert [f["id"] for f in back["ticket_fields"]] == [f["id"] for f in first["ticket_fields"]]
+    assert {f["id"] for f in second["ticket_fields"]}.isdisjoint(f["id"] for f in first["ticket_fields"])
+
+
 def test_malformed_filters_are_400_not_500(client: httpx.Client) -> None:
     for path, params in (("/satisfaction_ratings.json", {"start_time": "yesterday"}),
                          ("/activities.json", {"since": "not-a-date"}),
