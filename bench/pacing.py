@@ -22,8 +22,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def worker(base_url: str, state_url: str, token: str, rpm: int, start_at: float, deadline: float) -> dict[str, Any]:
-    """Crawl /ticket_metrics over cursor pagination again and again until `deadline`; return telemetry."""
+def worker(base_url: str, state_url: str, token: str, rpm: int) -> dict[str, Any]:
+    """Crawl /ticket_metrics over cursor pagination again and again until the deadline; return telemetry.
+
+    Handshake: print "ready" once imported, then read "start_at deadline" (epoch seconds) from stdin,
+    so a slow interpreter start on a loaded machine never shortens the measured run.
+    """
     from zendesk_assets.zendesk import ZendeskResource
 
     resource = ZendeskResource(
@@ -34,6 +38,8 @@ def worker(base_url: str, state_url: str, token: str, rpm: int, start_at: float,
         state_url=state_url,
         timeout_seconds=30,
     )
+    print("ready", flush=True)
+    start_at, deadline = (float(x) for x in sys.stdin.readline().split())
     time.sleep(max(0.0, start_at - time.time()))
     sweeps = 0
     with resource.get_client() as client:
@@ -57,19 +63,27 @@ def max_in_window(times: Sequence[float], window: float = 60.0) -> int:
 
 
 def run_shared(base_url: str, state_url: str, token: str, *, processes: int, rpm: int, seconds: float) -> list[dict[str, Any]]:
-    """Start `processes` workers together on one account and collect their telemetry."""
-    start_at = time.time() + 4.0  # time for every interpreter to import dagster before the common start
-    deadline = start_at + seconds
-    args = [base_url, state_url, token, str(rpm), repr(start_at), repr(deadline)]
+    """Start `processes` workers, release them together once all are ready, collect their telemetry."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [
-        subprocess.Popen([sys.executable, __file__, "worker", *args], stdout=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen([sys.executable, __file__, "worker", base_url, state_url, token, str(rpm)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         for _ in range(processes)
     ]
+    for proc in procs:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("pacing worker failed to start")
+    start_at = time.time() + 0.5
     results = []
     for proc in procs:
-        out, _ = proc.communicate(timeout=seconds + 60)
-        if proc.returncode != 0:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{start_at!r} {start_at + seconds!r}\n")
+        proc.stdin.close()
+    for proc in procs:
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        if proc.wait(timeout=seconds + 60) != 0:
             raise RuntimeError(f"pacing worker failed with exit code {proc.returncode}")
         results.append(json.loads(out.strip().splitlines()[-1]))
     return results
@@ -84,8 +98,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=65.0)
     opts = parser.parse_args(argv)
     if opts.mode == "worker":
-        base_url, state_url, token, rpm, start_at, deadline = opts.worker_args
-        print(json.dumps(worker(base_url, state_url, token, int(rpm), float(start_at), float(deadline))))
+        base_url, state_url, token, rpm = opts.worker_args
+        print(json.dumps(worker(base_url, state_url, token, int(rpm))))
         return
 
     from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, EmulatorConfig, EmulatorServer

@@ -155,7 +155,7 @@ FAULTS = {
     "500": (Fault("500"), 2),
     "502-text": (Fault("502", text_body=True), 2),
     "504": (Fault("504"), 1),
-    "slow": (Fault("slow", delay=2.5), 1),
+    "slow": (Fault("slow", delay=2.0), 1),
     "truncate": (Fault("truncate"), 2),
     "malformed": (Fault("malformed"), 2),
     "drop": (Fault("drop"), 2),
@@ -165,7 +165,7 @@ FAULTS = {
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_every_style_survives_faults(srv: EmulatorServer, tmp_path: Path, fault: str) -> None:
     kind, count = FAULTS[fault]
-    client = fast_client(srv, tmp_path, export_page_size=100)
+    client = fast_client(srv, tmp_path, export_page_size=100, timeout_seconds=1.0)
     with client:
         srv.emulator.inject("*/incremental/tickets/cursor", kind, count=count)
         tickets = list(client.cursor_export("tickets", start_time=0))
@@ -247,7 +247,12 @@ def test_bad_api_token(srv: EmulatorServer, tmp_path: Path) -> None:
         client.preflight()
 
 
-def test_client_credentials_renew_once_after_revocation(srv: EmulatorServer, tmp_path: Path) -> None:
+def test_client_credentials_renew_once_after_revocation(tmp_path: Path) -> None:
+    with EmulatorServer(EmulatorConfig(seed=6, tickets=20, users=10, organizations=3)) as own:  # revokes all tokens
+        _renew_after_revocation(own, tmp_path)
+
+
+def _renew_after_revocation(srv: EmulatorServer, tmp_path: Path) -> None:
     res = resource(srv, tmp_path, oauth_client_id=DEMO_CLIENT_ID, oauth_client_secret=DEMO_CLIENT_SECRET)
     with res.get_client() as client:
         assert client.preflight().role == "admin"
