@@ -8,7 +8,6 @@ date: a headless backfill by partition range. Exit status is non-zero when any r
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -84,8 +83,8 @@ def sync(argv: Sequence[str] | None = None) -> int:
         if not accounts:
             print(f"zendesk-assets: no configured account named {', '.join(args.account)}", file=sys.stderr)
             return 2
-    if args.quiet:
-        logging.getLogger("dagster").setLevel(logging.WARNING)
+    # --quiet keeps warnings, errors and the sweeps' progress lines (INFO), not Dagster's event log (DEBUG).
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO" if args.quiet else "DEBUG"}}}}
     defs = build_definitions(accounts)
     now = datetime.now(UTC)
     ok = True
@@ -100,6 +99,7 @@ def sync(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                 )
                 result = job.execute_in_process(
+                    run_config=run_config,
                     instance=instance,
                     tags={k: str(v) for k, v in request.tags.items()},
                     asset_selection=request.asset_selection,

@@ -273,7 +273,7 @@ def open_stream(
         snapshot = frozenset(request.tables)
     elif sweep.paging in (Paging.CURSOR_EXPORT, Paging.TIME_EXPORT):
         window = request.window or Window(0, None)
-        batches = _export_batches(client, request, plan(window, checkpoints))
+        batches = _export_batches(client, request, plan(window, checkpoints), log)
         snapshot = frozenset()
     else:
         batches = _windowed_list_batches(client, request, checkpoints, now)
@@ -290,12 +290,19 @@ def open_stream(
     return stream
 
 
-def _export_batches(client: PageSource, request: SweepRequest, items: Sequence[WorkItem]) -> Iterator[Batch]:
+def _export_batches(
+    client: PageSource, request: SweepRequest, items: Sequence[WorkItem], log: logging.Logger
+) -> Iterator[Batch]:
     sweep = request.sweep
     resource = sweep.endpoint.split("/")[2]  # /incremental/<resource>[/cursor]
     include = dict(sweep.params).get("include")
     read = client.cursor_export if sweep.paging is Paging.CURSOR_EXPORT else client.time_export
+    if not items:
+        log.info(f"progress: {sweep.name}: the requested range is already stored; nothing to read")
     for item in items:
+        end = iso(item.window_end) if item.window_end else "the live edge"
+        how = "resuming the stored cursor" if item.resume else "from its start"
+        log.info(f"progress: {sweep.name}: window {iso(item.window_start)} -> {end}, {how}")
         start = None if item.resume else item.window_start
         position = item.position or item.window_start
         for page in read(resource, start_time=start, resume=item.resume, include=include):
@@ -393,7 +400,7 @@ def _progress_line(
     name: str, pages: int, rows: int, cp: Checkpoint | None, first: int | None, started: float, client: Any
 ) -> str:
     elapsed = time.monotonic() - started
-    parts = [f"{name}: {rows:,} rows in {pages:,} pages, {elapsed:,.0f} s"]
+    parts = [f"progress: {name}: {rows:,} rows in {pages:,} pages, {elapsed:,.0f} s"]
     waited = getattr(getattr(client, "telemetry", None), "wait_seconds", None)
     if waited:
         parts.append(f"{waited:,.1f} s waiting for rate budget")
