@@ -485,3 +485,32 @@ def test_budget_waits_log_a_heartbeat(tmp_path: Path, caplog: pytest.LogCaptureF
     beats = [r.getMessage() for r in caplog.records if "waiting for" in r.getMessage()]
     assert beats and "the incremental request budget (1/min)" in beats[0]
     assert client.telemetry.wait_seconds > 60
+
+
+def test_export_page_size_grows_back_after_successes(tmp_path: Path) -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return httpx.Response(504, text="upstream request timeout")
+        n = calls["n"]
+        return js(200, {"users": [{"id": n}], "after_cursor": f"C{n}", "end_of_stream": n >= 8})
+
+    client, rec = make_client(tmp_path, handler)
+    list(client.cursor_export("users", start_time=0))
+    sizes = [int(_q(r)["per_page"]) for r in rec.requests]
+    assert sizes == [1000, 500, 500, 500, 500, 500, 1000, 1000]
+
+
+def test_export_read_timeout_halves_per_page(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if int(_q(request)["per_page"]) > 250:
+            raise httpx.ReadTimeout("slow page", request=request)
+        return js(200, {"users": [{"id": 1}], "after_cursor": "A", "end_of_stream": True})
+
+    client, rec = make_client(tmp_path, handler)
+    pages = list(client.cursor_export("users", start_time=0))
+    assert [r["id"] for p in pages for r in p.records] == [1]
+    assert [int(_q(r)["per_page"]) for r in rec.requests] == [1000, 500, 250]
+    assert client.telemetry.page_size_reductions == 2

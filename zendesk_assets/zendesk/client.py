@@ -228,7 +228,9 @@ class ZendeskClient:
             resp = self._http.request(method, url, params=params, headers=headers, json=json_body)
         except httpx.TimeoutException as exc:
             self.telemetry.add("requests")
-            if shrinkable:
+            # a *read* timeout on an export page is the page size (zendesk-api.md §5); connect/pool
+            # timeouts are the network and are simply retried
+            if shrinkable and isinstance(exc, httpx.ReadTimeout):
                 raise PageTooSlow(f"timeout ({type(exc).__name__})") from None
             raise _Retryable(f"timeout ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -351,11 +353,9 @@ class ZendeskClient:
             except _Unauthorised as exc:
                 if not renewed:
                     renewed = True
-                    try:
-                        can_retry = self.auth.renew(exc.sent)
-                    except ZendeskAuthError:
-                        raise
-                    if can_retry:
+                    # exactly one renewal (refresh / re-issue) per request; a token-endpoint
+                    # rejection propagates as its own ZendeskAuthError
+                    if self.auth.renew(exc.sent):
                         self.log.info("zendesk[%s]: 401 on %s; renewed the token once", self.account, endpoint)
                         continue
                 raise ZendeskAuthError(
