@@ -143,3 +143,13 @@ def test_secrets_never_in_repr_or_str(tmp_path) -> None:
 def test_resource_fields_all_have_descriptions() -> None:
     for name, info in ZendeskResource.model_fields.items():
         assert info.description, f"{name} has no description"
+
+
+def test_default_state_store_location(tmp_path, monkeypatch) -> None:
+    from zendesk_assets.zendesk.state import default_state_url
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert default_state_url() == f"sqlite:///{tmp_path / 'home' / 'zendesk_state.sqlite'}"
+    monkeypatch.delenv("DAGSTER_HOME")
+    monkeypatch.chdir(tmp_path)
+    assert default_state_url() == f"sqlite:///{tmp_path / '.zendesk_state' / 'zendesk_state.sqlite'}"

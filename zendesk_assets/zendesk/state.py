@@ -79,6 +79,7 @@ def _make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # limiter state need not survive a power cut
         cursor.close()
 
     @event.listens_for(engine, "begin")
