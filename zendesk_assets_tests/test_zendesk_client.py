@@ -514,3 +514,23 @@ def test_export_read_timeout_halves_per_page(tmp_path: Path) -> None:
     assert [r["id"] for p in pages for r in p.records] == [1]
     assert [int(_q(r)["per_page"]) for r in rec.requests] == [1000, 500, 250]
     assert client.telemetry.page_size_reductions == 2
+
+
+def test_short_lived_token_is_renewed_before_it_expires(tmp_path: Path) -> None:
+    grants: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/tokens":
+            grants.append(json.loads(request.content)["grant_type"])
+            return js(200, {"access_token": f"a{len(grants)}", "refresh_token": f"r{len(grants)}", "expires_in": 1})
+        return js(200, {"ok": True})
+
+    client, rec = make_client(tmp_path, handler)
+    client.auth = _cc(client)
+    client.get_json("/groups")
+    client.get_json("/groups")  # still fresh (renewal point: half of the 1 s lifetime)
+    time.sleep(0.6)
+    client.get_json("/groups")
+    assert grants == ["client_credentials", "refresh_token"]
+    assert [r.headers["Authorization"] for r in rec.requests if r.url.path != "/oauth/tokens"] == [
+        "Bearer a1", "Bearer a1", "Bearer a2"]

@@ -147,7 +147,8 @@ class ClientCredentialsAuth:
 
     @staticmethod
     def _usable(access_token: str | None, expires_at: float | None, now: float) -> bool:
-        return bool(access_token) and (expires_at is None or expires_at > now + EXPIRY_MARGIN_SECONDS)
+        # `expires_at` is stored already moved forward by the renewal margin (see `_post`)
+        return bool(access_token) and (expires_at is None or expires_at > now)
 
     def _token(self) -> str:
         row = self.store.read_row(token_table, self.key)
@@ -255,7 +256,11 @@ class ClientCredentialsAuth:
                 endpoint="/oauth/tokens",
             ) from None
         expires_in = data.get("expires_in")
-        expires_at = time.time() + float(expires_in) if expires_in else None
+        expires_at = None
+        if expires_in:
+            # renew a minute early (half the lifetime for very short-lived tokens)
+            lifetime = float(expires_in)
+            expires_at = time.time() + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 2)
         return _Grant(access, data.get("refresh_token"), expires_at)
 
 
