@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import dagster as dg
+from typing import TYPE_CHECKING, Any
 
 from zendesk_assets.batches import FieldDef
 from zendesk_assets.collections import COLLECTIONS, SYSTEM_COLUMNS, Collection, Column, SqlType
 from zendesk_assets.warehouse.naming import sanitize_identifier, with_suffix
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 STATE_TABLE = "_sync_state"
 CUSTOM_FIELDS_TABLE = "_custom_fields"
@@ -78,6 +79,7 @@ def table_columns(table: str, custom: Sequence[CustomFieldColumn]) -> list[Table
 
 def table_schema(table: str, custom: Sequence[CustomFieldColumn]) -> dg.TableSchema:
     """Dagster's column schema for the UI: names, portable types and the seed's descriptions."""
+    import dagster as dg  # here, not at module level: plain warehouse use needs no Dagster
     pk = COLLECTIONS[table].primary_key
     return dg.TableSchema(
         columns=[

@@ -18,9 +18,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import dagster as dg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -40,6 +39,9 @@ from zendesk_assets.warehouse.tables import (
     table_columns,
 )
 from zendesk_assets.warehouse.tables import table_schema as _table_schema
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,28 +100,32 @@ class Warehouse:
 
     def custom_fields(self, table: str) -> list[CustomFieldColumn]:
         """The ``_custom_fields`` dictionary rows of one table, in column order."""
-        if CUSTOM_FIELDS_TABLE not in self._existing_tables():
-            return []
         with self.dialect.transaction() as conn:
+            if CUSTOM_FIELDS_TABLE not in self._tables_in(conn):
+                return []
             return self._load_custom(conn, table)
 
     # ----------------------------------------------------------------- reading
 
     def checkpoints(self, sweep: str) -> list[Checkpoint]:
         """Stored checkpoints of a sweep, one per window, oldest window first."""
-        if STATE_TABLE not in self._existing_tables():
-            return []
-        rows = self.fetch(
-            f"SELECT sweep, window_start, window_end, position, resume, done FROM {self._q(STATE_TABLE)} "
-            "WHERE sweep = :sweep ORDER BY window_start",
-            {"sweep": sweep},
-        )
+        with self.dialect.transaction() as conn:
+            if STATE_TABLE not in self._tables_in(conn):
+                return []
+            rows = conn.execute(
+                sa.text(
+                    "SELECT sweep, window_start, window_end, position, resume, done "
+                    f"FROM {self._q(STATE_TABLE)} WHERE sweep = :sweep ORDER BY window_start"
+                ),
+                {"sweep": sweep},
+            ).all()
         return [Checkpoint(r[0], int(r[1]), r[2], r[3], r[4], bool(r[5])) for r in rows]
 
     def row_count(self, table: str) -> int:
-        if table not in self._existing_tables():
-            return 0
-        return int(self.fetch(f"SELECT count(*) FROM {self._q(table)}")[0][0])
+        with self.dialect.transaction() as conn:
+            if table not in self._tables_in(conn):
+                return 0
+            return int(conn.execute(sa.text(f"SELECT count(*) FROM {self._q(table)}")).scalar_one())
 
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a read query (``:name`` parameters) and return all rows; for asset checks."""
@@ -134,10 +140,6 @@ class Warehouse:
             )
             for row in result.mappings():
                 yield dict(row)
-
-    def _existing_tables(self) -> set[str]:
-        with self.dialect.transaction() as conn:
-            return self._tables_in(conn)
 
     def _tables_in(self, conn: Connection) -> set[str]:
         rows = conn.execute(
