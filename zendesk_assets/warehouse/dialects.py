@@ -257,6 +257,10 @@ class DuckDBDialect(Dialect):
     Only one process may open the file for writing, and Dagster runs each step in its own
     process, so a connection lives for one transaction only (NullPool) and a busy file is waited
     for with bounded back-off: steps and asset checks take turns.
+
+    DuckDB settings ride on the URL query (duckdb-engine passes them as config), e.g.
+    ``duckdb:///zendesk.duckdb?memory_limit=1GB&threads=2``; by default DuckDB may cache up to
+    80% of RAM, which is what a process's peak RSS mostly shows on big loads.
     """
 
     name = "duckdb"
