@@ -153,3 +153,10 @@ def test_default_state_store_location(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("DAGSTER_HOME")
     monkeypatch.chdir(tmp_path)
     assert default_state_url() == f"sqlite:///{tmp_path / '.zendesk_state' / 'zendesk_state.sqlite'}"
+
+
+def test_state_file_is_private(tmp_path) -> None:
+    from zendesk_assets.zendesk.state import StateStore
+
+    StateStore(f"sqlite:///{tmp_path}/private/state.sqlite")
+    assert (tmp_path / "private" / "state.sqlite").stat().st_mode & 0o077 == 0

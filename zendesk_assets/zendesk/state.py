@@ -67,7 +67,11 @@ def _make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # the file holds OAuth tokens: readable by the owner only
+            path.touch(mode=0o600, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
     # SQLAlchemy's documented recipe: let pysqlite stop managing transactions, then open every
