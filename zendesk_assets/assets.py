@@ -16,7 +16,7 @@ from zendesk_assets.batches import SweepStream, TableOutput
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, SYSTEM_COLUMNS, Collection, Sweep
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.partitions import monthly_partitions, window_for
-from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream
+from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream, written_tables
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
     )
     def _sweep(context: dg.AssetExecutionContext) -> Iterator[dg.Output[TableOutput]]:
         selected = tuple(t for t in sweep.tables if asset_key(account, t) in context.selected_asset_keys)
+        tables = written_tables(sweep, account.enabled, selected)
         client = getattr(context.resources, keys.zendesk).get_client(log=context.log)
         warehouse = getattr(context.resources, keys.warehouse).get_warehouse()
         try:
@@ -96,15 +97,15 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
                     f"{account.name}: audit_logs is not available on this Zendesk plan (Enterprise only); "
                     "nothing to sync. Remove it from ZENDESK_OPT_IN to silence this."
                 )
-                stream = SweepStream(sweep.name, selected, iter(()), telemetry={"unavailable": 1})
+                stream = SweepStream(sweep.name, tables, iter(()), telemetry={"unavailable": 1})
             else:
                 window = window_for(*context.partition_time_window) if partitions else None
-                request = SweepRequest(sweep, selected, window, start_epoch)
+                request = SweepRequest(sweep, tables, window, start_epoch)
                 stream = open_stream(
                     client,
                     request,
-                    warehouse.checkpoints(sweep.name),
-                    fetch_field_defs(client, selected),
+                    warehouse.checkpoints(request.state_key),
+                    fetch_field_defs(client, tables),
                     context.log,
                 )
             for table in selected:

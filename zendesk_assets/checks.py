@@ -34,6 +34,7 @@ from zendesk_assets.assets import ResourceKeys, asset_key
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, Reference, Sweep
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.partitions import monthly_partitions
+from zendesk_assets.sweeps import state_key, written_tables
 from zendesk_assets.warehouse.naming import quote
 from zendesk_assets.warehouse.tables import STATE_TABLE
 from zendesk_assets.warehouse.warehouse import Warehouse
@@ -225,7 +226,9 @@ def primary_key(probe: Probe, table: str) -> Verdict:
 
 def foreign_key(ref: Reference, probe: Probe, table: str) -> Verdict:
     if not probe.exists(ref.table):
-        return False, {"error": f"{probe.warehouse.schema}.{ref.table} does not exist yet: materialize {ref.table}"}
+        return False, {
+            "error": f"{probe.warehouse.schema}.{ref.table} does not exist yet: materialize {ref.table}"
+        }
     col, target = quote(ref.column), quote(ref.target)
     orphans = (
         f"FROM {probe.q(table)} c WHERE c.{PRESENT} AND c.{col} IS NOT NULL AND NOT EXISTS "
@@ -244,9 +247,15 @@ def foreign_key(ref: Reference, probe: Probe, table: str) -> Verdict:
     return int(count) == 0, meta
 
 
+def stored_windows(probe: Probe, table: str) -> list[tuple[Any, ...]]:
+    """The windows stored for the table set this account's sweep writes (see sweeps.state_key)."""
+    sweep = SWEEPS[COLLECTIONS[table].sweep]
+    return probe.windows(state_key(sweep, written_tables(sweep, probe.account.enabled, (table,))))
+
+
 def freshness(probe: Probe, table: str, now: datetime | None = None) -> Verdict:
     sweep = COLLECTIONS[table].sweep
-    stamps = [w[4] for w in probe.windows(sweep) if w[4] is not None]
+    stamps = [w[4] for w in stored_windows(probe, table) if w[4] is not None]
     meta: dict[str, Any] = {"sweep": sweep, "limit_minutes": int(FRESHNESS_LIMIT.total_seconds() // 60)}
     if not stamps:
         if _unavailable(probe, table):
@@ -288,7 +297,7 @@ def count_parity(probe: Probe, table: str) -> Verdict:
     sweep = SWEEPS[coll.sweep]
     assert coll.count_endpoint is not None
     start = history_start(probe, sweep)
-    missing = subtract([(start, INF)], covered(probe.windows(sweep.name)))
+    missing = subtract([(start, INF)], covered(stored_windows(probe, table)))
     if missing:
         # Tickets last changed before the stored windows are not in the warehouse, so a total
         # count cannot match; the partition_coverage check guards what was asked for.
@@ -308,7 +317,10 @@ def count_parity(probe: Probe, table: str) -> Verdict:
     if refreshed is None and value >= CACHED_COUNT_ABOVE:
         # Above 100,000 Zendesk recounts in the background: refreshed_at is null and the value
         # is capped at 100,000 until it finishes, so there is nothing to compare yet.
-        return True, {"skipped": "Zendesk is recounting (refreshed_at null, value capped)", "zendesk_count": value}
+        return True, {
+            "skipped": "Zendesk is recounting (refreshed_at null, value capped)",
+            "zendesk_count": value,
+        }
     where = [PRESENT, LIVE_ROWS.get(table, "1 = 1")]
     params: dict[str, Any] = {}
     cutoff = _parse_time(refreshed)
@@ -338,10 +350,9 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 def partition_coverage(probe: Probe, table: str) -> Verdict:
-    sweep = COLLECTIONS[table].sweep
     partitions = monthly_partitions(probe.account)
     keys = sorted(probe.context.instance.get_materialized_partitions(asset_key(probe.account, table)))
-    windows = probe.windows(sweep)
+    windows = stored_windows(probe, table)
     have = covered(windows)
     needed: list[Span] = []
     for key in keys:
@@ -470,7 +481,8 @@ def sweep_checks(account: AccountConfig, sweep: Sweep) -> dg.AssetChecksDefiniti
     checks = [c for table in sweep.tables for c in table_checks(table)]
     needs_zendesk = any(c.needs_zendesk for c in checks)
     specs = [
-        dg.AssetCheckSpec(c.name, asset=asset_key(account, c.table), description=c.description) for c in checks
+        dg.AssetCheckSpec(c.name, asset=asset_key(account, c.table), description=c.description)
+        for c in checks
     ]
 
     @dg.multi_asset_check(

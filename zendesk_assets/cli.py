@@ -55,6 +55,14 @@ def _materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, 
     return found
 
 
+def _describe(evaluation: Any) -> str:
+    """One line per failed check: which, how severe, and the metadata that says why."""
+    details = ", ".join(
+        f"{k}={getattr(v, 'value', v)}" for k, v in list(evaluation.metadata.items())[:4] if k != "stored_windows"
+    )
+    return f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} [{evaluation.severity.value}]: {details}"
+
+
 def _summary(rows: dict[str, dict[str, Any]]) -> str:
     head = f"{'table':<40} {'rows in warehouse':>17} {'inserted':>9} {'updated':>9} {'pages':>6}"
     lines = [head, "-" * len(head)]
@@ -89,6 +97,8 @@ def sync(argv: Sequence[str] | None = None) -> int:
     now = datetime.now(UTC)
     ok = True
     results: dict[str, dict[str, Any]] = {}
+    checks_run = 0
+    failed_checks: list[str] = []
     with dg.DagsterInstance.get() as instance:
         for account in accounts:
             job = defs.resolve_job_def(job_name(account))
@@ -106,6 +116,11 @@ def sync(argv: Sequence[str] | None = None) -> int:
                     raise_on_error=False,
                 )
                 results.update(_materializations(result))
+                for evaluation in result.get_asset_check_evaluations():
+                    checks_run += 1
+                    if not evaluation.passed:
+                        failed_checks.append(_describe(evaluation))
+                        ok = ok and evaluation.severity != dg.AssetCheckSeverity.ERROR
                 if not result.success:
                     ok = False
                     for event in result.all_events:
@@ -117,6 +132,9 @@ def sync(argv: Sequence[str] | None = None) -> int:
                                 file=sys.stderr,
                             )
     print(_summary(results))
+    print(f"\nAsset checks: {checks_run - len(failed_checks)} of {checks_run} passed")
+    for line in failed_checks:
+        print(f"  FAILED {line}")
     print(f"\nDagster instance: {home} (runs are visible in `make dev` / `dagster dev -w workspace.yaml`)")
     if not ok:
         print(

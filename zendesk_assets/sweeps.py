@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -246,14 +246,34 @@ def comment_rows(event: Record) -> Iterator[Record]:
 # --------------------------------------------------------------------------- streams
 
 
+def written_tables(
+    sweep: Sweep, enabled: Callable[[str], bool], selected: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """The tables a sweep writes: every enabled one it feeds (whatever subset Dagster selected, so
+    stored windows stay true for all of them), plus any explicitly selected opt-in."""
+    chosen = set(selected)
+    return tuple(t for t in sweep.tables if enabled(t) or t in chosen)
+
+
+def state_key(sweep: Sweep, tables: Iterable[str]) -> str:
+    """Stored windows hold only for the tables they were read for: when a table is enabled later
+    (an opt-in such as ticket_comments), the new set gets windows of its own and re-reads history."""
+    names = sorted(set(tables))
+    return sweep.name if names == sorted(sweep.tables) else f"{sweep.name}[{','.join(names)}]"
+
+
 @dataclass(frozen=True)
 class SweepRequest:
     """What a run asks of one sweep."""
 
     sweep: Sweep
-    tables: tuple[str, ...]  # the selected tables this sweep feeds
+    tables: tuple[str, ...]  # the tables this sweep writes (see written_tables)
     window: Window | None  # partitioned: the partition range's window; else None
     start_date: int  # configured history start (epoch), for windowed lists
+
+    @property
+    def state_key(self) -> str:
+        return state_key(self.sweep, self.tables)
 
 
 def open_stream(
@@ -280,7 +300,7 @@ def open_stream(
         snapshot = frozenset()
     telemetry: dict[str, float | int] = {}
     stream = SweepStream(
-        sweep=sweep.name,
+        sweep=request.state_key,
         tables=request.tables,
         batches=_with_progress(batches, sweep.name, client, telemetry, log),
         field_defs=dict(field_defs or {}),
@@ -316,7 +336,7 @@ def _export_batches(
             position = max([position, *seen, *([page.position] if page.position and not beyond else [])])
             done = item.window_end is not None and (beyond or page.end_of_stream)
             checkpoint = Checkpoint(
-                sweep=sweep.name,
+                sweep=request.state_key,
                 window_start=item.window_start,
                 window_end=item.window_end,
                 position=item.window_end if done else position,
@@ -338,7 +358,7 @@ def _snapshot_batches(client: PageSource, request: SweepRequest, now: int) -> It
         yield Batch(route(sweep, page.records, page.sideloads, request.tables))
     # The last batch records when the complete snapshot was taken (freshness, and the signal
     # that lets the warehouse mark vanished rows).
-    yield Batch({t: [] for t in request.tables}, Checkpoint(sweep.name, 0, None, now, None, done=True))
+    yield Batch({t: [] for t in request.tables}, Checkpoint(request.state_key, 0, None, now, None, done=True))
 
 
 def _windowed_list_batches(
@@ -367,7 +387,7 @@ def _windowed_list_batches(
         created = [epoch(r.get("created_at")) for r in page.records]
         if stop_before is not None and created and all(c is not None and c < stop_before for c in created):
             break
-    yield Batch({t: [] for t in request.tables}, Checkpoint(sweep.name, 0, None, end, None))
+    yield Batch({t: [] for t in request.tables}, Checkpoint(request.state_key, 0, None, end, None))
 
 
 def _with_progress(

@@ -204,3 +204,16 @@ def test_backfill_of_an_older_range_lands_once_in_about_one_sweep(server: Emulat
     with dg.DagsterInstance.from_config(str(home)) as instance:
         done = instance.get_materialized_partitions(dg.AssetKey(["zendesk", "tickets"]))
     assert "2023-06-01" in done and f"{now:%Y-%m}-01" in done
+
+
+def test_an_opt_in_enabled_later_gets_its_history(server: EmulatorServer, home: Path) -> None:
+    """Stored windows hold for the tables they were read for: enabling ticket_comments after
+    ticket_events is synced re-reads the default year for it instead of resuming past it."""
+    url = f"duckdb:///{home / 'warehouse.duckdb'}"
+    env = _env(server, url, "zendesk", home)
+    _sync({**env, "ZENDESK_OPT_IN": ""})
+    _sync(env)
+    since = _window_start(datetime.now(UTC))
+    expected = _expected(server, "ticket_comments", since)
+    assert len(expected) > 50
+    assert _stored(Warehouse(url, "zendesk"), "ticket_comments").keys() == expected.keys()

@@ -348,7 +348,8 @@ def count_endpoint(collection: str) -> Handler:
             value = live_tickets + _live_delta(em.ticket_over, em.gen.n_tickets, em.gen.ticket_deleted,
                                                lambda rec: rec["status"] != "deleted")
         elif collection == "users":
-            value = em.n_users
+            # Deleted users are counted by /deleted_users/count on Zendesk, not here.
+            value = sum(1 for j in range(em.n_users) if em.user(j).get("active"))
         else:
             value = live_orgs + _live_delta(em.org_over, em.gen.n_orgs, em.gen.org_deleted,
                                             lambda rec: rec["deleted_at"] is None)
