@@ -88,7 +88,7 @@ class Probe:
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def q(self, table: str) -> str:
-        return f"{quote(self.warehouse.schema)}.{quote(table)}"
+        return self.warehouse.sql_name(table)
 
     def fetch(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         if self._conn is None:

@@ -93,7 +93,7 @@ def _expected(srv: EmulatorServer, table: str, since: int | None) -> dict[Any, i
 
 
 def _stored(wh: Warehouse, table: str) -> dict[Any, int | None]:
-    q = wh.qualified_name(table)
+    q = wh.sql_name(table)
     removed = (
         "WHERE _removed_at IS NULL" if SWEEPS[COLLECTIONS[table].sweep].kind is SweepKind.SNAPSHOT else ""
     )
@@ -117,15 +117,15 @@ def _assert_equal_to_truth(srv: EmulatorServer, wh: Warehouse, since: int) -> No
         if collection.version:
             stale = [k for k, v in expected.items() if stored[k] != v]
             assert not stale, f"{table}: {len(stale)} rows not at their latest version, e.g. {stale[:5]}"
-    statuses = dict(wh.fetch(f"SELECT id, status FROM {wh.qualified_name('tickets')}"))
+    statuses = dict(wh.fetch(f"SELECT id, status FROM {wh.sql_name('tickets')}"))
     assert all(statuses[t["id"]] == t["status"] for t in srv.emulator.truth("tickets", since=since))
-    urls = wh.fetch(f"SELECT id, url FROM {wh.qualified_name('users')}")
+    urls = wh.fetch(f"SELECT id, url FROM {wh.sql_name('users')}")
     assert all(str(i) == u for i, u in urls), "users.url holds the id, as the spec documents"
 
 
 def _metric_ids_of_deleted_tickets(wh: Warehouse, srv: EmulatorServer) -> set[Any]:
     deleted = {t["id"] for t in srv.emulator.truth("tickets") if t["status"] == "deleted"}
-    rows = wh.fetch(f"SELECT id, ticket_id FROM {wh.qualified_name('ticket_metrics')}")
+    rows = wh.fetch(f"SELECT id, ticket_id FROM {wh.sql_name('ticket_metrics')}")
     return {metric_id for metric_id, ticket_id in rows if ticket_id in deleted}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -92,12 +93,17 @@ def test_tables_follow_the_registry(backend: Backend) -> None:
     wh = backend.warehouse()
     wh.ensure_tables(COLLECTIONS)
     for name, coll in COLLECTIONS.items():
-        names = {r[0] for r in wh.fetch(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = :s AND table_name = :t",
-            {"s": wh.schema, "t": name},
-        )}
+        names = {
+            r[0]
+            for r in wh.fetch(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = :s AND table_name = :t",
+                {"s": wh.schema, "t": name},
+            )
+        }
         assert names == {c.name for c in (*coll.columns, *SYSTEM_COLUMNS)}, name
-        assert [c.name for c in wh.table_schema(name).columns] == [c.name for c in (*coll.columns, *SYSTEM_COLUMNS)]
+        assert [c.name for c in wh.table_schema(name).columns] == [
+            c.name for c in (*coll.columns, *SYSTEM_COLUMNS)
+        ]
         assert wh.row_count(name) == 0
     assert wh.checkpoints("tickets") == []
 
@@ -118,7 +124,9 @@ def test_upsert_is_idempotent(backend: Backend) -> None:
 def test_older_version_after_newer_is_a_no_op(backend: Backend) -> None:
     wh = backend.warehouse()
     wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 200, "new"), ticket(2, 200, "new")]}]))
-    stats = wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 150, "old"), ticket(2, 250, "newer")]}]))
+    stats = wh.write_stream(
+        stream("tickets", [{"tickets": [ticket(1, 150, "old"), ticket(2, 250, "newer")]}])
+    )
     assert (stats["tickets"].updated, stats["tickets"].skipped_older) == (1, 1)
     assert rows(wh, "tickets", "id, subject, _version") == [(1, "new", 200), (2, "newer", 250)]
 
@@ -142,8 +150,22 @@ def test_unversioned_collection_is_a_plain_upsert(backend: Backend) -> None:
 def test_new_custom_field_adds_a_column_and_keeps_old_rows(backend: Backend) -> None:
     wh = backend.warehouse()
     defs = {"tickets": [FieldDef(101, "Plan", "tagger")]}
-    wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 1, custom_fields=[{"id": 101, "value": "gold"}])]}], field_defs=defs))
-    page = {"tickets": [ticket(2, 2, custom_fields=[{"id": 101, "value": "free"}, {"id": 102, "value": "2024-03-04T00:00:00Z"}])]}
+    wh.write_stream(
+        stream(
+            "tickets",
+            [{"tickets": [ticket(1, 1, custom_fields=[{"id": 101, "value": "gold"}])]}],
+            field_defs=defs,
+        )
+    )
+    page = {
+        "tickets": [
+            ticket(
+                2,
+                2,
+                custom_fields=[{"id": 101, "value": "free"}, {"id": 102, "value": "2024-03-04T00:00:00Z"}],
+            )
+        ]
+    }
     wh.write_stream(
         SweepStream(
             "tickets",
@@ -159,7 +181,10 @@ def test_new_custom_field_adds_a_column_and_keeps_old_rows(backend: Backend) -> 
     fields = {f.field_id: f for f in wh.custom_fields("tickets")}
     assert (fields[101].column_name, fields[101].title) == ("plan", "Customer plan")
     assert (fields[102].column_name, fields[102].sql_type.value) == ("renewal_date", "date")
-    assert [r[:3] for r in rows(wh, "tickets", 'id, subject, "plan"')] == [(1, "subject", "gold"), (2, "subject", "free")]
+    assert [r[:3] for r in rows(wh, "tickets", 'id, subject, "plan"')] == [
+        (1, "subject", "gold"),
+        (2, "subject", "free"),
+    ]
     assert "renewal_date" in [c.name for c in wh.table_schema("tickets").columns]
 
 
@@ -173,12 +198,25 @@ def test_custom_field_types_clashes_and_undefined_fields(backend: Backend) -> No
         FieldDef(5, "received_at", "text"),  # clashes with a system column
     ]
     values = [
-        {"id": 1, "value": True}, {"id": 2, "value": "4.5"}, {"id": 3, "value": "12"},
-        {"id": 4, "value": ["x", "y"]}, {"id": 5, "value": "hi"}, {"id": 99, "value": "surprise"},
+        {"id": 1, "value": True},
+        {"id": 2, "value": "4.5"},
+        {"id": 3, "value": "12"},
+        {"id": 4, "value": ["x", "y"]},
+        {"id": 5, "value": "hi"},
+        {"id": 99, "value": "surprise"},
     ]
-    wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 1, custom_fields=values)]}], field_defs={"tickets": defs}))
+    wh.write_stream(
+        stream("tickets", [{"tickets": [ticket(1, 1, custom_fields=values)]}], field_defs={"tickets": defs})
+    )
     names = {f.field_id: f.column_name for f in wh.custom_fields("tickets")}
-    assert names == {1: "subject_1", 2: "score", 3: "score_3", 4: "field_4", 5: "received_at_5", 99: "field_99"}
+    assert names == {
+        1: "subject_1",
+        2: "score",
+        3: "score_3",
+        4: "field_4",
+        5: "received_at_5",
+        99: "field_99",
+    }
     got = rows(wh, "tickets", "subject, subject_1, score, score_3, field_4, received_at_5, field_99")[0]
     assert got[:4] == ("subject", True, 4.5, 12)
     field_4 = got[4] if isinstance(got[4], list) else __import__("json").loads(got[4])
@@ -187,9 +225,18 @@ def test_custom_field_types_clashes_and_undefined_fields(backend: Backend) -> No
 
 def test_user_fields_keyed_by_key(backend: Backend) -> None:
     wh = backend.warehouse()
-    user = {"id": 9, "name": "Ann", "updated_at": "2024-01-01T00:00:00Z",
-            "user_fields": {"plan_level": "gold", "birthday": "1990-05-06T00:00:00+00:00", "mystery": 3}}
-    defs = {"users": [FieldDef(11, "Plan level", "dropdown", key="plan_level"), FieldDef(12, "Birthday", "date", key="birthday")]}
+    user = {
+        "id": 9,
+        "name": "Ann",
+        "updated_at": "2024-01-01T00:00:00Z",
+        "user_fields": {"plan_level": "gold", "birthday": "1990-05-06T00:00:00+00:00", "mystery": 3},
+    }
+    defs = {
+        "users": [
+            FieldDef(11, "Plan level", "dropdown", key="plan_level"),
+            FieldDef(12, "Birthday", "date", key="birthday"),
+        ]
+    }
     wh.write_stream(stream("users", [{"users": [user]}], field_defs=defs))
     assert rows(wh, "users", "id, url, name, plan_level, CAST(birthday AS VARCHAR), field_mystery") == [
         (9, "9", "Ann", "gold", "1990-05-06", "3")
@@ -201,7 +248,12 @@ def test_hostile_identifiers(backend: Backend) -> None:
     wh = backend.warehouse(hostile_schema)
     assert wh.schema == f"{backend.schema}_drop_schema_public"
     try:
-        defs = {"tickets": [FieldDef(66, '"; drop table users; --', "text"), FieldDef(67, "Ünïcode ✓ title " * 8, "text")]}
+        defs = {
+            "tickets": [
+                FieldDef(66, '"; drop table users; --', "text"),
+                FieldDef(67, "Ünïcode ✓ title " * 8, "text"),
+            ]
+        }
         vals = [{"id": 66, "value": "'; select 1; --"}, {"id": 67, "value": "ok"}]
         wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 1, custom_fields=vals)]}], field_defs=defs))
         cols = {f.field_id: f.column_name for f in wh.custom_fields("tickets")}
@@ -221,7 +273,9 @@ def test_big_ids_and_unicode_survive(backend: Backend) -> None:
     big = 2**53 + 1
     huge = 2**63 - 7
     subject = "Ça marche 🎉👩‍👩‍👧 — 中文 \x00nul"
-    page = {"tickets": [ticket(big, 1, subject, requester_id=huge), ticket(huge, 1, "x", requester_id=str(big))]}
+    page = {
+        "tickets": [ticket(big, 1, subject, requester_id=huge), ticket(huge, 1, "x", requester_id=str(big))]
+    }
     wh.write_stream(stream("tickets", [page]))
     got = rows(wh, "tickets", "id, requester_id, subject, _raw")
     assert [(r[0], r[1]) for r in got] == [(big, huge), (huge, big)]
@@ -232,14 +286,30 @@ def test_big_ids_and_unicode_survive(backend: Backend) -> None:
 
 def test_lenient_values_and_derived_paths(backend: Backend) -> None:
     wh = backend.warehouse()
-    metric = {"id": 3, "ticket_id": 1, "reopens": "2", "replies": "n/a",
-              "reply_time_in_minutes": {"calendar": 30, "business": 5}, "solved_at": 1704067200,
-              "updated_at": "2024-01-01T00:00:00Z"}
-    event = {"id": 4, "ticket_event_id": 8, "ticket_id": 1, "timestamp": 1719792000,
-             "via": {"channel": "api"}, "system": {"client": "curl", "latitude": "51.5"}}
+    metric = {
+        "id": 3,
+        "ticket_id": 1,
+        "reopens": "2",
+        "replies": "n/a",
+        "reply_time_in_minutes": {"calendar": 30, "business": 5},
+        "solved_at": 1704067200,
+        "updated_at": "2024-01-01T00:00:00Z",
+    }
+    event = {
+        "id": 4,
+        "ticket_event_id": 8,
+        "ticket_id": 1,
+        "timestamp": 1719792000,
+        "via": {"channel": "api"},
+        "system": {"client": "curl", "latitude": "51.5"},
+    }
     wh.write_stream(stream("tickets", [{"ticket_metrics": [metric]}]))
     wh.write_stream(stream("ticket_events", [{"ticket_events": [event]}]))
-    got = rows(wh, "ticket_metrics", "reopens, replies, reply_time_in_minutes_calendar, reply_time_in_minutes_business, solved_at")
+    got = rows(
+        wh,
+        "ticket_metrics",
+        "reopens, replies, reply_time_in_minutes_calendar, reply_time_in_minutes_business, solved_at",
+    )
     assert got[0][:4] == (2, None, 30, 5)
     assert got[0][4].strftime("%Y-%m-%dT%H:%M:%S") == "2024-01-01T00:00:00"
     got = rows(wh, "ticket_events", "via, context_client, context_latitude, _version, timestamp")
@@ -253,18 +323,26 @@ def test_snapshot_marks_vanished_rows_and_clears_returning_ones(backend: Backend
     def group(gid: int, version: str = "2024-01-01T00:00:00Z") -> dict[str, Any]:
         return {"id": gid, "name": f"g{gid}", "updated_at": version}
 
-    wh.write_stream(stream("groups", [{"groups": [group(1), group(2)]}, {"groups": [group(3)]}], snapshot=True))
-    assert wh.fetch(f"SELECT count(*) FROM {wh.qualified_name('groups')} WHERE _removed_at IS NOT NULL") == [(0,)]
+    wh.write_stream(
+        stream("groups", [{"groups": [group(1), group(2)]}, {"groups": [group(3)]}], snapshot=True)
+    )
+    assert wh.fetch(f"SELECT count(*) FROM {wh.qualified_name('groups')} WHERE _removed_at IS NOT NULL") == [
+        (0,)
+    ]
     # An incomplete pass (no final done checkpoint) must not mark anything.
     wh.write_stream(stream("groups", [{"groups": [group(1)]}], snapshot=True, done=False))
-    assert wh.fetch(f"SELECT count(*) FROM {wh.qualified_name('groups')} WHERE _removed_at IS NOT NULL") == [(0,)]
+    assert wh.fetch(f"SELECT count(*) FROM {wh.qualified_name('groups')} WHERE _removed_at IS NOT NULL") == [
+        (0,)
+    ]
     # Pages 1 and 2 were already committed by the interrupted pass; this one finishes it.
     stats = wh.write_stream(stream("groups", [{"groups": [group(3)]}], snapshot=True))
     assert stats["groups"].removed == 1
     marked = rows(wh, "groups", "id, _removed_at IS NOT NULL")
     assert marked == [(1, False), (2, True), (3, False)]
     # Group 2 comes back (even with an older version): the mark is cleared.
-    stats = wh.write_stream(stream("groups", [{"groups": [group(1), group(2, "2023-01-01T00:00:00Z"), group(3)]}], snapshot=True))
+    stats = wh.write_stream(
+        stream("groups", [{"groups": [group(1), group(2, "2023-01-01T00:00:00Z"), group(3)]}], snapshot=True)
+    )
     assert stats["groups"].removed == 0 and stats["groups"].skipped_older == 1
     assert rows(wh, "groups", "id, _removed_at IS NOT NULL") == [(1, False), (2, False), (3, False)]
 
@@ -281,10 +359,20 @@ def test_checkpoint_commits_with_its_page(backend: Backend) -> None:
         wh.write_stream(SweepStream("tickets", ("tickets", "ticket_metrics"), failing()))
     assert wh.checkpoints("tickets") == [Checkpoint("tickets", 1000, 2000, 1600, "cursor-2", False)]
     assert rows(wh, "tickets", "id") == [(1,), (2,)]
-    wh.write_stream(SweepStream("tickets", ("tickets",), iter([
-        Batch({"tickets": [ticket(3, 1)]}, Checkpoint("tickets", 1000, 2000, 2000, "cursor-3", True)),
-        Batch({}, Checkpoint("tickets", 0, 1000, 1000, None, True)),
-    ])))
+    wh.write_stream(
+        SweepStream(
+            "tickets",
+            ("tickets",),
+            iter(
+                [
+                    Batch(
+                        {"tickets": [ticket(3, 1)]}, Checkpoint("tickets", 1000, 2000, 2000, "cursor-3", True)
+                    ),
+                    Batch({}, Checkpoint("tickets", 0, 1000, 1000, None, True)),
+                ]
+            ),
+        )
+    )
     assert wh.checkpoints("tickets") == [
         Checkpoint("tickets", 0, 1000, 1000, None, True),
         Checkpoint("tickets", 1000, 2000, 2000, "cursor-3", True),
@@ -304,3 +392,15 @@ def test_bad_url_error_hides_password() -> None:
     with pytest.raises(ValueError) as info:
         Warehouse("not a url with p4ssw0rd", "acme")
     assert "p4ssw0rd" not in str(info.value) and "WAREHOUSE_URL" in str(info.value)
+
+
+def test_default_duckdb_file_named_like_the_schema_is_not_ambiguous(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WAREHOUSE_URL unset means ./zendesk.duckdb with schema zendesk: DuckDB names the file's catalog
+    'zendesk' too, so unqualified "zendesk"."t" would be ambiguous."""
+    monkeypatch.chdir(tmp_path)
+    wh = Warehouse(None, "zendesk")
+    wh.ensure_tables(["groups"])
+    assert (tmp_path / "zendesk.duckdb").exists()
+    assert wh.row_count("groups") == 0 and wh.checkpoints("groups") == []

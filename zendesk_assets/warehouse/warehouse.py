@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
@@ -75,12 +76,23 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def _namespace(dialect: Dialect, schema: str) -> str:
+    """``schema``, or on DuckDB ``catalog.schema``: DuckDB names the file's catalog after the file, so
+    ``zendesk.duckdb`` with schema ``zendesk`` makes ``"zendesk"."t"`` ambiguous unless qualified."""
+    if dialect.name != "duckdb":
+        return quote(schema)
+    database = sa.engine.make_url(dialect.url).database or ""
+    catalog = "memory" if database in ("", ":memory:") else Path(database).stem
+    return f"{quote(catalog)}.{quote(schema)}"
+
+
 class Warehouse:
     """One warehouse schema (one Zendesk account) behind any supported SQLAlchemy URL."""
 
     def __init__(self, url: str | None, schema: str = "zendesk") -> None:
         self.schema = sanitize_identifier(schema) or "zendesk"
         self.dialect: Dialect = dialect_for(url)
+        self._namespace = _namespace(self.dialect, self.schema)
         self._ready: set[str] = set()  # tables known to exist with their registry columns
 
     def __repr__(self) -> str:
@@ -92,8 +104,11 @@ class Warehouse:
         """``schema.table`` as shown in Dagster's ``dagster/table_name`` (never the URL)."""
         return f"{self.schema}.{table}"
 
-    def _q(self, table: str) -> str:
-        return f"{quote(self.schema)}.{quote(table)}"
+    def sql_name(self, table: str) -> str:
+        """The table's quoted, fully qualified name for SQL."""
+        return f"{self._namespace}.{quote(table)}"
+
+    _q = sql_name
 
     def table_schema(self, table: str) -> dg.TableSchema:
         return _table_schema(table, self.custom_fields(table))
@@ -167,7 +182,9 @@ class Warehouse:
             {"t": table},
         ).all()
         return [
-            CustomFieldColumn(r[0], r[1], None if r[2] is None else int(r[2]), r[3], r[4], r[5], SqlType(r[6]))
+            CustomFieldColumn(
+                r[0], r[1], None if r[2] is None else int(r[2]), r[3], r[4], r[5], SqlType(r[6])
+            )
             for r in rows
         ]
 
@@ -178,7 +195,9 @@ class Warehouse:
         self._run(lambda conn: self._ensure(conn, list(tables)))
         self._ready.update(tables)
 
-    def _create(self, conn: Connection, table: str, columns: Sequence[tuple[str, SqlType]], key: Sequence[str]) -> None:
+    def _create(
+        self, conn: Connection, table: str, columns: Sequence[tuple[str, SqlType]], key: Sequence[str]
+    ) -> None:
         body = ", ".join(f"{quote(n)} {self.dialect.type_name(t)}" for n, t in columns)
         pk = f", PRIMARY KEY ({', '.join(quote(k) for k in key)})" if key else ""
         conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {self._q(table)} ({body}{pk})")
@@ -189,14 +208,16 @@ class Warehouse:
             return
         existing = self._tables_in(conn)
         if not {STATE_TABLE, CUSTOM_FIELDS_TABLE, SEEN_TABLE} <= existing:
-            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {self._namespace}")
             for name, cols in _STATE_COLUMNS.items():
                 self._create(conn, name, cols, _STATE_KEYS.get(name, ()))
         for table in todo:
             custom = self._load_custom(conn, table)
             wanted = table_columns(table, custom)
             if table not in existing:
-                self._create(conn, table, [(c.name, c.sql_type) for c in wanted], (collection(table).primary_key,))
+                self._create(
+                    conn, table, [(c.name, c.sql_type) for c in wanted], (collection(table).primary_key,)
+                )
             else:  # columns added to the registry (or lost custom columns) since the table was made
                 have = self._columns_in(conn, table)
                 for col in wanted:
@@ -212,7 +233,9 @@ class Warehouse:
         now = _utcnow()
         for col in cols:
             conn.execute(
-                sa.text(f"DELETE FROM {self._q(CUSTOM_FIELDS_TABLE)} WHERE table_name = :t AND column_name = :c"),
+                sa.text(
+                    f"DELETE FROM {self._q(CUSTOM_FIELDS_TABLE)} WHERE table_name = :t AND column_name = :c"
+                ),
                 {"t": col.table_name, "c": col.column_name},
             )
             conn.execute(
@@ -245,7 +268,11 @@ class Warehouse:
                 attempt += 1
                 if not self.dialect.is_retryable(exc) or attempt > 8:
                     raise
-                logger.info("transient warehouse conflict (attempt %d), retrying: %s", attempt, type(exc.orig).__name__)
+                logger.info(
+                    "transient warehouse conflict (attempt %d), retrying: %s",
+                    attempt,
+                    type(exc.orig).__name__,
+                )
                 time.sleep(min(0.1 * 2**attempt, 5.0))
 
     def write_stream(self, stream: SweepStream, log: logging.Logger | None = None) -> dict[str, TableStats]:
@@ -284,14 +311,18 @@ class Warehouse:
                 if number % 100 == 0:
                     log.info("sweep %s: %d pages written", stream.sweep, number)
             complete = last is None or last.done
-            removed = self._run(partial(self._finish, stream=stream, defs=pending, complete=complete), session)
+            removed = self._run(
+                partial(self._finish, stream=stream, defs=pending, complete=complete), session
+            )
         for t, n in removed.items():
             stats[t].removed += n
         self._ready.update(stream.tables)
         log.info(
             "sweep %s written: %s",
             stream.sweep,
-            ", ".join(f"{t} +{s.inserted} ~{s.updated} ={s.skipped_older} -{s.removed}" for t, s in stats.items()),
+            ", ".join(
+                f"{t} +{s.inserted} ~{s.updated} ={s.skipped_older} -{s.removed}" for t, s in stats.items()
+            ),
         )
         return stats
 
@@ -386,11 +417,17 @@ class Warehouse:
             vanished = f"_removed_at IS NULL AND {pk} NOT IN {keys}"
             # Counted first: rowcount is not reliable on every driver (duckdb-engine).
             removed[table] = int(
-                conn.execute(sa.text(f"SELECT count(*) FROM {target} WHERE {vanished}"), {"t": table}).scalar_one()
+                conn.execute(
+                    sa.text(f"SELECT count(*) FROM {target} WHERE {vanished}"), {"t": table}
+                ).scalar_one()
             )
-            conn.execute(sa.text(f"UPDATE {target} SET _removed_at = :now WHERE {vanished}"), {"now": now, "t": table})
             conn.execute(
-                sa.text(f"UPDATE {target} SET _removed_at = NULL WHERE _removed_at IS NOT NULL AND {pk} IN {keys}"),
+                sa.text(f"UPDATE {target} SET _removed_at = :now WHERE {vanished}"), {"now": now, "t": table}
+            )
+            conn.execute(
+                sa.text(
+                    f"UPDATE {target} SET _removed_at = NULL WHERE _removed_at IS NOT NULL AND {pk} IN {keys}"
+                ),
                 {"t": table},
             )
             conn.execute(sa.text(f"DELETE FROM {seen} WHERE table_name = :t"), {"t": table})
@@ -429,7 +466,9 @@ def _rows(
     slots: dict[str, int] = {}
     for i, col in enumerate(columns):
         if col.custom is not None:
-            custom.append((i, col.custom.field_key if by_key else col.custom.field_id, CONVERTERS[col.sql_type]))
+            custom.append(
+                (i, col.custom.field_key if by_key else col.custom.field_id, CONVERTERS[col.sql_type])
+            )
         elif col.name in ("received_at", "_raw", "_version", "_removed_at"):
             slots[col.name] = i
         else:
