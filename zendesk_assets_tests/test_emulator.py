@@ -39,12 +39,15 @@ from zendesk_assets.emulator.crawl import (
     walk_time_export,
 )
 
-SMALL: dict[str, Any] = dict(seed=3, tickets=400, users=120, organizations=40, activities=90, ticket_skips=60, audit_logs=150)
+SMALL: dict[str, Any] = dict(
+    seed=3, tickets=400, users=120, organizations=40, activities=90, ticket_skips=60, audit_logs=150
+)
 
 
 def _client(srv: EmulatorServer) -> httpx.Client:
-    return httpx.Client(base_url=srv.base_url + "/api/v2", headers={"Authorization": f"Bearer {DEMO_OAUTH_TOKEN}"},
-                        timeout=30)
+    return httpx.Client(
+        base_url=srv.base_url + "/api/v2", headers={"Authorization": f"Bearer {DEMO_OAUTH_TOKEN}"}, timeout=30
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +68,12 @@ def _normalise(records: list[dict]) -> dict[int, dict]:
 
 # ---- walks ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("per_page", [7, 1000])
-def test_ticket_cursor_export_yields_every_ticket_once(client: httpx.Client, server: EmulatorServer,
-                                                       per_page: int) -> None:
-    tickets, metric_sets, _ = walk_cursor_export(client, "/incremental/tickets/cursor.json", "tickets",
-                                                 per_page=per_page, include="metric_sets")
+def test_ticket_cursor_export_yields_every_ticket_once(
+    client: httpx.Client, server: EmulatorServer, per_page: int
+) -> None:
+    tickets, metric_sets, _ = walk_cursor_export(
+        client, "/incremental/tickets/cursor.json", "tickets", per_page=per_page, include="metric_sets"
+    )
     ids = [t["id"] for t in tickets]
     assert len(ids) == len(set(ids)) == SMALL["tickets"]
     assert {m["ticket_id"] for m in metric_sets} == {t["id"] for t in tickets if t["status"] != "deleted"}
@@ -86,7 +91,9 @@ def test_ticket_export_start_time_filters_on_generated_timestamp(client: httpx.C
 
 
 def test_exclude_deleted_drops_deleted_tickets(client: httpx.Client) -> None:
-    kept, _, _ = walk_cursor_export(client, "/incremental/tickets/cursor.json", "tickets", exclude_deleted="true")
+    kept, _, _ = walk_cursor_export(
+        client, "/incremental/tickets/cursor.json", "tickets", exclude_deleted="true"
+    )
     everything, _, _ = walk_cursor_export(client, "/incremental/tickets/cursor.json", "tickets")
     deleted = [t for t in everything if t["status"] == "deleted"]
     assert deleted, "the generated account should contain deleted tickets"
@@ -100,22 +107,26 @@ def test_user_cursor_export_yields_every_user_once(client: httpx.Client) -> None
     assert inactive and all(u["email"] is None for u in inactive)
 
 
-@pytest.mark.parametrize(("path", "key", "params"), [
-    ("/groups.json", "groups", {"exclude_deleted": "false"}),
-    ("/ticket_fields.json", "ticket_fields", {}),
-    ("/ticket_forms.json", "ticket_forms", {}),
-    ("/organization_fields.json", "organization_fields", {}),
-    ("/group_memberships.json", "group_memberships", {}),
-    ("/organization_memberships.json", "organization_memberships", {}),
-    ("/satisfaction_ratings.json", "satisfaction_ratings", {}),
-    ("/activities.json", "activities", {}),
-    ("/skips.json", "skips", {"sort_order": "desc"}),
-    ("/audit_logs.json", "audit_logs", {"sort": "created_at"}),
-    ("/ticket_metrics.json", "ticket_metrics", {}),
-    ("/user_fields.json", "user_fields", {}),
-])
-def test_cbp_walk_yields_every_record_once_whatever_the_page_size(client: httpx.Client, path: str, key: str,
-                                                                  params: dict) -> None:
+@pytest.mark.parametrize(
+    ("path", "key", "params"),
+    [
+        ("/groups.json", "groups", {"exclude_deleted": "false"}),
+        ("/ticket_fields.json", "ticket_fields", {}),
+        ("/ticket_forms.json", "ticket_forms", {}),
+        ("/organization_fields.json", "organization_fields", {}),
+        ("/group_memberships.json", "group_memberships", {}),
+        ("/organization_memberships.json", "organization_memberships", {}),
+        ("/satisfaction_ratings.json", "satisfaction_ratings", {}),
+        ("/activities.json", "activities", {}),
+        ("/skips.json", "skips", {"sort_order": "desc"}),
+        ("/audit_logs.json", "audit_logs", {"sort": "created_at"}),
+        ("/ticket_metrics.json", "ticket_metrics", {}),
+        ("/user_fields.json", "user_fields", {}),
+    ],
+)
+def test_cbp_walk_yields_every_record_once_whatever_the_page_size(
+    client: httpx.Client, path: str, key: str, params: dict
+) -> None:
     small = walk_cbp(client, path, key, size=3, **params)
     large = walk_cbp(client, path, key, size=100, **params)
     assert small, f"{key}: empty listing"
@@ -126,7 +137,10 @@ def test_cbp_walk_yields_every_record_once_whatever_the_page_size(client: httpx.
 def test_cbp_limits_and_garbage_cursor(client: httpx.Client) -> None:
     r = client.get("/groups.json", params={"page[size]": 101})
     assert r.status_code == 400
-    assert r.json() == {"error": "InvalidPaginationParameter", "description": "page[size] cannot be greater than 100"}
+    assert r.json() == {
+        "error": "InvalidPaginationParameter",
+        "description": "page[size] cannot be greater than 100",
+    }
     r = client.get("/groups.json", params={"page[size]": 2, "page[after]": "not-a-cursor"})
     assert r.status_code == 400 and "page[after] is not valid" in r.json()["description"]
     # A cursor minted by one endpoint is not valid on another.
@@ -143,10 +157,12 @@ def test_cbp_links_prev_goes_back_one_page(client: httpx.Client) -> None:
 
 
 def test_malformed_filters_are_400_not_500(client: httpx.Client) -> None:
-    for path, params in (("/satisfaction_ratings.json", {"start_time": "yesterday"}),
-                         ("/activities.json", {"since": "not-a-date"}),
-                         ("/audit_logs.json", {"filter[created_at][]": "garbage"}),
-                         ("/incremental/ticket_events.json", {"start_time": "soon"})):
+    for path, params in (
+        ("/satisfaction_ratings.json", {"start_time": "yesterday"}),
+        ("/activities.json", {"since": "not-a-date"}),
+        ("/audit_logs.json", {"filter[created_at][]": "garbage"}),
+        ("/incremental/ticket_events.json", {"start_time": "soon"}),
+    ):
         r = client.get(path, params=params)
         assert r.status_code == 400, (path, r.status_code, r.text)
         assert r.json()["error"] == "InvalidValue"
@@ -173,14 +189,22 @@ def test_list_filters(client: httpx.Client, server: EmulatorServer) -> None:
     ratings = walk_cbp(client, "/satisfaction_ratings.json", "satisfaction_ratings")
     times = sorted(_epoch(r["created_at"]) for r in ratings)
     lo, hi = times[len(times) // 4], times[3 * len(times) // 4]
-    window = walk_cbp(client, "/satisfaction_ratings.json", "satisfaction_ratings", start_time=lo, end_time=hi)
+    window = walk_cbp(
+        client, "/satisfaction_ratings.json", "satisfaction_ratings", start_time=lo, end_time=hi
+    )
     assert {r["id"] for r in window} == {r["id"] for r in ratings if lo <= _epoch(r["created_at"]) <= hi}
     bad = walk_cbp(client, "/satisfaction_ratings.json", "satisfaction_ratings", score="bad")
     assert bad and all(r["score"] == "bad" for r in bad)
     logs = walk_cbp(client, "/audit_logs.json", "audit_logs")
     mid = logs[len(logs) // 2]["created_at"]
-    r = client.get("/audit_logs.json", params=[("page[size]", "100"), ("filter[created_at][]", "2000-01-01T00:00:00Z"),
-                                               ("filter[created_at][]", mid)])
+    r = client.get(
+        "/audit_logs.json",
+        params=[
+            ("page[size]", "100"),
+            ("filter[created_at][]", "2000-01-01T00:00:00Z"),
+            ("filter[created_at][]", mid),
+        ],
+    )
     older = r.json()["audit_logs"]
     assert older and all(a["created_at"] <= mid for a in older)
     assert [a["created_at"] for a in logs] == sorted((a["created_at"] for a in logs), reverse=True)
@@ -202,52 +226,77 @@ def test_time_export_overlaps_by_the_last_item(client: httpx.Client, server: Emu
     assert set(events) == {e["id"] for e in server.emulator.truth("ticket_events")}
 
 
-def test_time_export_window_cannot_advance_when_a_page_shares_one_second(client: httpx.Client,
-                                                                         server: EmulatorServer) -> None:
+def test_time_export_window_cannot_advance_when_a_page_shares_one_second(
+    client: httpx.Client, server: EmulatorServer
+) -> None:
     bulk = server.emulator.gen.bulk_orgs
     assert bulk >= 3
-    first = client.get("/incremental/organizations.json", params={"start_time": 0, "per_page": bulk - 1}).json()
+    first = client.get(
+        "/incremental/organizations.json", params={"start_time": 0, "per_page": bulk - 1}
+    ).json()
     stamps = {o["updated_at"] for o in first["organizations"]}
     assert len(stamps) == 1 and not first["end_of_stream"]
     again = client.get(first["next_page"]).json()
     assert again["end_time"] == first["end_time"]
     assert [o["id"] for o in again["organizations"]] == [o["id"] for o in first["organizations"]]
     # A larger page gets past the burst.
-    wide = client.get("/incremental/organizations.json", params={"start_time": 0, "per_page": bulk + 5}).json()
+    wide = client.get(
+        "/incremental/organizations.json", params={"start_time": 0, "per_page": bulk + 5}
+    ).json()
     assert wide["end_time"] > first["end_time"]
 
 
 def test_too_recent_start_time_is_rejected() -> None:
     with EmulatorServer(EmulatorConfig(**SMALL, hold_back_seconds=60)) as srv, _client(srv) as c:
         now = srv.emulator.now()
-        for path in ("/incremental/organizations.json", "/incremental/ticket_events.json",
-                     "/incremental/tickets/cursor.json"):
+        for path in (
+            "/incremental/organizations.json",
+            "/incremental/ticket_events.json",
+            "/incremental/tickets/cursor.json",
+        ):
             r = c.get(path, params={"start_time": now - 10})
             assert r.status_code == 422, path
-            assert r.json() == {"error": "InvalidValue",
-                                "description": "Too recent start_time. Use a start_time older than 1 minute"}
+            assert r.json() == {
+                "error": "InvalidValue",
+                "description": "Too recent start_time. Use a start_time older than 1 minute",
+            }
         r = c.get("/incremental/organizations.json", params={"start_time": now - 3600})
         assert r.status_code == 200 and r.json()["end_of_stream"] is True
 
 
 def test_ticket_events_shape_with_and_without_comment_events(client: httpx.Client) -> None:
     plain = client.get("/incremental/ticket_events.json", params={"start_time": 0, "per_page": 200}).json()
-    rich = client.get("/incremental/ticket_events.json",
-                      params={"start_time": 0, "per_page": 200, "include": "comment_events"}).json()
+    rich = client.get(
+        "/incremental/ticket_events.json",
+        params={"start_time": 0, "per_page": 200, "include": "comment_events"},
+    ).json()
     assert [e["id"] for e in plain["ticket_events"]] == [e["id"] for e in rich["ticket_events"]]
     ev = rich["ticket_events"][0]
     assert isinstance(ev["via"], str) and ev["event_type"] == "Audit" and "system" in ev
-    assert {c["event_type"] for e in rich["ticket_events"] for c in e["child_events"]} >= {"Create", "Change", "Comment"}
-    rich_comments = [c for e in rich["ticket_events"] for c in e["child_events"] if c["event_type"] == "Comment"]
-    plain_comments = [c for e in plain["ticket_events"] for c in e["child_events"] if c["event_type"] == "Comment"]
-    assert all({"author_id", "body", "html_body", "public", "attachments", "audit_id", "created_at", "type"}
-               <= c.keys() for c in rich_comments)
+    assert {c["event_type"] for e in rich["ticket_events"] for c in e["child_events"]} >= {
+        "Create",
+        "Change",
+        "Comment",
+    }
+    rich_comments = [
+        c for e in rich["ticket_events"] for c in e["child_events"] if c["event_type"] == "Comment"
+    ]
+    plain_comments = [
+        c for e in plain["ticket_events"] for c in e["child_events"] if c["event_type"] == "Comment"
+    ]
+    assert all(
+        {"author_id", "body", "html_body", "public", "attachments", "audit_id", "created_at", "type"}
+        <= c.keys()
+        for c in rich_comments
+    )
     assert all("body" not in c and c["comment_present"] is True for c in plain_comments)
     assert any(isinstance(c["via"], dict) for c in rich_comments)
 
 
 # ---- truth ------------------------------------------------------------------------------------------
-def test_truth_equals_a_full_crawl_for_all_16_collections(client: httpx.Client, server: EmulatorServer) -> None:
+def test_truth_equals_a_full_crawl_for_all_16_collections(
+    client: httpx.Client, server: EmulatorServer
+) -> None:
     crawl = full_crawl(client)
     assert set(crawl) == set(COLLECTION_NAMES)
     for name in COLLECTION_NAMES:
@@ -289,7 +338,9 @@ def test_advance_shows_up_in_exports_and_truth() -> None:
         assert len(t["system_updated"]) == 2
         time.sleep(1.1)  # the current second is never exported
 
-        r = c.get("/incremental/tickets/cursor.json", params={"cursor": cursor, "include": "metric_sets"}).json()
+        r = c.get(
+            "/incremental/tickets/cursor.json", params={"cursor": cursor, "include": "metric_sets"}
+        ).json()
         changed = {x["id"]: x for x in r["tickets"]}
         assert set(changed) == {*t["updated"], *t["deleted"], *t["created"], *t["system_updated"]}
         assert r["end_of_stream"] is True
@@ -309,10 +360,17 @@ def test_advance_shows_up_in_exports_and_truth() -> None:
         live_orgs = sum(1 for o in em.truth("organizations") if o["deleted_at"] is None)
         assert c.get("/organizations/count.json").json()["count"]["value"] == live_orgs
 
-        new_events, _ = walk_time_export(c, "/incremental/ticket_events.json", "ticket_events", start_time=event_end,
-                                         include="comment_events")
+        new_events, _ = walk_time_export(
+            c,
+            "/incremental/ticket_events.json",
+            "ticket_events",
+            start_time=event_end,
+            include="comment_events",
+        )
         assert set(summary["ticket_events"]["created"]) <= set(new_events)
-        new_orgs, _ = walk_time_export(c, "/incremental/organizations.json", "organizations", start_time=org_end)
+        new_orgs, _ = walk_time_export(
+            c, "/incremental/organizations.json", "organizations", start_time=org_end
+        )
         assert set(summary["organizations"]["updated"]) <= set(new_orgs)
         users = c.get("/incremental/users/cursor.json", params={"cursor": users_cursor}).json()["users"]
         assert set(summary["users"]["updated"]) <= {u["id"] for u in users}
@@ -321,8 +379,18 @@ def test_advance_shows_up_in_exports_and_truth() -> None:
         assert set(summary["group_memberships"]["created"]) <= after
         # A second crawl still equals the truth after the changes.
         crawl = full_crawl(c)
-        for name in ("tickets", "ticket_metrics", "ticket_events", "ticket_comments", "attachments", "users",
-                     "organizations", "group_memberships", "organization_memberships", "satisfaction_ratings"):
+        for name in (
+            "tickets",
+            "ticket_metrics",
+            "ticket_events",
+            "ticket_comments",
+            "attachments",
+            "users",
+            "organizations",
+            "group_memberships",
+            "organization_memberships",
+            "satisfaction_ratings",
+        ):
             assert _normalise(crawl[name]) == _normalise(em.truth(name)), name
 
 
@@ -337,8 +405,9 @@ def test_concurrent_crawls_while_the_clock_moves() -> None:
         def crawl() -> None:
             try:
                 with _client(srv) as c:
-                    tickets, _, cursor = walk_cursor_export(c, "/incremental/tickets/cursor.json", "tickets",
-                                                            per_page=25, include="metric_sets")
+                    tickets, _, cursor = walk_cursor_export(
+                        c, "/incremental/tickets/cursor.json", "tickets", per_page=25, include="metric_sets"
+                    )
                 results.append(([t["id"] for t in tickets], cursor))
             except BaseException as exc:  # surfaced below
                 errors.append(exc)
@@ -361,7 +430,9 @@ def test_concurrent_crawls_while_the_clock_moves() -> None:
                 assert everything - touched <= set(ids)  # untouched tickets: always in the walk
                 repeated = {i for i in ids if ids.count(i) > 1}
                 assert repeated <= touched
-                resumed = c.get("/incremental/tickets/cursor.json", params={"cursor": cursor}).json()["tickets"]
+                resumed = c.get("/incremental/tickets/cursor.json", params={"cursor": cursor}).json()[
+                    "tickets"
+                ]
                 assert set(ids) | {t["id"] for t in resumed} == everything
 
 
@@ -431,13 +502,29 @@ def test_hostile_shapes_are_present(server: EmulatorServer) -> None:
     assert any(len(c["body"].encode()) > 64 * 1024 for c in em.truth("ticket_comments"))
     fields = em.truth("ticket_fields")
     types = {f["type"] for f in fields}
-    assert types >= {"checkbox", "date", "decimal", "integer", "regexp", "tagger", "multiselect", "text",
-                     "textarea", "lookup", "partialcreditcard"}
+    assert types >= {
+        "checkbox",
+        "date",
+        "decimal",
+        "integer",
+        "regexp",
+        "tagger",
+        "multiselect",
+        "text",
+        "textarea",
+        "lookup",
+        "partialcreditcard",
+    }
     titles = [f["title"] for f in fields]
     assert '"; drop table users; --' in titles and "" in titles and titles.count("Region") == 2
     assert any(any(ord(ch) > 0xFFFF for ch in t) for t in titles), "an emoji title"
     date_field = next(f["id"] for f in fields if f["type"] == "date")
-    dates = {cf["value"][-6:] for t in tickets for cf in t["custom_fields"] if cf["id"] == date_field and cf["value"]}
+    dates = {
+        cf["value"][-6:]
+        for t in tickets
+        for cf in t["custom_fields"]
+        if cf["id"] == date_field and cf["value"]
+    }
     assert any(d.endswith("Z") for d in dates) and "+00:00" in dates
     custom_ids = {f["id"] for f in fields if f["removable"]}
     assert all({cf["id"] for cf in t["custom_fields"]} == custom_ids for t in tickets)
@@ -454,17 +541,25 @@ def test_per_ticket_endpoints(client: httpx.Client, server: EmulatorServer) -> N
     live = next(t for t in tickets if t["status"] != "deleted")
     gone = next(t for t in tickets if t["status"] == "deleted")
     comments = walk_cbp(client, f"/tickets/{live['id']}/comments.json", "comments", size=1)
-    expected = [{k: v for k, v in c.items() if k != "ticket_id"} for c in em.truth("ticket_comments")
-                if c["ticket_id"] == live["id"]]
+    expected = [
+        {k: v for k, v in c.items() if k != "ticket_id"}
+        for c in em.truth("ticket_comments")
+        if c["ticket_id"] == live["id"]
+    ]
     assert _normalise(comments) == _normalise(expected)
-    assert client.get(f"/tickets/{live['id']}/metrics.json").json()["ticket_metric"]["ticket_id"] == live["id"]
+    assert (
+        client.get(f"/tickets/{live['id']}/metrics.json").json()["ticket_metric"]["ticket_id"] == live["id"]
+    )
     assert client.get(f"/tickets/{gone['id']}/metrics.json").status_code == 404
     assert client.get(f"/tickets/{gone['id']}/comments.json").status_code == 404
     count = client.get("/tickets/count.json").json()["count"]
     assert count["value"] == sum(1 for t in tickets if t["status"] != "deleted")
     orgs = client.get("/organizations/count.json").json()["count"]["value"]
     assert orgs == sum(1 for o in em.truth("organizations") if o["deleted_at"] is None)
-    assert client.get("/users/count.json").json()["count"]["value"] == len(em.truth("users"))
+    # Zendesk counts deleted (inactive) users under /deleted_users/count, not here.
+    assert client.get("/users/count.json").json()["count"]["value"] == sum(
+        1 for u in em.truth("users") if u["active"]
+    )
     r = client.get("/no/such/thing")
     assert r.status_code == 404 and r.json() == {"error": "InvalidEndpoint", "description": "Not found"}
 
@@ -475,9 +570,29 @@ def test_cli_serves_and_control_endpoints_drive_it() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "zendesk_assets.emulator", "--port", str(port), "--seed", "5", "--tickets", "120",
-             "--users", "40", "--organizations", "12", "--hold-back", "0", "--core-rpm", "1000"],
-            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                "-m",
+                "zendesk_assets.emulator",
+                "--port",
+                str(port),
+                "--seed",
+                "5",
+                "--tickets",
+                "120",
+                "--users",
+                "40",
+                "--organizations",
+                "12",
+                "--hold-back",
+                "0",
+                "--core-rpm",
+                "1000",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
             assert proc.stdout is not None
             line = proc.stdout.readline()
@@ -491,7 +606,9 @@ def test_cli_serves_and_control_endpoints_drive_it() -> None:
             assert probe.post(f"{base}/__emulator__/advance", json={"bogus": 1}).status_code == 400
             probe.get(f"{base}/api/v2/users/me", headers={"Authorization": f"Bearer {DEMO_OAUTH_TOKEN}"})
             stats = probe.get(f"{base}/__emulator__/stats").json()
-            assert {"method": "GET", "route": "/api/v2/users/me", "status": 200, "count": 1} in stats["requests"]
+            assert {"method": "GET", "route": "/api/v2/users/me", "status": 200, "count": 1} in stats[
+                "requests"
+            ]
         finally:
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=15) == 0
