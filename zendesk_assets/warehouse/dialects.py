@@ -321,9 +321,15 @@ class DuckDBDialect(Dialect):
         raw: Any = conn.connection.driver_connection
         fd, path = tempfile.mkstemp(prefix="zendesk_stage_", suffix=".ndjson")
         try:
+            longest = 0
             with os.fdopen(fd, "wb") as fh:
                 for row in rows:
-                    fh.write(self._line(names, row))
+                    line = self._line(names, row)
+                    longest = max(longest, len(line))
+                    fh.write(line)
+            # DuckDB allocates twice maximum_object_size per read: size it to this page's longest
+            # record (16 MB floor, DuckDB's default) rather than a worst case.
+            max_object = max(16 * 2**20, 1 << longest.bit_length())
             spec = ", ".join(
                 "'{}': '{}'".format(n.replace("'", "''"), self.types[c.sql_type])
                 for n, c in zip(names, columns, strict=True)
@@ -332,7 +338,7 @@ class DuckDBDialect(Dialect):
             raw.execute(f"DROP TABLE IF EXISTS {stage}")
             raw.execute(
                 f"CREATE TEMPORARY TABLE {stage} AS SELECT * FROM read_json(?, "
-                f"format='newline_delimited', columns={{{spec}}}, maximum_object_size=1073741824)",
+                f"format='newline_delimited', columns={{{spec}}}, maximum_object_size={max_object})",
                 [path],
             )
         finally:
