@@ -404,3 +404,12 @@ def test_default_duckdb_file_named_like_the_schema_is_not_ambiguous(
     wh.ensure_tables(["groups"])
     assert (tmp_path / "zendesk.duckdb").exists()
     assert wh.row_count("groups") == 0 and wh.checkpoints("groups") == []
+
+
+def test_record_larger_than_16_mb(backend: Backend) -> None:
+    """A huge comment body (DuckDB's default JSON object limit is 16 MB) still lands whole."""
+    wh = backend.warehouse()
+    body = "lorem ipsum " * (17 * 2**20 // 12)
+    comment = {"id": 1, "ticket_id": 2, "body": body, "created_at": "2024-01-01T00:00:00Z"}
+    wh.write_stream(stream("ticket_events", [{"ticket_comments": [comment]}]))
+    assert rows(wh, "ticket_comments", "id, length(body)") == [(1, len(body))]
