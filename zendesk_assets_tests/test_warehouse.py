@@ -86,7 +86,7 @@ def stream(
 
 
 def rows(wh: Warehouse, table: str, cols: str, order: str = "id") -> list[tuple[Any, ...]]:
-    return wh.fetch(f"SELECT {cols} FROM {wh.qualified_name(table)} ORDER BY {order}")
+    return wh.fetch(f"SELECT {cols} FROM {wh.sql_name(table)} ORDER BY {order}")
 
 
 def test_tables_follow_the_registry(backend: Backend) -> None:
@@ -326,12 +326,12 @@ def test_snapshot_marks_vanished_rows_and_clears_returning_ones(backend: Backend
     wh.write_stream(
         stream("groups", [{"groups": [group(1), group(2)]}, {"groups": [group(3)]}], snapshot=True)
     )
-    assert wh.fetch(f"SELECT count(*) FROM {wh.qualified_name('groups')} WHERE _removed_at IS NOT NULL") == [
+    assert wh.fetch(f"SELECT count(*) FROM {wh.sql_name('groups')} WHERE _removed_at IS NOT NULL") == [
         (0,)
     ]
     # An incomplete pass (no final done checkpoint) must not mark anything.
     wh.write_stream(stream("groups", [{"groups": [group(1)]}], snapshot=True, done=False))
-    assert wh.fetch(f"SELECT count(*) FROM {wh.qualified_name('groups')} WHERE _removed_at IS NOT NULL") == [
+    assert wh.fetch(f"SELECT count(*) FROM {wh.sql_name('groups')} WHERE _removed_at IS NOT NULL") == [
         (0,)
     ]
     # Pages 1 and 2 were already committed by the interrupted pass; this one finishes it.
@@ -413,3 +413,13 @@ def test_record_larger_than_16_mb(backend: Backend) -> None:
     comment = {"id": 1, "ticket_id": 2, "body": body, "created_at": "2024-01-01T00:00:00Z"}
     wh.write_stream(stream("ticket_events", [{"ticket_comments": [comment]}]))
     assert rows(wh, "ticket_comments", "id, length(body)") == [(1, len(body))]
+
+
+def test_default_duckdb_file_named_like_its_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No URL: ./zendesk.duckdb with schema zendesk (catalog and schema share a name in DuckDB)."""
+    monkeypatch.chdir(tmp_path)
+    wh = Warehouse(None)
+    wh.write_stream(stream("tickets", [{"tickets": [ticket(1, 1)]}]))
+    assert (tmp_path / "zendesk.duckdb").exists()
+    assert wh.row_count("tickets") == 1 and wh.checkpoints("tickets")[0].done
+    assert rows(wh, "tickets", "id, subject") == [(1, "subject")]

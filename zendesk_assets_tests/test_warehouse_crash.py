@@ -74,7 +74,7 @@ def test_sigkill_and_resume_converges_exactly(backend: str, request: pytest.Fixt
         # After every crash: the checkpoint is exactly as far as the committed pages go.
         (cp,) = wh.checkpoints("tickets")
         assert cp.position is not None and cp.position >= reached + 1 and not cp.done
-        stored = wh.fetch(f"SELECT max(id) FROM {wh.qualified_name('tickets')}")[0][0]
+        stored = wh.fetch(f"SELECT max(id) FROM {wh.sql_name('tickets')}")[0][0]
         assert stored == (cp.position - 1) * crash_writer.STEP + crash_writer.PAGE_SIZE - 1
     done = subprocess.run(
         [sys.executable, "-m", "zendesk_assets_tests.scripts.crash_writer", url, schema],
@@ -86,12 +86,12 @@ def test_sigkill_and_resume_converges_exactly(backend: str, request: pytest.Fixt
     want = crash_writer.expected()
     got_tickets = {
         r[0]: (r[1], r[2], r[3])
-        for r in wh.fetch(f'SELECT id, subject, _version, "page_seen" FROM {wh.qualified_name("tickets")}')
+        for r in wh.fetch(f'SELECT id, subject, _version, "page_seen" FROM {wh.sql_name("tickets")}')
     }
     assert got_tickets == want["tickets"]
     got_metrics = {
         r[0]: (r[1], r[2], r[3])
-        for r in wh.fetch(f"SELECT id, ticket_id, replies, _version FROM {wh.qualified_name('ticket_metrics')}")
+        for r in wh.fetch(f"SELECT id, ticket_id, replies, _version FROM {wh.sql_name('ticket_metrics')}")
     }
     assert got_metrics == want["ticket_metrics"]
     assert wh.checkpoints("tickets") == [

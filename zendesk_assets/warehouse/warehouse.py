@@ -101,7 +101,10 @@ class Warehouse:
     # ----------------------------------------------------------------- names and shapes
 
     def qualified_name(self, table: str) -> str:
-        """``schema.table`` as shown in Dagster's ``dagster/table_name`` (never the URL)."""
+        """``schema.table`` as shown in Dagster's ``dagster/table_name`` (never the URL).
+
+        For display: in SQL use ``sql_name``, which is quoted and, on DuckDB, catalog-qualified.
+        """
         return f"{self.schema}.{table}"
 
     def sql_name(self, table: str) -> str:
