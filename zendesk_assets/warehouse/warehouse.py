@@ -151,7 +151,10 @@ class Warehouse:
             return [tuple(r) for r in conn.execute(sa.text(sql), dict(params or {})).all()]
 
     def iter_rows(self, table: str, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
-        """Stream a table's rows as dicts without loading it whole."""
+        """Stream a table's rows as dicts without loading it whole.
+
+        Holds one connection (on DuckDB: the file) until exhausted or closed; iterate promptly.
+        """
         with self.dialect.transaction() as conn:
             result = conn.execution_options(yield_per=batch_size).execute(
                 sa.text(f"SELECT * FROM {self._q(table)}")
