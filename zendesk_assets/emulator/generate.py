@@ -94,6 +94,7 @@ class Draws:
 
 
 _TABLE_SIZE = 1 << 16
+_TABLE_MASK = _TABLE_SIZE - 1
 _MAX_WINDOW = 512
 
 
@@ -131,6 +132,7 @@ class Generator:
         self.anchor = config.anchor_time
         self.t_end = self.anchor - 3600
         self.t_start = self.t_end - config.history_days * 86400
+        self.t_span = self.t_end - self.t_start
         self.n_tickets = config.tickets
         self.n_users = config.users
         self.n_orgs = config.organizations
@@ -187,27 +189,41 @@ class Generator:
     # ---- tickets ---------------------------------------------------------------------------------
     def ticket_gts(self, i: int) -> int:
         """Base generated_timestamp: non-decreasing in i, so an export position is a binary search."""
-        return self.t_start + (i * (self.t_end - self.t_start)) // self.n_tickets
+        return self.t_start + (i * self.t_span) // self.n_tickets
 
     def _timeline(self, i: int) -> tuple[int, int, int, tuple[int, ...]]:
-        """(created, updated, generated_timestamp, audit times) of base ticket i."""
-        r = self.rng(_K_TIMELINE, i)
-        gts = self.ticket_gts(i)
+        """(created, updated, generated_timestamp, audit times) of base ticket i.
+
+        Hot: the ticket_events scan calls this for every ticket of a 3-day window. It reads the
+        record's draws straight from the table (a record never uses more than 8 of its 96-draw window,
+        so no cycling happens and the values equal those of `rng(_K_TIMELINE, i)`).
+        """
+        t = self.table
+        o = hash((self.seed, _K_TIMELINE, i, 0)) & _TABLE_MASK
+        gts = self.t_start + (i * self.t_span) // self.n_tickets
         # ~4% got a system-only update (automation/SLA) after their last audit: generated_timestamp
         # moves, updated_at does not (zendesk-api.md §2, tickets).
-        updated = gts - (1 + int(r.random() * 3600)) if r.random() < 0.04 else gts
-        k = 1 + int(r.random() * BASE_EVENTS_MAX)
+        if t[o] < 0.04:
+            updated = gts - (1 + int(t[o + 1] * 3600))
+            o += 2
+        else:
+            updated = gts
+            o += 1
+        k = 1 + int(t[o] * BASE_EVENTS_MAX)
         if k == 1:
             return updated, updated, gts, (updated,)
-        x = r.random()
+        x = t[o + 1]
         if x < 0.4:
-            span = 60 + int(r.random() * 3540)
+            span = 60 + int(t[o + 2] * 3540)
         elif x < 0.8:
-            span = 3600 + int(r.random() * 82800)
+            span = 3600 + int(t[o + 2] * 82800)
         else:
-            span = 86400 + int(r.random() * (MAX_TICKET_SPAN - 86400 - 7200))
+            span = 86400 + int(t[o + 2] * (MAX_TICKET_SPAN - 86400 - 7200))
         created = updated - span
-        middle = sorted(created + 1 + int(r.random() * (span - 1)) for _ in range(k - 2))
+        if k == 2:
+            return created, updated, gts, (created, updated)
+        base, width = created + 1, span - 1
+        middle = sorted([base + int(v * width) for v in t[o + 3: o + 1 + k]])
         return created, updated, gts, (created, *middle, updated)
 
     def user_ref(self, j: int) -> tuple[str, str | None]:
