@@ -12,6 +12,7 @@ import html
 import itertools
 import random
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -95,6 +96,17 @@ class Draws:
 
 _TABLE_SIZE = 1 << 16
 _TABLE_MASK = _TABLE_SIZE - 1
+_cycle = itertools.cycle
+# Hot-path lookup tables (the generator inlines the catalog choices; lengths are hard-coded there).
+_SUBJECTS = tuple(tuple(t.format(thing=thing) for thing in cat.THINGS) for t in cat.SUBJECT_TEMPLATES)
+_VIA_CHANNELS = cat.VIA_CHANNELS
+# (first name, e-mail local part) pairs: the local part is the name's ASCII letters and digits.
+_FIRST_NAMES = tuple((first, "".join(ch for ch in first.lower() if ch.isascii() and ch.isalnum()) or "user")
+                     for first in cat.FIRST_NAMES)
+_TAGS = cat.TAGS
+_SENTENCES = cat.SENTENCES
+assert (len(_SUBJECTS), len(cat.THINGS), len(_VIA_CHANNELS), len(_TAGS), len(_SENTENCES)) == (14, 13, 7, 15, 12)
+assert (len(STATUSES), len(TYPES), len(PRIORITIES)) == (6, 5, 6)
 _MAX_WINDOW = 512
 
 
@@ -142,6 +154,9 @@ class Generator:
         self.n_live_groups = self.n_groups - len(self.deleted_groups)
         self.bulk_orgs = min(self.n_orgs, max(2, self.n_orgs // 8))
         self.long_text = _long_text(self.seed)
+        self.support_address = f"support@{config.subdomain}.zendesk.com"
+        self.satisfaction_rate = config.satisfaction_rate
+        self.n_forms = max(1, config.ticket_forms)
         self.account_created = self.t_start - 400 * 86400
         table_rng = random.Random(self.seed)
         self.table = [table_rng.random() for _ in range(_TABLE_SIZE + _MAX_WINDOW)]
@@ -232,11 +247,12 @@ class Generator:
             return "Demo Admin", "admin@demo.example.com"
         if j == 1:
             return "Demo Agent", "agent@demo.example.com"
-        r = self.rng(_K_USER, j)
-        first = cat.FIRST_NAMES[int(r.random() * len(cat.FIRST_NAMES))]
-        last = cat.LAST_NAMES[int(r.random() * len(cat.LAST_NAMES))]
-        tld = cat.TLDS[int(r.random() * len(cat.TLDS))]
-        local = "".join(ch for ch in first.lower() if ch.isascii() and ch.isalnum()) or "user"
+        # Three draws of rng(_K_USER, j), read straight from the table (hot: users and email tickets).
+        t = self.table
+        o = hash((self.seed, _K_USER, j, 0)) & _TABLE_MASK
+        first, local = _FIRST_NAMES[int(t[o] * len(_FIRST_NAMES))]
+        last = cat.LAST_NAMES[int(t[o + 1] * len(cat.LAST_NAMES))]
+        tld = cat.TLDS[int(t[o + 2] * len(cat.TLDS))]
         return f"{first} {last}", f"{local}.{j}@example-{j % 97}.{tld}"
 
     def user_org_index(self, j: int) -> int | None:
@@ -320,7 +336,7 @@ class Generator:
             name, email = self.user_ref(requester)
             return {"channel": "email", "source": {
                 "from": {"address": email, "name": name},
-                "to": {"address": f"support@{self.subdomain}.zendesk.com", "name": "Support"}, "rel": None}}
+                "to": {"address": self.support_address, "name": "Support"}, "rel": None}}
         if channel == "api":
             return {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}}
         return {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
@@ -342,36 +358,57 @@ class Generator:
         return self._live_counts
 
     def _ticket(self, i: int) -> dict[str, Any]:
+        """Base ticket i. Hot (every export page): the helpers (`random_end_user`, `subject`,
+        `rating_info`, `comment_body`, ...) are inlined and the draw stream is a local C callable; the
+        draws are consumed in exactly the order the helpers would, so records stay byte-identical."""
         created, updated, gts, _times = self.timeline(i)
-        r = self.rng(_K_TICKET, i)
-        deleted = self.ticket_deleted(i)
-        age = self.anchor - updated
-        x = r.random()
-        if age > 30 * 86400:
-            status = "closed" if x < 0.8 else ("solved" if x < 0.95 else STATUSES[int(r.random() * 4)])
+        o = hash((self.seed, _K_TICKET, i, 0)) & _TABLE_MASK
+        rnd = _cycle(self.table[o: o + 96]).__next__
+        x = rnd()
+        if self.anchor - updated > 30 * 86400:
+            status = "closed" if x < 0.8 else ("solved" if x < 0.95 else STATUSES[int(rnd() * 4)])
         else:
-            status = STATUSES[int(x * len(STATUSES))]
-        if deleted:
+            status = STATUSES[int(x * 6)]
+        if self.ticket_deleted(i):
             status = "deleted"
-        requester = self.random_end_user(r)
-        assignee = None if status == "new" and r.random() < 0.7 else self.random_agent(r)
-        group = self.random_live_group(r)
-        ticket_type = TYPES[int(r.random() * len(TYPES))]
-        channel = cat.VIA_CHANNELS[int(r.random() * len(cat.VIA_CHANNELS))]
-        org = self.user_org_index(requester)
-        subject = self.subject(r) if r.random() > 0.01 else ""
-        tags = sorted({cat.TAGS[int(r.random() * len(cat.TAGS))] for _ in range(int(r.random() * 4))})
-        collaborators = [self.user_id(self.random_end_user(r)) for _ in range(int(r.random() * 3))]
-        custom = self.custom_field_values(r)
+        n_agents = self.n_agents
+        end_users = self.n_users - n_agents
+        requester = n_agents + int(rnd() * end_users)
+        assignee = None if status == "new" and rnd() < 0.7 else int(rnd() * n_agents)
+        group = int(rnd() * self.n_live_groups)
+        ticket_type = TYPES[int(rnd() * 5)]
+        channel = _VIA_CHANNELS[int(rnd() * 7)]
+        h = hash((self.seed, _K_USER_ORG, requester)) & _MASK  # user_org_index: requester is an end-user
+        org_id = None if h % 100 >= 75 else ORG_ID_BASE + ORG_STRIDE * ((h >> 8) % self.n_orgs)
+        subject = _SUBJECTS[int(rnd() * 14)][int(rnd() * 13)] if rnd() > 0.01 else ""
+        n = int(rnd() * 4)
+        tags = sorted({_TAGS[int(rnd() * 15)] for _ in range(n)}) if n else []
+        n = int(rnd() * 3)
+        collaborators = [USER_ID_BASE + USER_STRIDE * (n_agents + int(rnd() * end_users)) for _ in range(n)]
+        custom = self.field_combos[int(rnd() * 4096)]
         problem_id = None
-        if ticket_type == "incident" and i > 0 and r.random() < 0.5:
-            problem_id = self.ticket_id(max(0, i - 1 - int(r.random() * 50)))
-        rating = self.rating_info(r, status, assignee)
-        tid = self.ticket_id(i)
+        if ticket_type == "incident" and i > 0 and rnd() < 0.5:
+            problem_id = TICKET_ID_BASE + max(0, i - 1 - int(rnd() * 50))
+        satisfaction = None
+        x = rnd()  # rating_info
+        if (status == "solved" or status == "closed") and assignee is not None and x < self.satisfaction_rate:
+            good = rnd() < 0.8
+            comment = None if rnd() < 0.5 else ("Great support! 🎉" if good else "Took forever…")
+            satisfaction = {"id": RATING_ID_BASE + i, "score": "good" if good else "bad", "comment": comment}
+        tid = TICKET_ID_BASE + i
+        external_id = f"ext-{i}" if rnd() < 0.3 else None
+        if i % 500 == 3:
+            description = f"Ticket {i}: " + self.long_text
+        else:
+            n = int(rnd() * 3)
+            description = _SENTENCES[int(rnd() * 12)]
+            if n:
+                description = " ".join([description, *[_SENTENCES[int(rnd() * 12)] for _ in range(n)]])
+        requester_id = USER_ID_BASE + USER_STRIDE * requester
         return {
             "url": f"{self.api}/tickets/{tid}.json",
             "id": tid,
-            "external_id": f"ext-{i}" if r.random() < 0.3 else None,
+            "external_id": external_id,
             "via": self.via(channel, requester),
             "created_at": iso(created),
             "updated_at": iso(updated),
@@ -379,32 +416,31 @@ class Generator:
             "type": ticket_type,
             "subject": subject,
             "raw_subject": subject,
-            "description": self.comment_body(i, 0, r),
-            "priority": PRIORITIES[int(r.random() * len(PRIORITIES))],
+            "description": description,
+            "priority": PRIORITIES[int(rnd() * 6)],
             "status": status,
-            "recipient": f"support@{self.subdomain}.zendesk.com" if channel == "email" else None,
-            "requester_id": self.user_id(requester),
-            "submitter_id": self.user_id(requester),
-            "assignee_id": None if assignee is None else self.user_id(assignee),
-            "organization_id": None if org is None else self.org_id(org),
-            "group_id": self.group_id(group),
+            "recipient": self.support_address if channel == "email" else None,
+            "requester_id": requester_id,
+            "submitter_id": requester_id,
+            "assignee_id": None if assignee is None else USER_ID_BASE + USER_STRIDE * assignee,
+            "organization_id": org_id,
+            "group_id": GROUP_ID_BASE + GROUP_STRIDE * group,
             "collaborator_ids": collaborators,
             "follower_ids": list(collaborators),
             "email_cc_ids": [],
             "forum_topic_id": None,
             "problem_id": problem_id,
-            "has_incidents": ticket_type == "problem" and r.random() < 0.3,
+            "has_incidents": ticket_type == "problem" and rnd() < 0.3,
             "is_public": True,
             "due_at": iso(created + 3 * 86400) if ticket_type == "task" else None,
             "tags": tags,
             "custom_fields": custom,
             "fields": custom,  # the older duplicate of custom_fields (zendesk-api.md §6)
-            "satisfaction_rating": None if rating is None else
-            {"id": RATING_ID_BASE + i, "score": rating[0], "comment": rating[1]},
+            "satisfaction_rating": satisfaction,
             "sharing_agreement_ids": [],
             "custom_status_id": CUSTOM_STATUS_IDS[status],
             "followup_ids": [],
-            "ticket_form_id": FORM_ID_BASE + int(r.random() * max(1, self.config.ticket_forms)),
+            "ticket_form_id": FORM_ID_BASE + int(rnd() * self.n_forms),
             "brand_id": 360_000_000_001,
             "allow_channelback": False,
             "allow_attachments": True,
@@ -580,44 +616,54 @@ class Generator:
         if t["status"] == "deleted":
             return None
         created, updated, _gts, times = self.timeline(i)
-        return self.build_metric_set(i, t, created, updated, len(times), self.rng(_K_METRIC, i))
+        o = hash((self.seed, _K_METRIC, i, 0)) & _TABLE_MASK  # rng(_K_METRIC, i) without the Draws object
+        return self._metric_record(i, t, created, updated, len(times), _cycle(self.table[o: o + 96]).__next__)
 
     def build_metric_set(self, i: int, t: dict[str, Any], created: int, updated: int, n_events: int,
                          r: RandomLike) -> dict[str, Any]:
+        return self._metric_record(i, t, created, updated, n_events, r.random)
+
+    def _metric_record(self, i: int, t: dict[str, Any], created: int, updated: int, n_events: int,
+                       rnd: Callable[[], float]) -> dict[str, Any]:
+        """A ticket_metrics record; `rnd` is the draw callable (hot: one per exported ticket)."""
         mid = METRIC_ID_BASE + i
-        solved = t["status"] in ("solved", "closed")
+        status = t["status"]
+        solved = status == "solved" or status == "closed"
         span_min = max(0, (updated - created) // 60)
-        reply = int(r.random() * max(1, span_min)) if n_events > 1 else None
-        resolution = span_min if solved else None
-        agent_wait = int(span_min * r.random() * 0.3)
-        requester_wait = int(span_min * r.random() * 0.5)
-        on_hold = int(span_min * 0.2) if t["status"] == "hold" else 0
+        reply = int(rnd() * max(1, span_min)) if n_events > 1 else None
+        agent_wait = int(span_min * rnd() * 0.3)
+        requester_wait = int(span_min * rnd() * 0.5)
+        on_hold = int(span_min * 0.2) if status == "hold" else 0
         assigned = t["assignee_id"] is not None
+        created_at, updated_at = t["created_at"], t["updated_at"]
         return {
             "url": f"{self.api}/ticket_metrics/{mid}.json",
             "id": mid,
             "ticket_id": t["id"],
-            "created_at": t["created_at"],
-            "updated_at": t["updated_at"],
-            "group_stations": 1 + int(r.random() * 2),
-            "assignee_stations": 1 + int(r.random() * 2) if assigned else 0,
-            "reopens": int(r.random() * 2) if solved else 0,
+            "created_at": created_at,
+            "updated_at": updated_at,
+            "group_stations": 1 + int(rnd() * 2),
+            "assignee_stations": 1 + int(rnd() * 2) if assigned else 0,
+            "reopens": int(rnd() * 2) if solved else 0,
             "replies": max(0, n_events - 1),
-            "assignee_updated_at": t["updated_at"] if assigned else None,
-            "requester_updated_at": t["created_at"],
-            "status_updated_at": t["updated_at"],
-            "initially_assigned_at": t["created_at"] if assigned else None,
-            "assigned_at": t["created_at"] if assigned else None,
-            "solved_at": t["updated_at"] if solved else None,
-            "latest_comment_added_at": t["updated_at"],
-            "custom_status_updated_at": t["updated_at"],
-            "reply_time_in_minutes": _minutes(reply),
+            "assignee_updated_at": updated_at if assigned else None,
+            "requester_updated_at": created_at,
+            "status_updated_at": updated_at,
+            "initially_assigned_at": created_at if assigned else None,
+            "assigned_at": created_at if assigned else None,
+            "solved_at": updated_at if solved else None,
+            "latest_comment_added_at": updated_at,
+            "custom_status_updated_at": updated_at,
+            "reply_time_in_minutes": _NO_MINUTES if reply is None else
+            {"calendar": reply, "business": reply * 3 // 5},
             "reply_time_in_seconds": {"calendar": None if reply is None else reply * 60},
-            "first_resolution_time_in_minutes": _minutes(resolution),
-            "full_resolution_time_in_minutes": _minutes(resolution),
-            "agent_wait_time_in_minutes": _minutes(agent_wait),
-            "requester_wait_time_in_minutes": _minutes(requester_wait),
-            "on_hold_time_in_minutes": _minutes(on_hold),
+            "first_resolution_time_in_minutes": {"calendar": span_min, "business": span_min * 3 // 5}
+            if solved else _NO_MINUTES,
+            "full_resolution_time_in_minutes": {"calendar": span_min, "business": span_min * 3 // 5}
+            if solved else _NO_MINUTES,
+            "agent_wait_time_in_minutes": {"calendar": agent_wait, "business": agent_wait * 3 // 5},
+            "requester_wait_time_in_minutes": {"calendar": requester_wait, "business": requester_wait * 3 // 5},
+            "on_hold_time_in_minutes": {"calendar": on_hold, "business": on_hold * 3 // 5},
         }
 
     # ---- users, organizations, groups -------------------------------------------------------------
