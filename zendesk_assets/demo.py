@@ -10,7 +10,9 @@ account keep Zendesk's defaults (README).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -81,6 +83,37 @@ def demo_env(port: int, warehouse: Path) -> dict[str, str]:
     return env
 
 
+def run_dagster_dev(bin_dir: Path, env: dict[str, str]) -> int:
+    """`dagster dev` from inside DAGSTER_HOME, so Dagster does not warn about the repository's own
+    dagster.yaml in the working directory (the Makefile copies it into DAGSTER_HOME).
+
+    It runs in its own process group: stopping it must reach the webserver, daemon and code
+    servers it starts, and a background `dagster dev` ignores a lone SIGINT.
+    """
+    home = Path(env.get("DAGSTER_HOME") or ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    workspace = Path("workspace.yaml").resolve()
+    proc = subprocess.Popen(
+        [str(bin_dir / "dagster"), "dev", "-w", str(workspace)], cwd=home, env=env, start_new_session=True
+    )
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        # Dagster's services shut down on SIGTERM but may linger; give them a grace period.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return 130
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -97,7 +130,7 @@ def main() -> None:
     try:
         if args.dev:
             print("Dagster UI: http://127.0.0.1:3000 (Ctrl-C stops it and the emulator)")
-            status = subprocess.call([str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml"], env=env)
+            status = run_dagster_dev(bin_dir, env)
         else:
             status = subprocess.call([str(bin_dir / "zendesk-assets"), "sync", "--quiet"], env=env)
             if status == 0:
