@@ -368,52 +368,88 @@ class Generator:
         return self._live_counts
 
     def _ticket(self, i: int) -> dict[str, Any]:
-        """Base ticket i. Hot (every export page): the helpers (`random_end_user`, `subject`,
-        `rating_info`, `comment_body`, ...) are inlined and the draw stream is a local C callable; the
-        draws are consumed in exactly the order the helpers would, so records stay byte-identical."""
+        """Base ticket i. Hot (every export page), so the helpers (`random_end_user`, `subject`,
+        `rating_info`, `comment_body`, ...) are inlined and the draws are read by index: draw n of
+        `rng(_K_TICKET, i)` is `t[o + n]` while n < 96, and a ticket takes at most 32 draws. The draws
+        are consumed in exactly the helpers' order, so records stay byte-identical (test_emulator_golden)."""
         created, updated, gts, _times = self.timeline(i)
-        o = hash((self.seed, _K_TICKET, i, 0)) & _TABLE_MASK
-        rnd = _cycle(self.table[o: o + 96]).__next__
-        x = rnd()
-        if self.anchor - updated > 30 * 86400:
-            status = "closed" if x < 0.8 else ("solved" if x < 0.95 else STATUSES[int(rnd() * 4)])
-        else:
+        t = self.table
+        p = hash((self.seed, _K_TICKET, i, 0)) & _TABLE_MASK  # position of the next draw
+        x = t[p]
+        p += 1
+        if self.anchor - updated <= 30 * 86400:
             status = STATUSES[int(x * 6)]
+        elif x < 0.8:
+            status = "closed"
+        elif x < 0.95:
+            status = "solved"
+        else:
+            status = STATUSES[int(t[p] * 4)]
+            p += 1
         if self.ticket_deleted(i):
             status = "deleted"
         n_agents = self.n_agents
         end_users = self.n_users - n_agents
-        requester = n_agents + int(rnd() * end_users)
-        assignee = None if status == "new" and rnd() < 0.7 else int(rnd() * n_agents)
-        group = int(rnd() * self.n_live_groups)
-        ticket_type = TYPES[int(rnd() * 5)]
-        channel = _VIA_CHANNELS[int(rnd() * 7)]
+        requester = n_agents + int(t[p] * end_users)
+        p += 1
+        assignee: int | None = None
+        if status == "new":
+            p += 1
+            if t[p - 1] >= 0.7:
+                assignee = int(t[p] * n_agents)
+                p += 1
+        else:
+            assignee = int(t[p] * n_agents)
+            p += 1
+        group = int(t[p] * self.n_live_groups)
+        ticket_type = TYPES[int(t[p + 1] * 5)]
+        channel = _VIA_CHANNELS[int(t[p + 2] * 7)]
+        p += 3
         h = hash((self.seed, _K_USER_ORG, requester)) & _MASK  # user_org_index: requester is an end-user
         org_id = None if h % 100 >= 75 else ORG_ID_BASE + ORG_STRIDE * ((h >> 8) % self.n_orgs)
-        subject = _SUBJECTS[int(rnd() * 14)][int(rnd() * 13)] if rnd() > 0.01 else ""
-        n = int(rnd() * 4)
-        tags = sorted({_TAGS[int(rnd() * 15)] for _ in range(n)}) if n else []
-        n = int(rnd() * 3)
-        collaborators = [USER_ID_BASE + USER_STRIDE * (n_agents + int(rnd() * end_users)) for _ in range(n)]
-        custom = self.field_combos[int(rnd() * 4096)]
+        if t[p] > 0.01:
+            subject = _SUBJECTS[int(t[p + 1] * 14)][int(t[p + 2] * 13)]
+            p += 3
+        else:
+            subject = ""
+            p += 1
+        n = int(t[p] * 4)
+        tags = sorted({_TAGS[int(v * 15)] for v in t[p + 1: p + 1 + n]}) if n else []
+        p += 1 + n
+        n = int(t[p] * 3)
+        collaborators = [USER_ID_BASE + USER_STRIDE * (n_agents + int(v * end_users)) for v in t[p + 1: p + 1 + n]]
+        p += 1 + n
+        custom = self.field_combos[int(t[p] * 4096)]
+        p += 1
         problem_id = None
-        if ticket_type == "incident" and i > 0 and rnd() < 0.5:
-            problem_id = TICKET_ID_BASE + max(0, i - 1 - int(rnd() * 50))
+        if ticket_type == "incident" and i > 0:
+            if t[p] < 0.5:
+                problem_id = TICKET_ID_BASE + max(0, i - 1 - int(t[p + 1] * 50))
+                p += 1
+            p += 1
         satisfaction = None
-        x = rnd()  # rating_info
-        if (status == "solved" or status == "closed") and assignee is not None and x < self.satisfaction_rate:
-            good = rnd() < 0.8
-            comment = None if rnd() < 0.5 else ("Great support! 🎉" if good else "Took forever…")
+        if (status == "solved" or status == "closed") and assignee is not None and t[p] < self.satisfaction_rate:
+            good = t[p + 1] < 0.8
+            comment = None if t[p + 2] < 0.5 else ("Great support! 🎉" if good else "Took forever…")
             satisfaction = {"id": RATING_ID_BASE + i, "score": "good" if good else "bad", "comment": comment}
+            p += 2
+        p += 1  # rating_info always takes its first draw
         tid = TICKET_ID_BASE + i
-        external_id = f"ext-{i}" if rnd() < 0.3 else None
+        external_id = f"ext-{i}" if t[p] < 0.3 else None
+        p += 1
         if i % 500 == 3:
             description = f"Ticket {i}: " + self.long_text
         else:
-            n = int(rnd() * 3)
-            description = _SENTENCES[int(rnd() * 12)]
-            if n:
-                description = " ".join([description, *[_SENTENCES[int(rnd() * 12)] for _ in range(n)]])
+            n = 1 + int(t[p] * 3)
+            description = " ".join([_SENTENCES[int(v * 12)] for v in t[p + 1: p + 1 + n]])
+            p += 1 + n
+        priority = PRIORITIES[int(t[p] * 6)]
+        p += 1
+        has_incidents = False
+        if ticket_type == "problem":
+            has_incidents = t[p] < 0.3
+            p += 1
+        form_id = FORM_ID_BASE + int(t[p] * self.n_forms)
         requester_id = USER_ID_BASE + USER_STRIDE * requester
         return {
             "url": f"{self.api}/tickets/{tid}.json",
@@ -427,7 +463,7 @@ class Generator:
             "subject": subject,
             "raw_subject": subject,
             "description": description,
-            "priority": PRIORITIES[int(rnd() * 6)],
+            "priority": priority,
             "status": status,
             "recipient": self.support_address if channel == "email" else None,
             "requester_id": requester_id,
@@ -440,7 +476,7 @@ class Generator:
             "email_cc_ids": [],
             "forum_topic_id": None,
             "problem_id": problem_id,
-            "has_incidents": ticket_type == "problem" and rnd() < 0.3,
+            "has_incidents": has_incidents,
             "is_public": True,
             "due_at": iso(created + 3 * 86400) if ticket_type == "task" else None,
             "tags": tags,
@@ -450,7 +486,7 @@ class Generator:
             "sharing_agreement_ids": [],
             "custom_status_id": CUSTOM_STATUS_IDS[status],
             "followup_ids": [],
-            "ticket_form_id": FORM_ID_BASE + int(rnd() * self.n_forms),
+            "ticket_form_id": form_id,
             "brand_id": 360_000_000_001,
             "allow_channelback": False,
             "allow_attachments": True,
