@@ -676,7 +676,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
             ),
             C(
                 "context_location",
-                DOUBLE,
+                TEXT,
                 "The plain text name of where the request was made, if available (for example, country, city).",
                 path=("system", "location"),
             ),

@@ -23,12 +23,14 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from zendesk_assets.collections import COLLECTIONS, SWEEPS, SweepKind
+from zendesk_assets.collections import COLLECTIONS, SWEEPS, SqlType, SweepKind
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
 from zendesk_assets.sweeps import epoch, event_rows
 from zendesk_assets.warehouse import Warehouse
+from zendesk_assets.warehouse.naming import quote
 
 HOLD_BACK = 2
+SCALAR_TYPES = {SqlType.BIGINT, SqlType.INTEGER, SqlType.TEXT, SqlType.BOOLEAN, SqlType.DOUBLE}
 ZENDESK_ASSETS = str(Path(sys.executable).parent / "zendesk-assets")
 
 
@@ -81,15 +83,51 @@ def _window_start(now: datetime, months: int = 12) -> int:
     return int(datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC).timestamp())
 
 
-def _expected(srv: EmulatorServer, table: str, since: int | None) -> dict[Any, int | None]:
-    """Primary key -> version of the rows the table must hold, from the emulator's ground truth."""
-    collection = COLLECTIONS[table]
-    partitioned = SWEEPS[collection.sweep].kind is SweepKind.PARTITIONED
+def _truth(srv: EmulatorServer, table: str, since: int | None) -> dict[Any, Mapping[str, Any]]:
+    """Primary key -> the record the table's row must reflect, from the emulator's ground truth."""
+    partitioned = SWEEPS[COLLECTIONS[table].sweep].kind is SweepKind.PARTITIONED
     records: list[Mapping[str, Any]] = list(srv.emulator.truth(table, since=since if partitioned else None))
     if table == "ticket_events":
         records = [row for event in records for row in event_rows(event)]
-    version = collection.version
-    return {r["id"]: (epoch(r.get(version)) if version else None) for r in records}
+    return {r["id"]: r for r in records}
+
+
+def _expected(srv: EmulatorServer, table: str, since: int | None) -> dict[Any, int | None]:
+    """Primary key -> version of the rows the table must hold."""
+    version = COLLECTIONS[table].version
+    return {k: (epoch(r.get(version)) if version else None) for k, r in _truth(srv, table, since).items()}
+
+
+def _dig(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = record
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _assert_cells_match(srv: EmulatorServer, wh: Warehouse, table: str, since: int) -> None:
+    """Every scalar column of every row holds the truth's value (timestamps and JSON aside)."""
+    truth = _truth(srv, table, since)
+    columns = [c for c in COLLECTIONS[table].columns if c.type in SCALAR_TYPES and c.name != "id"]
+    names = ", ".join(quote(c.name) for c in columns)
+    mismatches = []
+    for row in wh.fetch(f"SELECT {quote('id')}, {names} FROM {wh.sql_name(table)}"):
+        record = truth.get(row[0])
+        if record is None:
+            continue
+        for column, got in zip(columns, row[1:], strict=True):
+            if column.source[0] not in record:  # a column we derive (e.g. ticket_event_id), not Zendesk's
+                continue
+            want = _dig(record, column.source)
+            if isinstance(want, dict | list):
+                continue
+            if column.type is SqlType.TEXT and want is not None and not isinstance(want, str):
+                want = str(want)
+            if isinstance(want, str):
+                want = want.replace("\x00", "")  # PostgreSQL cannot store NUL in text
+            if want != got:
+                mismatches.append((row[0], column.name, want, got))
+    assert not mismatches, f"{table}: {len(mismatches)} cells differ from the truth, e.g. {mismatches[:3]}"
 
 
 def _stored(wh: Warehouse, table: str) -> dict[Any, int | None]:
@@ -117,6 +155,7 @@ def _assert_equal_to_truth(srv: EmulatorServer, wh: Warehouse, since: int) -> No
         if collection.version:
             stale = [k for k, v in expected.items() if stored[k] != v]
             assert not stale, f"{table}: {len(stale)} rows not at their latest version, e.g. {stale[:5]}"
+        _assert_cells_match(srv, wh, table, since)
     statuses = dict(wh.fetch(f"SELECT id, status FROM {wh.sql_name('tickets')}"))
     assert all(statuses[t["id"]] == t["status"] for t in srv.emulator.truth("tickets", since=since))
     urls = wh.fetch(f"SELECT id, url FROM {wh.sql_name('users')}")
