@@ -112,6 +112,8 @@ _TAGS = cat.TAGS
 _SENTENCES = cat.SENTENCES
 _LOCATIONS = cat.LOCATIONS
 _CLIENTS = cat.CLIENTS
+_FILE_TYPES = cat.FILE_TYPES
+assert len(_FILE_TYPES) == 5
 _IPS = tuple(f"203.0.113.{n + 1}" for n in range(254))
 assert (len(_LOCATIONS), len(_CLIENTS)) == (5, 4)
 assert (len(_SUBJECTS), len(cat.THINGS), len(_VIA_CHANNELS), len(_TAGS), len(_SENTENCES)) == (14, 13, 7, 15, 12)
@@ -527,8 +529,14 @@ class Generator:
 
     # ---- events, comments, attachments ------------------------------------------------------------
     def attachment(self, comment_id: int, a: int, r: RandomLike) -> dict[str, Any]:
-        aid = ATTACHMENT_ID_BASE + (comment_id - AUDIT_ID_BASE) * 4 + a
         name, ctype = cat.FILE_TYPES[int(r.random() * len(cat.FILE_TYPES))]
+        size = 100 + int(r.random() * 5_000_000)
+        image = ctype.startswith("image/")
+        return self._attachment_record(comment_id, a, name, ctype, size, image and r.random() < 0.3)
+
+    def _attachment_record(self, comment_id: int, a: int, name: str, ctype: str, size: int,
+                           inline: bool) -> dict[str, Any]:
+        aid = ATTACHMENT_ID_BASE + (comment_id - AUDIT_ID_BASE) * 4 + a
         token = f"{self.hashed(_K_SPARE, aid):016x}"
         content_url = f"https://{self.subdomain}.zendesk.com/attachments/token/{token}/?name={name}"
         image = ctype.startswith("image/")
@@ -539,10 +547,10 @@ class Generator:
             "content_url": content_url,
             "mapped_content_url": content_url,
             "content_type": ctype,
-            "size": 100 + int(r.random() * 5_000_000),
+            "size": size,
             "width": 800 if image else None,
             "height": 600 if image else None,
-            "inline": image and r.random() < 0.3,
+            "inline": inline,
             "deleted": False,
             "malware_access_override": False,
             "malware_scan_result": "malware_not_found",
@@ -592,28 +600,33 @@ class Generator:
     def _events(self, i: int) -> tuple[dict[str, Any], ...]:
         """Audits of base ticket i (full comment_events form); they never change after generation.
 
-        Hot (ticket_events pages): `comment_body`, `comment_via` and `system_context` are inlined on a
-        local draw callable; the draw order is exactly theirs, so the audits stay byte-identical.
+        Hot (a ticket_events page builds ~600 tickets' audits): `comment_child`, `comment_body`,
+        `comment_via` and `system_context` are inlined with draws read by index, in exactly their order,
+        so the audits stay byte-identical (test_emulator_golden).
         """
-        t = self.ticket(i)
+        tk = self.ticket(i)
         _created, _updated, _gts, times = self.timeline(i)
-        # At most 99 draws (5 audits: 11 for the first, 22 for each later one), so a 128 window never
-        # cycles and gives the same draws as the old 512 one at a quarter of the copying.
-        r = self.rng(_K_EVENTS, i, window=128)
-        rnd = r.random
-        tid = t["id"]
-        requester = self.index_of(t["requester_id"], USER_ID_BASE, USER_STRIDE) or 0
-        assignee = self.index_of(t["assignee_id"], USER_ID_BASE, USER_STRIDE) if t["assignee_id"] else None
-        channel = t["via"]["channel"]
+        # Draw n of rng(_K_EVENTS, i) is t[p + n] (no cycling: at most 99 draws, 11 for the first audit
+        # and 22 for each later one, within a 512 window).
+        t = self.table
+        p = hash((self.seed, _K_EVENTS, i, 0)) & _TABLE_MASK
+        tid = tk["id"]
+        requester = self.index_of(tk["requester_id"], USER_ID_BASE, USER_STRIDE) or 0
+        assignee = self.index_of(tk["assignee_id"], USER_ID_BASE, USER_STRIDE) if tk["assignee_id"] else None
+        channel = tk["via"]["channel"]
         events: list[dict[str, Any]] = []
-        final_status = t["status"]
+        final_status = tk["status"]
         last_k = len(times) - 1
-        tags = t["tags"]
+        tags = tk["tags"]
         for k, ts in enumerate(times):
             audit_id = AUDIT_ID_BASE + (i * TICKET_EVENT_SLOTS + k) * EVENT_STRIDE
             created_at = iso(ts)
             first = k == 0
-            updater = requester if first or assignee is None or rnd() < 0.4 else assignee
+            if first or assignee is None:
+                updater = requester
+            else:
+                updater = requester if t[p] < 0.4 else assignee
+                p += 1
             via_string = cat.EVENT_VIA[channel] if first else ("Web form" if updater == assignee else "Mail")
             children: list[dict[str, Any]]
             n = 1
@@ -622,52 +635,59 @@ class Generator:
                 children = [
                     {"id": audit_id + 1, "via": via_string, "via_reference_id": None, "status": "new",
                      "event_type": "Create"},
-                    {"id": audit_id + 2, "via": via_string, "via_reference_id": None, "priority": t["priority"],
+                    {"id": audit_id + 2, "via": via_string, "via_reference_id": None, "priority": tk["priority"],
                      "event_type": "Create"},
-                    {"id": audit_id + 3, "via": via_string, "via_reference_id": None, "type": t["type"],
+                    {"id": audit_id + 3, "via": via_string, "via_reference_id": None, "type": tk["type"],
                      "event_type": "Create"},
-                    {"id": audit_id + 4, "via": via_string, "via_reference_id": None, "subject": t["subject"],
+                    {"id": audit_id + 4, "via": via_string, "via_reference_id": None, "subject": tk["subject"],
                      "event_type": "Create"},
                     {"id": audit_id + 5, "via": via_string, "via_reference_id": None,
-                     "requester_id": t["requester_id"], "event_type": "Create"},
-                    {"id": audit_id + 6, "via": via_string, "via_reference_id": None, "group_id": t["group_id"],
+                     "requester_id": tk["requester_id"], "event_type": "Create"},
+                    {"id": audit_id + 6, "via": via_string, "via_reference_id": None, "group_id": tk["group_id"],
                      "event_type": "Create"},
                     {"id": audit_id + 7, "via": via_string, "via_reference_id": None, "tags": tags,
                      "event_type": "Create"},
-                    self.comment_child(audit_id + 8, audit_id, ts, requester, t["description"], True, t["via"], r,
-                                       created_at=created_at),
                 ]
+                p = self._comment_at(children, audit_id + 8, audit_id, created_at, requester, tk["description"],
+                                     True, tk["via"], p)
             else:
                 children = []
-                status = final_status if k == last_k else ("open" if rnd() < 0.6 else "pending")
+                if k == last_k:
+                    status = final_status
+                else:
+                    status = "open" if t[p] < 0.6 else "pending"
+                    p += 1
                 if status != "new":
                     children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
                                      "status": status, "event_type": "Change"})
                     n += 1
-                if rnd() < 0.3:
+                p += 3  # priority, tags and comment coins
+                if t[p - 3] < 0.3:
                     children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
-                                     "priority": t["priority"], "event_type": "Change"})
+                                     "priority": tk["priority"], "event_type": "Change"})
                     n += 1
-                if rnd() < 0.2 and tags:
+                if t[p - 2] < 0.2 and tags:
                     children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
                                      "tags": tags, "added_tags": [tags[0]], "removed_tags": [],
                                      "event_type": "Change"})
                     n += 1
-                if rnd() < 0.6:
+                if t[p - 1] < 0.6:
                     author = updater
-                    public = rnd() < 0.75
-                    m = int(rnd() * 3)  # comment_body (k > 0: never the long text)
-                    body = _SENTENCES[int(rnd() * 12)]
-                    if m:
-                        body = " ".join([body, *[_SENTENCES[int(rnd() * 12)] for _ in range(m)]])
-                    x = rnd()  # comment_via: 2% null, 1% a bare string (zendesk-api.md §7 #17)
+                    public = t[p] < 0.75
+                    m = 1 + int(t[p + 1] * 3)  # comment_body (k > 0: never the long text)
+                    body = " ".join([_SENTENCES[int(v * 12)] for v in t[p + 2: p + 2 + m]])
+                    p += 2 + m
+                    x = t[p]  # comment_via: 2% null, 1% a bare string (zendesk-api.md §7 #17)
+                    p += 1
                     via_obj: Any = None if x < 0.02 else "voicemail" if x < 0.03 else {
                         "channel": "web" if author == assignee else channel,
                         "source": {"from": {}, "to": {}, "rel": None}}
-                    children.append(self.comment_child(audit_id + n, audit_id, ts, author, body, public,
-                                                       via_obj, r, created_at=created_at))
+                    p = self._comment_at(children, audit_id + n, audit_id, created_at, author, body, public,
+                                         via_obj, p)
                     n += 1
-            loc, lat, lon = _LOCATIONS[int(rnd() * 5)]  # system_context
+            loc, lat, lon = _LOCATIONS[int(t[p] * 5)]  # system_context
+            client, ip = _CLIENTS[int(t[p + 1] * 4)], _IPS[int(t[p + 2] * 254)]
+            p += 3
             events.append({
                 "id": audit_id,
                 "ticket_id": tid,
@@ -676,12 +696,50 @@ class Generator:
                 "updater_id": USER_ID_BASE + USER_STRIDE * updater,
                 "via": via_string,
                 "via_reference_id": None,
-                "system": {"client": _CLIENTS[int(rnd() * 4)], "ip_address": _IPS[int(rnd() * 254)],
+                "system": {"client": client, "ip_address": ip,
                            "location": loc, "latitude": lat, "longitude": lon},
                 "event_type": "Audit",
                 "child_events": children,
             })
         return tuple(events)
+
+    def _comment_at(self, children: list[dict[str, Any]], child_id: int, audit_id: int, created_at: str,
+                    author: int, body: str, public: bool, via_obj: Any, p: int) -> int:
+        """`comment_child` for `_events`: appends the child, reading draws from table position p;
+        returns the next position (same draws, same order as `comment_child` + `attachment`)."""
+        t = self.table
+        attachments = []
+        p += 1
+        if t[p - 1] < 0.3:
+            count = 1 + int(t[p] * 2)
+            p += 1
+            for a in range(count):
+                name, ctype = _FILE_TYPES[int(t[p] * 5)]
+                size = 100 + int(t[p + 1] * 5_000_000)
+                p += 2
+                inline = False
+                if ctype.startswith("image/"):
+                    inline = t[p] < 0.3
+                    p += 1
+                attachments.append(self._attachment_record(child_id, a, name, ctype, size, inline))
+        children.append({
+            "id": child_id,
+            "via": via_obj,
+            "via_reference_id": None,
+            "event_type": "Comment",
+            "comment_present": True,
+            "comment_public": public,
+            "type": "Comment",
+            "author_id": USER_ID_BASE + USER_STRIDE * author,
+            "body": body,
+            "html_body": _html_body(body),
+            "plain_body": body,
+            "public": public,
+            "attachments": attachments,
+            "audit_id": audit_id,
+            "created_at": created_at,
+        })
+        return p
 
     def _metric_set(self, i: int) -> dict[str, Any] | None:
         t = self.ticket(i)
