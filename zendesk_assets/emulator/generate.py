@@ -387,7 +387,7 @@ class Generator:
         else:
             status = STATUSES[int(t[p] * 4)]
             p += 1
-        if self.ticket_deleted(i):
+        if (hash((self.seed, _K_DELETED, i)) & _MASK) % 1000 < 15 or i % 997 == 7:  # ticket_deleted(i)
             status = "deleted"
         n_agents = self.n_agents
         end_users = self.n_users - n_agents
@@ -456,7 +456,8 @@ class Generator:
             "url": f"{self.api}/tickets/{tid}.json",
             "id": tid,
             "external_id": external_id,
-            "via": self.via(channel, requester),
+            "via": self.via(channel, requester) if channel == "email" else
+            {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}},
             "created_at": iso(created),
             "updated_at": iso(updated),
             "generated_timestamp": gts,
@@ -611,8 +612,8 @@ class Generator:
         t = self.table
         p = hash((self.seed, _K_EVENTS, i, 0)) & _TABLE_MASK
         tid = tk["id"]
-        requester = self.index_of(tk["requester_id"], USER_ID_BASE, USER_STRIDE) or 0
-        assignee = self.index_of(tk["assignee_id"], USER_ID_BASE, USER_STRIDE) if tk["assignee_id"] else None
+        requester = (tk["requester_id"] - USER_ID_BASE) // USER_STRIDE  # base tickets hold valid user ids
+        assignee = (tk["assignee_id"] - USER_ID_BASE) // USER_STRIDE if tk["assignee_id"] else None
         channel = tk["via"]["channel"]
         events: list[dict[str, Any]] = []
         final_status = tk["status"]
