@@ -30,7 +30,14 @@ from zendesk_assets.warehouse import Warehouse
 from zendesk_assets.warehouse.naming import quote
 
 HOLD_BACK = 2
-SCALAR_TYPES = {SqlType.BIGINT, SqlType.INTEGER, SqlType.TEXT, SqlType.BOOLEAN, SqlType.DOUBLE}
+SCALAR_TYPES = {
+    SqlType.BIGINT,
+    SqlType.INTEGER,
+    SqlType.TEXT,
+    SqlType.BOOLEAN,
+    SqlType.DOUBLE,
+    SqlType.TIMESTAMP,
+}
 ZENDESK_ASSETS = str(Path(sys.executable).parent / "zendesk-assets")
 
 
@@ -106,7 +113,7 @@ def _dig(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def _assert_cells_match(srv: EmulatorServer, wh: Warehouse, table: str, since: int) -> None:
-    """Every scalar column of every row holds the truth's value (timestamps and JSON aside)."""
+    """Every scalar and timestamp column of every row holds the truth's value (JSON aside)."""
     truth = _truth(srv, table, since)
     columns = [c for c in COLLECTIONS[table].columns if c.type in SCALAR_TYPES and c.name != "id"]
     names = ", ".join(quote(c.name) for c in columns)
@@ -121,6 +128,9 @@ def _assert_cells_match(srv: EmulatorServer, wh: Warehouse, table: str, since: i
             want = _dig(record, column.source)
             if isinstance(want, dict | list):
                 continue
+            if column.type is SqlType.TIMESTAMP:
+                want = epoch(want)
+                got = None if got is None else int(got.replace(tzinfo=got.tzinfo or UTC).timestamp())
             if column.type is SqlType.TEXT and want is not None and not isinstance(want, str):
                 want = str(want)
             if isinstance(want, str):
