@@ -46,7 +46,7 @@ EVENT_STRIDE = 16  # child ids of an audit are audit_id + 1 .. audit_id + 15
 TICKET_EVENT_SLOTS = 16  # base audits per ticket are < 16
 
 MAX_TICKET_SPAN = 3 * 86400  # created -> generated_timestamp; bounds the ticket_events scan window
-BASE_EVENTS_MAX = 5
+BASE_EVENTS_MAX = 5  # _timeline spells out the 0..3 middle audit times
 ACTIVITY_WINDOW = 45 * 86400
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
@@ -74,6 +74,15 @@ _TIME_OF_DAY = [f"T{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(6
 @lru_cache(maxsize=65536)
 def _day(day: int) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+
+
+def _sentences(t: list[float], p: int, n: int) -> str:
+    """`comment_body`'s 1-3 sentences picked by draws t[p], t[p+1], ... (no comprehension frame)."""
+    if n == 1:
+        return _SENTENCES[int(t[p] * 12)]
+    if n == 2:
+        return _SENTENCES[int(t[p] * 12)] + " " + _SENTENCES[int(t[p + 1] * 12)]
+    return " ".join((_SENTENCES[int(t[p] * 12)], _SENTENCES[int(t[p + 1] * 12)], _SENTENCES[int(t[p + 2] * 12)]))
 
 
 @lru_cache(maxsize=8192)
@@ -249,8 +258,13 @@ class Generator:
         if k == 2:
             return created, updated, gts, (created, updated)
         base, width = created + 1, span - 1
-        middle = sorted([base + int(v * width) for v in t[o + 3: o + 1 + k]])
-        return created, updated, gts, (created, *middle, updated)
+        a = base + int(t[o + 3] * width)
+        if k == 3:
+            return created, updated, gts, (created, a, updated)
+        b = base + int(t[o + 4] * width)
+        if k == 4:
+            return created, updated, gts, (created, *sorted((a, b)), updated)
+        return created, updated, gts, (created, *sorted((a, b, base + int(t[o + 5] * width))), updated)
 
     def user_ref(self, j: int) -> tuple[str, str | None]:
         """(name, email) of user j without building the whole record."""
@@ -414,11 +428,23 @@ class Generator:
         else:
             subject = ""
             p += 1
+        # Small fixed-size cases are spelled out: a comprehension costs a function frame in 3.11.
         n = int(t[p] * 4)
-        tags = sorted({_TAGS[int(v * 15)] for v in t[p + 1: p + 1 + n]}) if n else []
+        if n == 0:
+            tags = []
+        elif n == 1:
+            tags = [_TAGS[int(t[p + 1] * 15)]]
+        else:
+            tags = sorted({_TAGS[int(v * 15)] for v in t[p + 1: p + 1 + n]})
         p += 1 + n
         n = int(t[p] * 3)
-        collaborators = [USER_ID_BASE + USER_STRIDE * (n_agents + int(v * end_users)) for v in t[p + 1: p + 1 + n]]
+        if n == 0:
+            collaborators = []
+        elif n == 1:
+            collaborators = [USER_ID_BASE + USER_STRIDE * (n_agents + int(t[p + 1] * end_users))]
+        else:
+            collaborators = [USER_ID_BASE + USER_STRIDE * (n_agents + int(t[p + 1] * end_users)),
+                             USER_ID_BASE + USER_STRIDE * (n_agents + int(t[p + 2] * end_users))]
         p += 1 + n
         custom = self.field_combos[int(t[p] * 4096)]
         p += 1
@@ -442,7 +468,7 @@ class Generator:
             description = f"Ticket {i}: " + self.long_text
         else:
             n = 1 + int(t[p] * 3)
-            description = " ".join([_SENTENCES[int(v * 12)] for v in t[p + 1: p + 1 + n]])
+            description = _sentences(t, p + 1, n)
             p += 1 + n
         priority = PRIORITIES[int(t[p] * 6)]
         p += 1
@@ -676,7 +702,7 @@ class Generator:
                     author = updater
                     public = t[p] < 0.75
                     m = 1 + int(t[p + 1] * 3)  # comment_body (k > 0: never the long text)
-                    body = " ".join([_SENTENCES[int(v * 12)] for v in t[p + 2: p + 2 + m]])
+                    body = _sentences(t, p + 2, m)
                     p += 2 + m
                     x = t[p]  # comment_via: 2% null, 1% a bare string (zendesk-api.md §7 #17)
                     p += 1
