@@ -25,6 +25,8 @@ from typing import Any, Protocol
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
 from zendesk_assets.collections import COLLECTIONS, Derive, Paging, Sweep, SweepKind
 from zendesk_assets.partitions import Window
+from zendesk_assets.zendesk.errors import ZendeskExportStuckError
+from zendesk_assets.zendesk.pagination import Page
 
 # Re-read this much before a windowed list's high-water mark: ratings change after creation and
 # list endpoints are eventually consistent (zendesk-api.md sections 2 and 3).
@@ -325,7 +327,7 @@ def _export_batches(
         log.info(f"progress: {sweep.name}: window {iso(item.window_start)} -> {end}, {how}")
         start = None if item.resume else item.window_start
         position = item.position or item.window_start
-        for page in read(resource, start_time=start, resume=item.resume, include=include):
+        for page in _read_export(client, request, read, resource, start, item.resume, include, log):
             records = page.records
             beyond = False
             if item.window_end is not None:
@@ -346,6 +348,39 @@ def _export_batches(
             yield Batch(route(sweep, records, page.sideloads, request.tables), checkpoint)
             if done:
                 break
+
+
+def _read_export(
+    client: PageSource,
+    request: SweepRequest,
+    read: Callable[..., Iterator[Any]],
+    resource: str,
+    start: int | None,
+    resume: str | None,
+    include: str | None,
+    log: logging.Logger,
+) -> Iterator[Any]:
+    """Export pages; for organizations, also past the time-based export's known trap.
+
+    When 1,000+ organizations share one second (a bulk import) the time-based export cannot
+    advance, and organizations have no cursor export (zendesk-api.md section 3). Rather than fail
+    or lose them, read the full organization list once (every organization at its current state,
+    so that second included) and resume the export from the next second.
+    """
+    while True:
+        try:
+            yield from read(resource, start_time=start, resume=resume, include=include)
+            return
+        except ZendeskExportStuckError as exc:
+            if request.sweep.name != "organizations" or exc.stuck_at is None:
+                raise
+            log.warning(
+                f"progress: organizations: the export cannot move past {iso(exc.stuck_at)} (1,000+ organizations "
+                "changed in that second); reading the full organization list once, then resuming after it"
+            )
+            for page in client.cursor_pages("/organizations", "organizations"):
+                yield Page(records=page.records, resume=None, position=None, end_of_stream=False)
+            start, resume = exc.stuck_at + 1, None
 
 
 def _position(sweep: Sweep, record: Record) -> int | None:

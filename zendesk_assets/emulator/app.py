@@ -383,6 +383,7 @@ ROUTES: tuple[RouteSpec, ...] = (
     _route("/incremental/organizations", time_export("organizations"), budget="incremental", admin_only=True),
     _route("/incremental/ticket_events", time_export("ticket_events"), budget="incremental", admin_only=True),
     _route("/groups", list_endpoint("groups")),
+    _route("/organizations", list_endpoint("organizations")),
     _route("/ticket_fields", list_endpoint("ticket_fields")),
     _route("/ticket_forms", list_endpoint("ticket_forms")),
     _route("/user_fields", list_endpoint("user_fields")),

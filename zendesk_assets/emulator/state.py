@@ -228,6 +228,13 @@ class Emulator:
         if name in simple:
             records = simple[name]
             return Listing(name, len(records), records.__getitem__)
+        if name == "organizations":
+            # GET /organizations lists live organizations; deleted ones show only in the export.
+            def live_org(k: int) -> dict[str, Any] | None:
+                org = self.organization(k)
+                return None if org["deleted_at"] else org
+
+            return Listing(name, self.n_orgs, live_org)
         if name == "group_memberships":
             return Listing(name, 2 * g.n_agents + len(self.gm_created), self.group_membership)
         if name == "organization_memberships":

@@ -33,7 +33,17 @@ class ZendeskNotAvailableError(ZendeskError):
 
 
 class ZendeskExportStuckError(ZendeskError):
-    """An incremental export cannot advance (cursor or start_time returned unchanged)."""
+    """An incremental export cannot advance (cursor or start_time returned unchanged).
+
+    ``stuck_at`` is the start_time a time-based export could not move past, so a caller that can
+    read that second another way (organizations: the full list) can resume from the next one.
+    """
+
+    def __init__(
+        self, message: str, *, account: str | None = None, endpoint: str | None = None, stuck_at: int | None = None
+    ) -> None:
+        self.stuck_at = stuck_at
+        super().__init__(message, account=account, endpoint=endpoint)
 
 
 class ZendeskRequestError(ZendeskError):

@@ -228,6 +228,7 @@ def time_export(
                 "support or skip past this second by restarting from start_time+1 (losing those records)",
                 account=client.account,
                 endpoint=path,
+                stuck_at=start,
             )
         next_start = int(end_time) if end_time is not None else start
         seen = {rid: v for rid, v in seen.items() if v >= next_start}
