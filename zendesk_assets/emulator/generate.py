@@ -787,8 +787,10 @@ class Generator:
         mid = METRIC_ID_BASE + i
         status = t["status"]
         solved = status == "solved" or status == "closed"
-        span_min = max(0, (updated - created) // 60)
-        reply = int(rnd() * max(1, span_min)) if n_events > 1 else None
+        span_min = (updated - created) // 60
+        if span_min < 0:
+            span_min = 0
+        reply = int(rnd() * (span_min or 1)) if n_events > 1 else None
         agent_wait = int(span_min * rnd() * 0.3)
         requester_wait = int(span_min * rnd() * 0.5)
         on_hold = int(span_min * 0.2) if status == "hold" else 0
@@ -803,7 +805,7 @@ class Generator:
             "group_stations": 1 + int(rnd() * 2),
             "assignee_stations": 1 + int(rnd() * 2) if assigned else 0,
             "reopens": int(rnd() * 2) if solved else 0,
-            "replies": max(0, n_events - 1),
+            "replies": n_events - 1 if n_events > 1 else 0,
             "assignee_updated_at": updated_at if assigned else None,
             "requester_updated_at": created_at,
             "status_updated_at": updated_at,
