@@ -439,12 +439,14 @@ class Generator:
         p += 1 + n
         n = int(t[p] * 3)
         if n == 0:
-            collaborators = []
+            collaborators, followers = [], []
         elif n == 1:
-            collaborators = [USER_ID_BASE + USER_STRIDE * (n_agents + int(t[p + 1] * end_users))]
+            c1 = USER_ID_BASE + USER_STRIDE * (n_agents + int(t[p + 1] * end_users))
+            collaborators, followers = [c1], [c1]
         else:
-            collaborators = [USER_ID_BASE + USER_STRIDE * (n_agents + int(t[p + 1] * end_users)),
-                             USER_ID_BASE + USER_STRIDE * (n_agents + int(t[p + 2] * end_users))]
+            c1 = USER_ID_BASE + USER_STRIDE * (n_agents + int(t[p + 1] * end_users))
+            c2 = USER_ID_BASE + USER_STRIDE * (n_agents + int(t[p + 2] * end_users))
+            collaborators, followers = [c1, c2], [c1, c2]
         p += 1 + n
         custom = self.field_combos[int(t[p] * 4096)]
         p += 1
@@ -500,7 +502,7 @@ class Generator:
             "organization_id": org_id,
             "group_id": GROUP_ID_BASE + GROUP_STRIDE * group,
             "collaborator_ids": collaborators,
-            "follower_ids": list(collaborators),
+            "follower_ids": followers,
             "email_cc_ids": [],
             "forum_topic_id": None,
             "problem_id": problem_id,
