@@ -4,6 +4,9 @@ Every base record is a pure function of (seed, index, anchor): nothing is stored
 million-ticket account costs O(1) memory (plus small LRU caches). Mutations live in `state.py`.
 Each record draws from `Draws`: a window into a per-seed table of floats picked by a hash of
 (seed, kind, index). Seeding a `random.Random` per record cost more than building the record.
+The hot builders (timeline, ticket, metric set, audits) skip the `Draws` object and read draw n as
+`table[offset + n]`: identical values as long as a record takes fewer draws than its window (each
+says its bound). `zendesk_assets_tests/test_emulator_golden.py` pins the output byte for byte.
 """
 
 from __future__ import annotations
@@ -110,7 +113,6 @@ class Draws:
 
 _TABLE_SIZE = 1 << 16
 _TABLE_MASK = _TABLE_SIZE - 1
-_cycle = itertools.cycle
 # Hot-path lookup tables (the generator inlines the catalog choices; lengths are hard-coded there).
 _SUBJECTS = tuple(tuple(t.format(thing=thing) for thing in cat.THINGS) for t in cat.SUBJECT_TEMPLATES)
 _VIA_CHANNELS = cat.VIA_CHANNELS
