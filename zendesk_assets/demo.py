@@ -32,20 +32,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_emulator(port: int, tickets: int) -> subprocess.Popen[bytes]:
+def demo_anchor(home: Path) -> int:
+    """The demo account's clock anchor, fixed on first use: `make demo` and `make dev` later serve
+    the same generated account, so the export cursors stored by one stay valid for the other."""
+    path = home / "zendesk_demo_anchor"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(int(time.time()) // 3600 * 3600))
+    return int(path.read_text().strip())
+
+
+def start_emulator(port: int, tickets: int, anchor: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "zendesk_assets.emulator", "--port", str(port), "--seed", "7"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "zendesk_assets.emulator",
-            "--port",
-            str(port),
-            "--seed",
-            "7",
-            "--tickets",
-            str(tickets),
-        ],
-        stdout=subprocess.DEVNULL,
+        [*command, "--tickets", str(tickets), "--anchor", str(anchor)], stdout=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -124,7 +124,8 @@ def main() -> None:
     bin_dir = Path(sys.executable).parent
     warehouse = Path("zendesk_demo.duckdb").resolve()
     port = free_port()
-    emulator = start_emulator(port, args.tickets)
+    home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
+    emulator = start_emulator(port, args.tickets, demo_anchor(home))
     print(f"Zendesk emulator (demo account, {args.tickets} tickets) on http://127.0.0.1:{port}")
     env = demo_env(port, warehouse)
     try:

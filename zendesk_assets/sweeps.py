@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
 from zendesk_assets.collections import COLLECTIONS, Derive, Paging, Sweep, SweepKind
 from zendesk_assets.partitions import Window
-from zendesk_assets.zendesk.errors import ZendeskExportStuckError
+from zendesk_assets.zendesk.errors import ZendeskExportStuckError, ZendeskRequestError
 from zendesk_assets.zendesk.pagination import Page
 
 # Re-read this much before a windowed list's high-water mark: ratings change after creation and
@@ -327,7 +327,8 @@ def _export_batches(
         log.info(f"progress: {sweep.name}: window {iso(item.window_start)} -> {end}, {how}")
         start = None if item.resume else item.window_start
         position = item.position or item.window_start
-        for page in _read_export(client, request, read, resource, start, item.resume, include, log):
+        fallback = item.position or item.window_start
+        for page in _read_export(client, request, read, resource, start, item.resume, include, log, fallback):
             records = page.records
             beyond = False
             if item.window_end is not None:
@@ -359,18 +360,29 @@ def _read_export(
     resume: str | None,
     include: str | None,
     log: logging.Logger,
+    fallback: int,
 ) -> Iterator[Any]:
-    """Export pages; for organizations, also past the time-based export's known trap.
+    """Export pages, recovering from the two dead ends an export can reach.
 
-    When 1,000+ organizations share one second (a bulk import) the time-based export cannot
-    advance, and organizations have no cursor export (zendesk-api.md section 3). Rather than fail
-    or lose them, read the full organization list once (every organization at its current state,
-    so that second included) and resume the export from the next second.
+    A stored cursor Zendesk no longer accepts (400) restarts once from the stored position, a
+    start_time (zendesk-api.md section 3 advises keeping one for exactly this); the re-read
+    overlap is harmless to the monotonic upsert. And when 1,000+ organizations share one second
+    (a bulk import) the time-based export cannot advance, and organizations have no cursor export:
+    rather than fail or lose them, read the full organization list once (every organization at
+    its current state, so that second included) and resume the export from the next second.
     """
     while True:
         try:
             yield from read(resource, start_time=start, resume=resume, include=include)
             return
+        except ZendeskRequestError as exc:
+            if resume is None or exc.status != 400:
+                raise
+            log.warning(
+                f"progress: {request.sweep.name}: Zendesk rejected the stored cursor ({exc}); "
+                f"restarting from the stored position {iso(fallback)}"
+            )
+            start, resume = fallback, None
         except ZendeskExportStuckError as exc:
             if request.sweep.name != "organizations" or exc.stuck_at is None:
                 raise

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from zendesk_assets.batches import Checkpoint
 from zendesk_assets.collections import SWEEPS
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, EmulatorConfig, EmulatorServer
+from zendesk_assets.partitions import Window
 from zendesk_assets.sweeps import SweepRequest, open_stream
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError
@@ -44,3 +46,15 @@ def test_organizations_sweep_reads_past_a_bulk_imported_second(client: ZendeskCl
     ids = [r["id"] for batch in stream.batches for r in batch.rows["organizations"]]
     expected = {o["id"] for o in client.truth("organizations")}  # type: ignore[attr-defined]
     assert expected <= set(ids), f"{len(expected - set(ids))} organizations missing"
+
+
+def test_a_rejected_stored_cursor_restarts_from_the_stored_position(client: ZendeskClient) -> None:
+    """Zendesk may stop accepting an old export cursor; the sweep re-seeds from the stored position
+    (a start_time) instead of failing, and still reads every ticket changed since then."""
+    tickets = sorted(client.truth("tickets"), key=lambda t: t["generated_timestamp"])  # type: ignore[attr-defined]
+    position = tickets[len(tickets) // 2]["generated_timestamp"]
+    stored = Checkpoint("tickets[tickets]", 0, None, position, "bm90LWEtcmVhbC1jdXJzb3I=")
+    request = SweepRequest(SWEEPS["tickets"], ("tickets",), Window(0, None), 0)
+    stream = open_stream(client, request, [stored])
+    ids = {r["id"] for batch in stream.batches for r in batch.rows["tickets"]}
+    assert {t["id"] for t in tickets if t["generated_timestamp"] >= position} <= ids

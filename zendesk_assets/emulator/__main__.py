@@ -30,6 +30,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--faults", default="", help='e.g. "429:0.05,503:0.02,504>500,truncate:0.01"')
     p.add_argument("--hold-back", type=int, default=60, help="seconds of recent changes hidden from exports")
     p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--anchor", type=int, default=None,
+                   help="epoch the generated history ends at (default: now, floored to the hour); pin it so "
+                        "restarts serve the same account and stored export cursors stay valid")
     return p.parse_args(argv)
 
 
@@ -39,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed, subdomain=args.subdomain, tickets=args.tickets, users=args.users,
         organizations=args.organizations, history_days=args.history_days, plan=args.plan,
         core_rpm=args.core_rpm, incremental_rpm=args.incremental_rpm, external_rpm=args.external_rpm,
-        faults=args.faults, hold_back_seconds=args.hold_back, latency_ms=args.latency_ms,
+        faults=args.faults, hold_back_seconds=args.hold_back, latency_ms=args.latency_ms, anchor=args.anchor,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
