@@ -57,6 +57,8 @@ class Batch:
     rows: Mapping[str, Sequence[Record]]
     checkpoint: Checkpoint | None = None
     field_defs: Mapping[str, Sequence[FieldDef]] | None = None  # newly discovered definitions
+    # table -> (column, values): rows whose column holds one of the values get _removed_at
+    removals: Mapping[str, tuple[str, Sequence[Any]]] | None = None
 
 
 @dataclass

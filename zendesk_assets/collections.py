@@ -114,6 +114,17 @@ R = Reference
 
 
 @dataclass(frozen=True)
+class ParentRemoval:
+    """Rows that vanish with their parent: when the sweep's primary record has ``field == value``
+    (a ticket whose status became "deleted"), rows whose ``column`` holds its id get ``_removed_at``.
+    Zendesk drops a deleted ticket's metric set rather than exporting it again."""
+
+    column: str
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
 class CustomFieldSource:
     """Where an account's custom fields live in a record and where their definitions come from.
 
@@ -150,6 +161,7 @@ class Collection:
     custom_fields: CustomFieldSource | None = None
     references: tuple[Reference, ...] = ()
     count_endpoint: str | None = None
+    removed_with_parent: ParentRemoval | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -562,6 +574,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         description="All kinds of aggregate metrics about a ticket",
         sweep="tickets",
         derive=Derive.METRIC_SETS,
+        removed_with_parent=ParentRemoval("ticket_id", "status", "deleted"),
         version="updated_at",
         references=(R("ticket_id", "tickets"),),
         columns=(

@@ -193,6 +193,19 @@ def _derive(
                         }
 
 
+def removals(records: Sequence[Record], tables: Iterable[str]) -> dict[str, tuple[str, list[Any]]]:
+    """Rows of derived tables that vanish with their parent record (see ParentRemoval)."""
+    found: dict[str, tuple[str, list[Any]]] = {}
+    for table in tables:
+        rule = COLLECTIONS[table].removed_with_parent
+        if rule is None:
+            continue
+        ids = [r.get("id") for r in records if r.get(rule.field) == rule.value]
+        if ids:
+            found[table] = (rule.column, ids)
+    return found
+
+
 def metric_sets(tickets: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
     """Metric sets of these tickets: Zendesk shapes them either as a top-level ``metric_sets``
     side-load or as a per-ticket ``metric_set`` (zendesk-api.md section 2, CONFLICT); take both."""
@@ -346,7 +359,12 @@ def _export_batches(
                 resume=page.resume,
                 done=done,
             )
-            yield Batch(route(sweep, records, page.sideloads, request.tables), checkpoint)
+            yield Batch(
+                route(sweep, records, page.sideloads, request.tables),
+                checkpoint,
+                None,
+                removals(records, request.tables),
+            )
             if done:
                 break
 

@@ -326,14 +326,10 @@ def test_snapshot_marks_vanished_rows_and_clears_returning_ones(backend: Backend
     wh.write_stream(
         stream("groups", [{"groups": [group(1), group(2)]}, {"groups": [group(3)]}], snapshot=True)
     )
-    assert wh.fetch(f"SELECT count(*) FROM {wh.sql_name('groups')} WHERE _removed_at IS NOT NULL") == [
-        (0,)
-    ]
+    assert wh.fetch(f"SELECT count(*) FROM {wh.sql_name('groups')} WHERE _removed_at IS NOT NULL") == [(0,)]
     # An incomplete pass (no final done checkpoint) must not mark anything.
     wh.write_stream(stream("groups", [{"groups": [group(1)]}], snapshot=True, done=False))
-    assert wh.fetch(f"SELECT count(*) FROM {wh.sql_name('groups')} WHERE _removed_at IS NOT NULL") == [
-        (0,)
-    ]
+    assert wh.fetch(f"SELECT count(*) FROM {wh.sql_name('groups')} WHERE _removed_at IS NOT NULL") == [(0,)]
     # Pages 1 and 2 were already committed by the interrupted pass; this one finishes it.
     stats = wh.write_stream(stream("groups", [{"groups": [group(3)]}], snapshot=True))
     assert stats["groups"].removed == 1
@@ -423,3 +419,22 @@ def test_default_duckdb_file_named_like_its_schema(tmp_path: Path, monkeypatch: 
     assert (tmp_path / "zendesk.duckdb").exists()
     assert wh.row_count("tickets") == 1 and wh.checkpoints("tickets")[0].done
     assert rows(wh, "tickets", "id, subject") == [(1, "subject")]
+
+
+def test_rows_removed_with_their_parent_are_marked_and_restored(backend: Backend) -> None:
+    """A ticket deleted in Zendesk loses its metric set: the batch names the rows to mark, and a
+    later upsert of the same row (the ticket was restored) clears the mark."""
+    wh = backend.warehouse()
+
+    def metric(mid: int, tid: int, version: str = "2024-01-01T00:00:00Z") -> dict[str, Any]:
+        return {"id": mid, "ticket_id": tid, "replies": 1, "updated_at": version}
+
+    wh.write_stream(stream("tickets", [{"ticket_metrics": [metric(10, 1), metric(20, 2)]}]))
+    tombstone = SweepStream(
+        "tickets", ("tickets", "ticket_metrics"),
+        iter([Batch({"tickets": [ticket(2, 5, status="deleted")]}, removals={"ticket_metrics": ("ticket_id", [2])})]),
+    )  # fmt: skip
+    assert wh.write_stream(tombstone)["ticket_metrics"].removed == 1
+    assert rows(wh, "ticket_metrics", "id, _removed_at IS NOT NULL") == [(10, False), (20, True)]
+    wh.write_stream(stream("tickets", [{"ticket_metrics": [metric(20, 2, "2024-02-01T00:00:00Z")]}]))
+    assert rows(wh, "ticket_metrics", "id, _removed_at IS NOT NULL") == [(10, False), (20, False)]

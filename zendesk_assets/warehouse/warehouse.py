@@ -312,6 +312,7 @@ class Warehouse:
                     total.inserted += delta.inserted
                     total.updated += delta.updated
                     total.skipped_older += delta.skipped_older
+                    total.removed += delta.removed
                     total.pages += delta.pages
                 last = batch.checkpoint or last
                 if number % 100 == 0:
@@ -379,9 +380,34 @@ class Warehouse:
             if table in stream.snapshot_tables:
                 pk_i = [c.name for c in columns].index(coll.primary_key)
                 self.dialect.insert_keys(conn, self._q(SEEN_TABLE), table, [r[pk_i] for r in rows])
+        for table, (column, values) in (batch.removals or {}).items():
+            deltas.setdefault(table, TableStats()).removed += self._remove(conn, table, column, values, now)
         if batch.checkpoint is not None:
             self._save_checkpoint(conn, batch.checkpoint)
         return deltas
+
+    def _remove(self, conn: Connection, table: str, column: str, values: Sequence[Any], now: datetime) -> int:
+        """Mark rows whose parent vanished (a deleted ticket's metric set); a later upsert of the
+        same row clears the mark again, as a restored ticket gets its metrics back."""
+        keys = [k for k in (coerce(v, SqlType.BIGINT) for v in values) if k is not None]
+        if not keys:
+            return 0
+        where = f"_removed_at IS NULL AND {quote(column)} IN :keys"
+        params = {"keys": keys, "now": now}
+        target = self._q(table)
+        count = conn.execute(
+            sa.text(f"SELECT count(*) FROM {target} WHERE {where}").bindparams(
+                sa.bindparam("keys", expanding=True)
+            ),
+            params,
+        ).scalar_one()
+        conn.execute(
+            sa.text(f"UPDATE {target} SET _removed_at = :now WHERE {where}").bindparams(
+                sa.bindparam("keys", expanding=True)
+            ),
+            params,
+        )
+        return int(count)
 
     def _save_checkpoint(self, conn: Connection, cp: Checkpoint) -> None:
         state = self._q(STATE_TABLE)
