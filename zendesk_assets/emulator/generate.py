@@ -595,23 +595,9 @@ class Generator:
         attachments = []
         if with_attachments and r.random() < 0.3:
             attachments = [self.attachment(child_id, a, r) for a in range(1 + int(r.random() * 2))]
-        return {
-            "id": child_id,
-            "via": via_obj,
-            "via_reference_id": None,
-            "event_type": "Comment",
-            "comment_present": True,
-            "comment_public": public,
-            "type": "Comment",
-            "author_id": USER_ID_BASE + USER_STRIDE * author,
-            "body": body,
-            "html_body": _html_body(body),
-            "plain_body": body,
-            "public": public,
-            "attachments": attachments,
-            "audit_id": audit_id,
-            "created_at": iso(ts) if created_at is None else created_at,
-        }
+        return _comment_child(
+            child_id, via_obj, public, author, body, attachments, audit_id, iso(ts) if created_at is None else created_at
+        )
 
     def comment_via(self, r: RandomLike, base: dict[str, Any]) -> Any:
         # Comment children carry a `via` object, occasionally a non-object (zendesk-api.md §7 #17).
@@ -753,23 +739,9 @@ class Generator:
                     inline = t[p] < 0.3
                     p += 1
                 attachments.append(self._attachment_record(child_id, a, name, ctype, size, inline))
-        children.append({
-            "id": child_id,
-            "via": via_obj,
-            "via_reference_id": None,
-            "event_type": "Comment",
-            "comment_present": True,
-            "comment_public": public,
-            "type": "Comment",
-            "author_id": USER_ID_BASE + USER_STRIDE * author,
-            "body": body,
-            "html_body": _html_body(body),
-            "plain_body": body,
-            "public": public,
-            "attachments": attachments,
-            "audit_id": audit_id,
-            "created_at": created_at,
-        })
+        children.append(
+            _comment_child(child_id, via_obj, public, author, body, attachments, audit_id, created_at)
+        )
         return p
 
     def _metric_set(self, i: int) -> dict[str, Any] | None:
@@ -1122,3 +1094,27 @@ def event_view(event: dict[str, Any], include_comments: bool) -> dict[str, Any]:
     out = dict(event)
     out["child_events"] = children
     return out
+
+
+def _comment_child(
+    child_id: int, via: Any, public: bool, author: int, body: str, attachments: list[dict[str, Any]],
+    audit_id: int, created_at: str,
+) -> dict[str, Any]:
+    """A Comment child event with its comment_events payload (one shape for both build paths)."""
+    return {
+        "id": child_id,
+        "via": via,
+        "via_reference_id": None,
+        "event_type": "Comment",
+        "comment_present": True,
+        "comment_public": public,
+        "type": "Comment",
+        "author_id": USER_ID_BASE + USER_STRIDE * author,
+        "body": body,
+        "html_body": _html_body(body),
+        "plain_body": body,
+        "public": public,
+        "attachments": attachments,
+        "audit_id": audit_id,
+        "created_at": created_at,
+    }
