@@ -26,7 +26,7 @@ from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStr
 from zendesk_assets.collections import COLLECTIONS, Derive, Paging, Sweep, SweepKind
 from zendesk_assets.partitions import Window
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError, ZendeskRequestError
-from zendesk_assets.zendesk.pagination import Page
+from zendesk_assets.zendesk.pagination import Page, epoch
 
 # Re-read this much before a windowed list's high-water mark: ratings change after creation and
 # list endpoints are eventually consistent (zendesk-api.md sections 2 and 3).
@@ -50,7 +50,7 @@ class PageSource(Protocol):
         start_time: int | None = None,
         resume: str | None = None,
         include: str | None = None,
-    ) -> Iterator[Any]: ...
+    ) -> Iterator[Page]: ...
 
     def time_export(
         self,
@@ -59,7 +59,7 @@ class PageSource(Protocol):
         start_time: int | None = None,
         resume: str | None = None,
         include: str | None = None,
-    ) -> Iterator[Any]: ...
+    ) -> Iterator[Page]: ...
 
     def cursor_pages(
         self,
@@ -69,19 +69,7 @@ class PageSource(Protocol):
         *,
         resume: str | None = None,
         budget: str = "core",
-    ) -> Iterator[Any]: ...
-
-
-def epoch(value: Any) -> int | None:
-    """Epoch seconds from Zendesk's epoch integers or ISO 8601 strings."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    try:
-        return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
-    except ValueError:
-        return None
+    ) -> Iterator[Page]: ...
 
 
 def iso(ts: int) -> str:

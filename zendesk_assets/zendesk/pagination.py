@@ -25,8 +25,19 @@ OBP_PAGE_SIZE = 100
 MIN_EXPORT_PAGE_SIZE = 10
 GROW_AFTER_SUCCESSES = 5
 CURSOR_EXPORTS = {"tickets", "users"}
-_META_KEYS = {"count", "end_time", "next_page", "previous_page", "end_of_stream", "after_cursor", "before_cursor",
-              "after_url", "before_url", "meta", "links"}
+_META_KEYS = {
+    "count",
+    "end_time",
+    "next_page",
+    "previous_page",
+    "end_of_stream",
+    "after_cursor",
+    "before_cursor",
+    "after_url",
+    "before_url",
+    "meta",
+    "links",
+}
 
 
 @dataclass
@@ -40,7 +51,8 @@ class Page:
     end_of_stream: bool = False
 
 
-def _epoch(value: Any) -> int | None:
+def epoch(value: Any) -> int | None:
+    """Epoch seconds from Zendesk's epoch integers or ISO 8601 strings (None when neither)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -57,7 +69,7 @@ def record_epoch(record: dict[str, Any]) -> int | None:
     """The time an export orders a record by: tickets `generated_timestamp`, events `timestamp`,
     users/organizations `updated_at`, metric events `time`."""
     for key in ("generated_timestamp", "timestamp", "updated_at", "time", "created_at"):
-        got = _epoch(record.get(key))
+        got = epoch(record.get(key))
         if got is not None:
             return got
     return None
@@ -99,7 +111,11 @@ class PageSizer:
         self.client.telemetry.add("page_size_reductions")
         self.client.log.warning(
             "zendesk[%s]: %s on %s with per_page=%d; retrying with per_page=%d",
-            self.client.account, reason, endpoint, old, self.size,
+            self.client.account,
+            reason,
+            endpoint,
+            old,
+            self.size,
         )
 
     def success(self) -> None:
@@ -117,8 +133,12 @@ def _export_get(client: ZendeskClient, path: str, params: dict[str, Any], sizer:
     while True:
         try:
             data = client.send(
-                "GET", path, params={**params, "per_page": sizer.size}, budget="incremental",
-                shrinkable=True, parse=_parse_json_object,
+                "GET",
+                path,
+                params={**params, "per_page": sizer.size},
+                budget="incremental",
+                shrinkable=True,
+                parse=_parse_json_object,
             )
         except PageTooSlow as exc:
             sizer.shrink(exc.reason, client.endpoint_of(client.url_for(path)))
@@ -222,8 +242,12 @@ def time_export(
             shared = len(raw) >= sizer.size
             raise ZendeskExportStuckError(
                 f"zendesk[{client.account}]: {path} returned start_time={start} again"
-                + (f" with {len(raw)} records (>= per_page={sizer.size}) sharing one second, the time-based "
-                   "export's known trap (a bulk update)" if shared else " without end_of_stream")
+                + (
+                    f" with {len(raw)} records (>= per_page={sizer.size}) sharing one second, the time-based "
+                    "export's known trap (a bulk update)"
+                    if shared
+                    else " without end_of_stream"
+                )
                 + "; it cannot advance. For tickets/users use the cursor export; otherwise contact Zendesk "
                 "support or skip past this second by restarting from start_time+1 (losing those records)",
                 account=client.account,
