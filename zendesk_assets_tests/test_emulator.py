@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -39,6 +40,7 @@ from zendesk_assets.emulator.crawl import (
     walk_time_export,
 )
 
+SYSTEM_TYPES = {"subject", "description", "status", "tickettype", "priority", "group", "assignee", "custom_status"}
 SMALL: dict[str, Any] = dict(
     seed=3, tickets=400, users=120, organizations=40, activities=90, ticket_skips=60, audit_logs=150
 )
@@ -112,7 +114,6 @@ def test_user_cursor_export_yields_every_user_once(client: httpx.Client) -> None
     [
         ("/groups.json", "groups", {"exclude_deleted": "false"}),
         ("/ticket_fields.json", "ticket_fields", {}),
-        ("/ticket_forms.json", "ticket_forms", {}),
         ("/organization_fields.json", "organization_fields", {}),
         ("/group_memberships.json", "group_memberships", {}),
         ("/organization_memberships.json", "organization_memberships", {}),
@@ -526,7 +527,13 @@ def test_hostile_shapes_are_present(server: EmulatorServer) -> None:
         if cf["id"] == date_field and cf["value"]
     }
     assert any(d.endswith("Z") for d in dates) and "+00:00" in dates
-    custom_ids = {f["id"] for f in fields if f["removable"]}
+    # System fields are listed too, Type and Priority removable as on real accounts: a field's type,
+    # not `removable`, tells a custom field from a system one.
+    system = {f["type"]: f for f in fields if f["type"] in SYSTEM_TYPES}
+    assert set(system) == SYSTEM_TYPES
+    assert {t for t, f in system.items() if f["removable"]} == {"tickettype", "priority"}
+    assert [o["value"] for o in system["priority"]["system_field_options"]] == ["low", "normal", "high", "urgent"]
+    custom_ids = {f["id"] for f in fields if f["type"] not in SYSTEM_TYPES}
     assert all({cf["id"] for cf in t["custom_fields"]} == custom_ids for t in tickets)
     orgs = em.truth("organizations")
     deleted = [o for o in orgs if o["deleted_at"]]
@@ -588,6 +595,8 @@ def test_cli_serves_and_control_endpoints_drive_it() -> None:
                 "0",
                 "--core-rpm",
                 "1000",
+                "--clock-offset",
+                "7200",
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -605,6 +614,13 @@ def test_cli_serves_and_control_endpoints_drive_it() -> None:
             assert probe.get(f"{base}/__emulator__/truth").json()["counts"]["tickets"] == 122
             assert probe.post(f"{base}/__emulator__/advance", json={"bogus": 1}).status_code == 400
             probe.get(f"{base}/api/v2/users/me", headers={"Authorization": f"Bearer {DEMO_OAUTH_TOKEN}"})
+            # The emulator's clock runs two hours ahead of the host's; the Date header says so.
+            served = parsedate_to_datetime(probe.get(f"{base}/__emulator__/stats").headers["date"]).timestamp()
+            assert abs(served - time.time() - 7200) < 5
+            export = f"{base}/api/v2/incremental/organizations.json"
+            auth = {"Authorization": f"Bearer {DEMO_OAUTH_TOKEN}"}
+            assert probe.post(f"{base}/__emulator__/shutdown_exports", json={"status": 404}).status_code == 200
+            assert probe.get(export, params={"start_time": 0}, headers=auth).status_code == 404
             stats = probe.get(f"{base}/__emulator__/stats").json()
             assert {"method": "GET", "route": "/api/v2/users/me", "status": 200, "count": 1} in stats[
                 "requests"

@@ -30,6 +30,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--faults", default="", help='e.g. "429:0.05,503:0.02,504>500,truncate:0.01"')
     p.add_argument("--hold-back", type=int, default=60, help="seconds of recent changes hidden from exports")
     p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--clock-offset", type=int, default=0,
+                   help="seconds the emulator's clock runs ahead of the host's (negative: behind)")
+    p.add_argument("--shutdown-exports-at", type=int, default=None,
+                   help="emulator epoch from which the incremental exports answer a refusal")
+    p.add_argument("--shutdown-status", type=int, choices=(403, 404, 410), default=410)
+    p.add_argument("--skips-hide-archived-and-deleted", action="store_true",
+                   help="/skips leaves out skips of archived and deleted tickets, as Zendesk does")
+    p.add_argument("--count-excludes-archived", action="store_true",
+                   help="/tickets/count leaves archived tickets out (observed on live accounts)")
+    p.add_argument("--ai-agent-share", type=float, default=0.0,
+                   help="share of tickets handled by an AI agent only (hidden from exports by default)")
+    p.add_argument("--csat", choices=("legacy", "new"), default="legacy",
+                   help="new: serve survey responses at /api/v2/guide/survey_responses")
     p.add_argument("--anchor", type=int, default=None,
                    help="epoch the generated history ends at (default: now, floored to the hour); pin it so "
                         "restarts serve the same account and stored export cursors stay valid")
@@ -43,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         organizations=args.organizations, history_days=args.history_days, plan=args.plan,
         core_rpm=args.core_rpm, incremental_rpm=args.incremental_rpm, external_rpm=args.external_rpm,
         faults=args.faults, hold_back_seconds=args.hold_back, latency_ms=args.latency_ms, anchor=args.anchor,
+        clock_offset_seconds=args.clock_offset, exports_shutdown_at=args.shutdown_exports_at,
+        exports_refusal_status=args.shutdown_status,
+        skips_hide_archived_and_deleted=args.skips_hide_archived_and_deleted,
+        tickets_count_excludes_archived=args.count_excludes_archived, ai_agent_share=args.ai_agent_share,
+        csat=args.csat,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -35,15 +35,26 @@ REGION_OPTIONS = (("EMEA", "emea"), ("Americas", "americas"), ("APAC", "apac"), 
 PRODUCT_OPTIONS = (("Core", "prod_core"), ("Analytics", "prod_analytics"), ("Mobile 📱", "prod_mobile"))
 PRIORITAET_OPTIONS = (("Hoch", "hoch"), ("Mittel", "mittel"), ("Niedrig", "niedrig"))
 
-SYSTEM_TICKET_FIELDS: tuple[tuple[str, str], ...] = (
-    ("subject", "Subject"),
-    ("description", "Description"),
-    ("status", "Status"),
-    ("tickettype", "Type"),
-    ("priority", "Priority"),
-    ("group", "Group"),
-    ("assignee", "Assignee"),
+# System fields as /ticket_fields lists them: Type and Priority are `removable: true` on real accounts
+# (an admin may deactivate them), the others are not; their `type` is the system field's own name.
+# https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_fields/
+SYSTEM_TICKET_FIELDS: tuple[tuple[str, str, bool], ...] = (
+    ("subject", "Subject", False),
+    ("description", "Description", False),
+    ("status", "Status", False),
+    ("tickettype", "Type", True),
+    ("priority", "Priority", True),
+    ("group", "Group", False),
+    ("assignee", "Assignee", False),
+    ("custom_status", "Ticket status", False),
 )
+SYSTEM_FIELD_TYPES = frozenset(t for t, _title, _removable in SYSTEM_TICKET_FIELDS)
+# `system_field_options` of the system fields that have fixed choices.
+SYSTEM_FIELD_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "status": (("Open", "open"), ("Pending", "pending"), ("Solved", "solved")),
+    "tickettype": (("Question", "question"), ("Incident", "incident"), ("Problem", "problem"), ("Task", "task")),
+    "priority": (("Low", "low"), ("Normal", "normal"), ("High", "high"), ("Urgent", "urgent")),
+}
 
 USER_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("user_date", "date", "Customer since"),
@@ -132,7 +143,10 @@ TAGS = (
 )
 VIA_CHANNELS = ("web", "email", "api", "mobile", "chat", "voice", "side_conversation")
 EVENT_VIA = {"web": "Web form", "email": "Mail", "api": "Web service", "mobile": "Mobile",
-             "chat": "Chat", "voice": "Voice", "side_conversation": "Side conversation"}
+             "chat": "Chat", "voice": "Voice", "side_conversation": "Side conversation",
+             "native_messaging": "Native messaging"}
+# The inverse, for audits (whose `via` is an object with a channel).
+VIA_CHANNEL_OF = {v: k for k, v in EVENT_VIA.items()}
 CLIENTS = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36",
@@ -172,9 +186,13 @@ def static_ticket_fields(subdomain: str, created_at: str) -> list[dict[str, Any]
     """`/ticket_fields` records: system fields first, then every custom field type."""
     records: list[dict[str, Any]] = []
     position = 0
-    for field_type, title in SYSTEM_TICKET_FIELDS:
-        records.append(_ticket_field(subdomain, TICKET_FIELD_ID_BASE + position, field_type, title, position,
-                                     True, False, [], created_at))
+    for field_type, title, removable in SYSTEM_TICKET_FIELDS:
+        record = _ticket_field(subdomain, TICKET_FIELD_ID_BASE + position, field_type, title, position, True,
+                               removable, [], created_at)
+        if field_type in SYSTEM_FIELD_OPTIONS:
+            record["system_field_options"] = [{"name": name, "value": value}
+                                              for name, value in SYSTEM_FIELD_OPTIONS[field_type]]
+        records.append(record)
         position += 1
     for k, (field_type, title) in enumerate(CUSTOM_TICKET_FIELDS):
         fid = custom_field_id(k)
@@ -214,7 +232,8 @@ def _ticket_field(subdomain: str, fid: int, field_type: str, title: str, positio
         "updated_at": created_at,
         "removable": removable,
         "key": None,
-        "agent_description": None,
+        "agent_description": f"Ask the customer for the {title.lower()}" if field_type == "regexp" else None,
+        "sub_type_id": 0,
     }
     if options:
         record["custom_field_options"] = [

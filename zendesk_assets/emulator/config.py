@@ -97,9 +97,14 @@ class FaultSpec:
         return cls(tuple(probabilities), threshold)
 
 
-def _default_anchor() -> int:
-    now = int(time.time())
+def _default_anchor(clock_offset: int = 0) -> int:
+    """The emulator's own "now" floored to the hour: the generated history ends by its clock."""
+    now = int(time.time()) + clock_offset
     return now - now % 3600
+
+
+CSAT_MODES = ("legacy", "new")
+REFUSAL_STATUSES = (403, 404, 410)
 
 
 @dataclass
@@ -132,11 +137,19 @@ class EmulatorConfig:
     latency_ms: int = 0
     slow_delay: float = 1.5  # seconds for random "slow" faults
     fault_retry_after: int = 1  # Retry-After on random 429/503 faults (kept short so retries stay fast)
+    # --- behaviours the product may not handle yet: all off by default -------------------------------
+    clock_offset_seconds: int = 0  # the emulator's clock = host clock + offset (Date header, exports, lists)
+    exports_shutdown_at: int | None = None  # emulator epoch from which /incremental/* answer a refusal
+    exports_refusal_status: int = 410
+    skips_hide_archived_and_deleted: bool = False  # /skips as documented: archived tickets' skips hidden
+    tickets_count_excludes_archived: bool = False  # /tickets/count leaves archived tickets out (observed)
+    ai_agent_share: float = 0.0  # share of tickets handled by an AI agent (hidden from exports by default)
+    csat: str = "legacy"  # "new": survey responses for rated tickets at /api/v2/guide/survey_responses
     fault_spec: FaultSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.anchor is None:
-            self.anchor = _default_anchor()
+            self.anchor = _default_anchor(self.clock_offset_seconds)
         if self.plan not in ("enterprise", "team"):
             raise ValueError(f"emulator plan must be 'enterprise' or 'team', got {self.plan!r}")
         for name in ("tickets", "users", "organizations", "groups"):
@@ -146,6 +159,12 @@ class EmulatorConfig:
             raise ValueError("emulator config: users must be at least 4 (admin, agent and end-users)")
         if self.groups < 3:
             raise ValueError("emulator config: groups must be at least 3")
+        if self.csat not in CSAT_MODES:
+            raise ValueError(f"emulator csat must be one of {CSAT_MODES}, got {self.csat!r}")
+        if self.exports_refusal_status not in REFUSAL_STATUSES:
+            raise ValueError(f"emulator exports_refusal_status must be one of {REFUSAL_STATUSES}")
+        if not 0.0 <= self.ai_agent_share <= 1.0:
+            raise ValueError("emulator ai_agent_share must be within [0, 1]")
         self.fault_spec = FaultSpec.parse(self.faults)
 
     @property

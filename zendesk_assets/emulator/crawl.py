@@ -59,6 +59,19 @@ def walk_cbp(client: httpx.Client, path: str, key: str, size: int = 100, **param
         r = client.get(body["links"]["next"])
 
 
+def walk_obp(client: httpx.Client, path: str, key: str, **params: Any) -> list[dict]:
+    """Follow `next_page` until it is null (the offset envelope: no `meta`)."""
+    records: list[dict] = []
+    r = client.get(path, params=params)
+    while True:
+        assert r.status_code == 200, r.text
+        body = r.json()
+        records.extend(body[key])
+        if not body.get("next_page"):
+            return records
+        r = client.get(body["next_page"])
+
+
 def comments_from_events(events: list[dict]) -> tuple[list[dict], list[dict]]:
     """ticket_comments and attachments the way a sync builds them from comment_events children."""
     comments: list[dict] = []
@@ -92,7 +105,7 @@ def full_crawl(client: httpx.Client) -> dict[str, list[dict]]:
         "attachments": attachments,
         "groups": walk_cbp(client, "/groups.json", "groups", exclude_deleted="false"),
         "ticket_fields": walk_cbp(client, "/ticket_fields.json", "ticket_fields"),
-        "ticket_forms": walk_cbp(client, "/ticket_forms.json", "ticket_forms"),
+        "ticket_forms": walk_obp(client, "/ticket_forms.json", "ticket_forms"),
         "group_memberships": walk_cbp(client, "/group_memberships.json", "group_memberships"),
         "organization_memberships": walk_cbp(client, "/organization_memberships.json", "organization_memberships"),
         "satisfaction_ratings": walk_cbp(client, "/satisfaction_ratings.json", "satisfaction_ratings"),

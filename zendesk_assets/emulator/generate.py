@@ -58,11 +58,11 @@ CUSTOM_STATUS_IDS["deleted"] = CUSTOM_STATUS_ID_BASE + 5
 PRIORITIES = ("low", "normal", "normal", "high", "urgent", None)
 TYPES = ("question", "incident", "problem", "task", None)
 COMMENT_KEYS = ("id", "type", "author_id", "body", "html_body", "plain_body", "public", "attachments",
-                "audit_id", "via", "created_at")
+                "audit_id", "via", "created_at", "metadata")
 
 _K_TICKET, _K_TIMELINE, _K_EVENTS, _K_USER, _K_ORG, _K_USER_ORG = 1, 2, 3, 4, 5, 6
 _K_METRIC, _K_RATING, _K_GROUP, _K_SPARE, _K_SKIP, _K_AUDIT, _K_ACTIVITY, _K_FORM = 7, 8, 9, 10, 11, 12, 13, 14
-_K_GM, _K_MUTATE, _K_DELETED = 15, 16, 17
+_K_GM, _K_MUTATE, _K_DELETED, _K_AI, _K_EXTRA = 15, 16, 17, 18, 19
 _MASK = (1 << 64) - 1
 
 
@@ -179,6 +179,8 @@ class Generator:
         self.support_address = f"support@{config.subdomain}.zendesk.com"
         self.satisfaction_rate = config.satisfaction_rate
         self.n_forms = max(1, config.ticket_forms)
+        self.ai_share = config.ai_agent_share
+        self.ai_cut = int(config.ai_agent_share * 10_000)
         self.account_created = self.t_start - 400 * 86400
         table_rng = random.Random(self.seed)
         self.table = [table_rng.random() for _ in range(_TABLE_SIZE + _MAX_WINDOW)]
@@ -462,7 +464,9 @@ class Generator:
         if (status == "solved" or status == "closed") and assignee is not None and t[p] < self.satisfaction_rate:
             good = t[p + 1] < 0.8
             comment = None if t[p + 2] < 0.5 else ("Great support! 🎉" if good else "Took forever…")
-            satisfaction = {"id": RATING_ID_BASE + i, "score": "good" if good else "bad", "comment": comment}
+            satisfaction = {"id": RATING_ID_BASE + i, "score": "good" if good else "bad", "comment": comment,
+                            "reason": _GOOD_REASON if good else _BAD_REASON,
+                            "reason_id": None if good else BAD_REASON_ID}
             p += 2
         p += 1  # rating_info always takes its first draw
         tid = TICKET_ID_BASE + i
@@ -482,7 +486,12 @@ class Generator:
             p += 1
         form_id = FORM_ID_BASE + int(t[p] * self.n_forms)
         requester_id = USER_ID_BASE + USER_STRIDE * requester
-        return {
+        # Draw-free extras (hashes of the index, so the draws above keep their values).
+        extra = hash((self.seed, _K_EXTRA, i)) & _MASK
+        is_public = extra % 100 >= 3  # ~3% were opened with a private note (e.g. by an agent for a customer)
+        followup_ids = ([TICKET_ID_BASE + i + 1 + (extra >> 8) % 40] if status == "closed" and extra % 53 == 1
+                        and i + 41 < self.n_tickets else [])
+        record = {
             "url": f"{self.api}/tickets/{tid}.json",
             "id": tid,
             "external_id": external_id,
@@ -505,11 +514,11 @@ class Generator:
             "group_id": GROUP_ID_BASE + GROUP_STRIDE * group,
             "collaborator_ids": collaborators,
             "follower_ids": followers,
-            "email_cc_ids": [],
+            "email_cc_ids": collaborators if channel == "email" else [],
             "forum_topic_id": None,
             "problem_id": problem_id,
             "has_incidents": has_incidents,
-            "is_public": True,
+            "is_public": is_public,
             "due_at": iso(created + 3 * 86400) if ticket_type == "task" else None,
             "tags": tags,
             "custom_fields": custom,
@@ -517,13 +526,17 @@ class Generator:
             "satisfaction_rating": satisfaction,
             "sharing_agreement_ids": [],
             "custom_status_id": CUSTOM_STATUS_IDS[status],
-            "followup_ids": [],
+            "followup_ids": followup_ids,
             "ticket_form_id": form_id,
             "brand_id": 360_000_000_001,
-            "allow_channelback": False,
+            "allow_channelback": channel == "chat",
             "allow_attachments": True,
             "from_messaging_channel": channel == "chat",
         }
+        if self.ai_share and status != "deleted" and (hash((self.seed, _K_AI, i)) & _MASK) % 10_000 < self.ai_cut:
+            _make_ai_agent_ticket(record)
+        return record
+
 
     def rating_info(self, r: RandomLike, status: str, assignee: int | None) -> tuple[str, str | None, str] | None:
         """(score, comment, reason) when a ticket carries a satisfaction rating."""
@@ -532,8 +545,7 @@ class Generator:
             return None
         good = r.random() < 0.8
         comment = None if r.random() < 0.5 else ("Great support! 🎉" if good else "Took forever…")
-        reason = "No reason provided" if good else "The issue took too long to resolve"
-        return ("good" if good else "bad", comment, reason)
+        return ("good" if good else "bad", comment, _GOOD_REASON if good else _BAD_REASON)
 
     def satisfaction_rating(self, i: int) -> dict[str, Any] | None:
         """The rating of base ticket i (its embedded snapshot is the ticket's satisfaction_rating)."""
@@ -552,10 +564,41 @@ class Generator:
             "ticket_id": t["id"],
             "score": embedded["score"],
             "comment": embedded["comment"],
-            "reason": "No reason provided" if embedded["score"] == "good" else "The issue took too long to resolve",
-            "reason_id": None,
+            "reason": embedded["reason"],
+            "reason_id": embedded["reason_id"],
             "created_at": iso(updated),
             "updated_at": iso(updated),
+        }
+
+    def survey_response(self, i: int, rating: dict[str, Any]) -> dict[str, Any]:
+        """The new-CSAT survey response behind ticket i's rating, in the documented shape:
+        https://developer.zendesk.com/api-reference/ticketing/ticket-management/csat_survey_responses/
+
+        On a 5-point scale Zendesk counts 4-5 as a good legacy score and 1-3 as a bad one."""
+        tid = rating["ticket_id"]
+        h = self.hashed(_K_EXTRA, -1 - i)
+        value = 4 + h % 2 if rating["score"] == "good" else 1 + h % 3
+        category = "good" if value >= 4 else "neutral" if value == 3 else "bad"
+        created = int(datetime_epoch(rating["created_at"]))
+        stamp = _ms_iso(created)
+        updated = _ms_iso(int(datetime_epoch(rating["updated_at"])))
+        comment = rating["comment"]
+        answers: list[dict[str, Any]] = [
+            {"type": "rating_scale", "question": _CSAT_QUESTION, "rating": value, "rating_category": category,
+             "created_at": stamp, "updated_at": updated},
+            {"type": "open_ended", "question": _COMMENT_QUESTION, "value": comment, "created_at": stamp,
+             "updated_at": updated} if comment else
+            {"type": "skipped", "question": _COMMENT_QUESTION, "created_at": stamp, "updated_at": updated},
+        ]
+        zrn = f"zen:ticket:{tid}"
+        return {
+            "id": _ulid(created * 1000, h),
+            "expires_at": _ms_iso(created + 7 * 86400),
+            "responder_id": rating["requester_id"],
+            "subject_zrns": [zrn],
+            "subjects": [{"id": str(tid), "type": "ticket", "zrn": zrn}],
+            "survey": {"id": CSAT_SURVEY_ID, "version": 3, "state": "enabled"},
+            "answers": answers,
         }
 
     # ---- events, comments, attachments ------------------------------------------------------------
@@ -571,6 +614,13 @@ class Generator:
         token = f"{self.hashed(_K_SPARE, aid):016x}"
         content_url = f"https://{self.subdomain}.zendesk.com/attachments/token/{token}/?name={name}"
         image = ctype.startswith("image/")
+        thumbnails = []
+        if image:
+            tid = aid + (1 << 58)
+            thumb_url = f"https://{self.subdomain}.zendesk.com/attachments/token/{token}t/?name=thumb_{name}"
+            thumbnails = [{"url": f"{self.api}/attachments/{tid}.json", "id": tid, "file_name": f"thumb_{name}",
+                           "content_url": thumb_url, "mapped_content_url": thumb_url, "content_type": ctype,
+                           "size": 1 + size // 40, "width": 80, "height": 60, "inline": False, "deleted": False}]
         return {
             "url": f"{self.api}/attachments/{aid}.json",
             "id": aid,
@@ -584,8 +634,9 @@ class Generator:
             "inline": inline,
             "deleted": False,
             "malware_access_override": False,
-            "malware_scan_result": "malware_not_found",
-            "thumbnails": [],
+            # Zendesk scans attachments for malware; text files here were never scanned.
+            "malware_scan_result": "not_scanned" if ctype == "text/plain" else "malware_not_found",
+            "thumbnails": thumbnails,
         }
 
     def comment_child(self, child_id: int, audit_id: int, ts: int, author: int, body: str, public: bool,
@@ -617,24 +668,32 @@ class Generator:
     def _events(self, i: int) -> tuple[dict[str, Any], ...]:
         """Audits of base ticket i (full comment_events form); they never change after generation.
 
-        Hot (a ticket_events page builds ~600 tickets' audits): `comment_child`, `comment_body`,
-        `comment_via` and `system_context` are inlined with draws read by index, in exactly their order,
-        so the audits stay byte-identical (test_emulator_golden).
+        The history is consistent: every Change child carries `previous_value`, the value the field
+        held before (the Create child's, or an earlier Change's), and no Change repeats a value. The
+        last audit leaves the ticket as its record shows it. Hot (a ticket_events page builds ~600
+        tickets' audits): `comment_child`, `comment_body`, `comment_via` and `system_context` are
+        inlined with draws read by index (test_emulator_golden pins the bytes).
         """
         tk = self.ticket(i)
         _created, _updated, _gts, times = self.timeline(i)
-        # Draw n of rng(_K_EVENTS, i) is t[p + n] (no cycling: at most 99 draws, 11 for the first audit
-        # and 22 for each later one, within a 512 window).
+        # Draw n of rng(_K_EVENTS, i) is t[p + n] (no cycling: at most 104 draws, 11 for the first audit
+        # and 23 for each later one, within a 512 window).
         t = self.table
         p = hash((self.seed, _K_EVENTS, i, 0)) & _TABLE_MASK
         tid = tk["id"]
         requester = (tk["requester_id"] - USER_ID_BASE) // USER_STRIDE  # base tickets hold valid user ids
-        assignee = (tk["assignee_id"] - USER_ID_BASE) // USER_STRIDE if tk["assignee_id"] else None
+        assignee_id = tk["assignee_id"]
+        assignee = (assignee_id - USER_ID_BASE) // USER_STRIDE if assignee_id else None
         channel = tk["via"]["channel"]
         events: list[dict[str, Any]] = []
         final_status = tk["status"]
         last_k = len(times) - 1
         tags = tk["tags"]
+        priority = tk["priority"]
+        status = "new"
+        create_priority: dict[str, Any] = {}
+        create_tags: dict[str, Any] = {}
+        priority_changed = tags_changed = False
         for k, ts in enumerate(times):
             audit_id = AUDIT_ID_BASE + (i * TICKET_EVENT_SLOTS + k) * EVENT_STRIDE
             created_at = _day(ts // 86400) + _TIME_OF_DAY[ts % 86400]  # iso(ts), inlined
@@ -647,13 +706,20 @@ class Generator:
             via_string = cat.EVENT_VIA[channel] if first else ("Web form" if updater == assignee else "Mail")
             children: list[dict[str, Any]]
             n = 1
+            comment: dict[str, Any] | None = None
 
             if first:
+                # A ticket with one audit was created in its final state (e.g. solved through the API).
+                if last_k == 0 and final_status != "deleted":
+                    status = final_status
+                create_priority = {"id": audit_id + 2, "via": via_string, "via_reference_id": None,
+                                   "priority": priority, "event_type": "Create"}
+                create_tags = {"id": audit_id + 7, "via": via_string, "via_reference_id": None, "tags": tags,
+                               "event_type": "Create"}
                 children = [
-                    {"id": audit_id + 1, "via": via_string, "via_reference_id": None, "status": "new",
+                    {"id": audit_id + 1, "via": via_string, "via_reference_id": None, "status": status,
                      "event_type": "Create"},
-                    {"id": audit_id + 2, "via": via_string, "via_reference_id": None, "priority": tk["priority"],
-                     "event_type": "Create"},
+                    create_priority,
                     {"id": audit_id + 3, "via": via_string, "via_reference_id": None, "type": tk["type"],
                      "event_type": "Create"},
                     {"id": audit_id + 4, "via": via_string, "via_reference_id": None, "subject": tk["subject"],
@@ -662,32 +728,64 @@ class Generator:
                      "requester_id": tk["requester_id"], "event_type": "Create"},
                     {"id": audit_id + 6, "via": via_string, "via_reference_id": None, "group_id": tk["group_id"],
                      "event_type": "Create"},
-                    {"id": audit_id + 7, "via": via_string, "via_reference_id": None, "tags": tags,
-                     "event_type": "Create"},
+                    create_tags,
                 ]
-                p = self._comment_at(children, audit_id + 8, audit_id, created_at, requester, tk["description"],
-                                     True, tk["via"], p)
+                n = 8
+                if assignee_id is not None and last_k == 0:
+                    children.append({"id": audit_id + 8, "via": via_string, "via_reference_id": None,
+                                     "assignee_id": assignee_id, "event_type": "Create"})
+                    n = 9
+                p = self._comment_at(children, audit_id + n, audit_id, created_at, requester, tk["description"],
+                                     tk["is_public"], tk["via"], p)
+                comment = children[-1]
             else:
                 children = []
                 if k == last_k:
-                    status = final_status
+                    new_status = final_status
                 else:
-                    status = "open" if t[p] < 0.6 else "pending"
+                    new_status = "open" if t[p] < 0.6 else "pending"
                     p += 1
-                if status != "new":
+                if new_status != status:
                     children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
-                                     "status": status, "event_type": "Change"})
+                                     "status": new_status, "previous_value": status, "event_type": "Change"})
+                    status = new_status
                     n += 1
-                p += 3  # priority, tags and comment coins
-                if t[p - 3] < 0.3:
+                if k == 1 and assignee_id is not None:
                     children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
-                                     "priority": tk["priority"], "event_type": "Change"})
+                                     "assignee_id": assignee_id, "previous_value": None, "event_type": "Change"})
                     n += 1
-                if t[p - 2] < 0.2 and tags:
+                p += 4  # priority, tags, custom field and comment coins
+                if t[p - 4] < 0.3 and not priority_changed:
+                    # The ticket was created with another priority; this audit set the final one.
+                    before = _OTHER_PRIORITY[priority]
+                    create_priority["priority"] = before
+                    children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
+                                     "priority": priority, "previous_value": before, "event_type": "Change"})
+                    priority_changed = True
+                    n += 1
+                if t[p - 3] < 0.2 and tags and not tags_changed:
+                    before_tags = tags[1:]
+                    create_tags["tags"] = before_tags
                     children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
                                      "tags": tags, "added_tags": [tags[0]], "removed_tags": [],
-                                     "event_type": "Change"})
+                                     "previous_value": before_tags, "event_type": "Change"})
+                    tags_changed = True
                     n += 1
+                x = t[p - 2]
+                if x < 0.25 and k == last_k:
+                    position = int(x * 64)  # 0..15: one custom field, changed in the last audit only
+                    if position not in cat.INACTIVE_FIELD_POSITIONS:
+                        fid, pool = self.field_pools[position]
+                        value = tk["custom_fields"][position]["value"]
+                        before_value = pool[19 + i % 45]
+                        if before_value == value:
+                            before_value = None
+                        if before_value != value:
+                            # Custom fields change under `custom_ticket_fields`, keyed by field id.
+                            children.append({"id": audit_id + n, "via": via_string, "via_reference_id": None,
+                                             "custom_ticket_fields": {str(fid): value},
+                                             "previous_value": before_value, "event_type": "Change"})
+                            n += 1
                 if t[p - 1] < 0.6:
                     author = updater
                     public = t[p] < 0.75
@@ -701,10 +799,14 @@ class Generator:
                         "source": {"from": {}, "to": {}, "rel": None}}
                     p = self._comment_at(children, audit_id + n, audit_id, created_at, author, body, public,
                                          via_obj, p)
+                    comment = children[-1]
                     n += 1
             loc, lat, lon = _LOCATIONS[int(t[p] * 5)]  # system_context
             client, ip = _CLIENTS[int(t[p + 1] * 4)], _IPS[int(t[p + 2] * 254)]
             p += 3
+            system = {"client": client, "ip_address": ip, "location": loc, "latitude": lat, "longitude": lon}
+            if comment is not None:
+                comment["metadata"] = {"system": system, "custom": {}}
             events.append({
                 "id": audit_id,
                 "ticket_id": tid,
@@ -713,8 +815,7 @@ class Generator:
                 "updater_id": USER_ID_BASE + USER_STRIDE * updater,
                 "via": via_string,
                 "via_reference_id": None,
-                "system": {"client": client, "ip_address": ip,
-                           "location": loc, "latitude": lat, "longitude": lon},
+                "system": system,
                 "event_type": "Audit",
                 "child_events": children,
             })
@@ -826,7 +927,7 @@ class Generator:
         uid = self.user_id(j)
         agentish = role != "end-user"
         plan = cat.PLAN_OPTIONS[int(r.random() * 3)]
-        return {
+        record = {
             "id": uid,
             "url": f"{self.api}/users/{uid}.json",
             "name": name,
@@ -876,6 +977,24 @@ class Generator:
                 "nickname": None,
             },
         }
+        if record["phone"] is not None:
+            record["shared_phone_number"] = j % 10 == 4  # a shared desk line rather than a personal one
+        if agentish and j % 3 == 0:
+            record["photo"] = self._photo(uid, j, name)
+        return record
+
+    def _photo(self, uid: int, j: int, name: str) -> dict[str, Any]:
+        """An agent's profile photo: an attachment record with one thumbnail."""
+        pid = ATTACHMENT_ID_BASE - (1 << 40) + j
+        token = f"{self.hashed(_K_SPARE, -pid):016x}"
+        url = f"https://{self.subdomain}.zendesk.com/system/photos/{token}/profile.png"
+        return {"url": f"{self.api}/attachments/{pid}.json", "id": pid, "file_name": "profile.png",
+                "content_url": url, "mapped_content_url": url, "content_type": "image/png", "size": 48_213,
+                "width": 256, "height": 256, "inline": False, "deleted": False,
+                "thumbnails": [{"url": f"{self.api}/attachments/{pid + 1}.json", "id": pid + 1,
+                                "file_name": "profile_thumb.png", "content_url": url + "?thumb=1",
+                                "mapped_content_url": url + "?thumb=1", "content_type": "image/png",
+                                "size": 3_112, "width": 32, "height": 32, "inline": False, "deleted": False}]}
 
     def org_updated(self, k: int) -> int:
         """Organizations 0..bulk_orgs-1 were imported in one second (a bulk import): a time-based
@@ -933,9 +1052,9 @@ class Generator:
         return {
             "url": f"{self.api}/groups/{gid}.json",
             "id": gid,
-            "is_public": True,
+            "is_public": g % 4 != 3,  # private groups hide their tickets from non-members
             "name": name,
-            "description": "",
+            "description": _GROUP_DESCRIPTIONS[g % len(_GROUP_DESCRIPTIONS)],
             "default": g == 0,
             "deleted": g in self.deleted_groups,
             "created_at": iso(created),
@@ -965,7 +1084,14 @@ class Generator:
         names = ("Default form", "Billing form", "Bug report 🐞", "Formulaire partenaires")
         name = names[f % len(names)] + ("" if f < len(names) else f" {f}")
         created = iso(self.account_created + f * 86400)
-        ids = field_ids if f == 0 else [x for n, x in enumerate(field_ids) if n < 7 or (n + f) % 2 == 0]
+        n_system = len(cat.SYSTEM_TICKET_FIELDS)
+        ids = field_ids if f == 0 else [x for n, x in enumerate(field_ids) if n < n_system or (n + f) % 2 == 0]
+        # Conditional fields: the bug form shows "Internal notes" once "Escalated" is ticked.
+        conditions: list[dict[str, Any]] = []
+        if f == 2:
+            parent, child = cat.custom_field_id(0), cat.custom_field_id(8)
+            conditions = [{"parent_field_id": parent, "value": True,
+                           "child_fields": [{"id": child, "is_required": False}]}]
         return {
             "url": f"{self.api}/ticket_forms/{fid}.json",
             "id": fid,
@@ -980,16 +1106,20 @@ class Generator:
             "default": f == 0,
             "in_all_brands": True,
             "restricted_brand_ids": [],
-            "end_user_conditions": [],
-            "agent_conditions": [],
+            "end_user_conditions": conditions,
+            "agent_conditions": [{**c, "child_fields": [{**cf, "required_on_statuses": {"type": "NO_STATUSES"}}
+                                                        for cf in c["child_fields"]]} for c in conditions],
             "created_at": created,
             "updated_at": created,
         }
 
+    def activity_created(self, a: int) -> int:
+        n = max(1, self.config.activities)
+        return self.anchor - ACTIVITY_WINDOW + (a * (ACTIVITY_WINDOW - 3600)) // n
+
     def activity(self, a: int) -> dict[str, Any]:
         r = self.rng(_K_ACTIVITY, a)
-        n = max(1, self.config.activities)
-        created = self.anchor - ACTIVITY_WINDOW + (a * (ACTIVITY_WINDOW - 3600)) // n
+        created = self.activity_created(a)
         aid = ACTIVITY_ID_BASE + a
         user = 0 if a % 3 else 1  # most activities concern the demo admin, some the demo agent
         actor = self.random_agent(r)
@@ -1054,6 +1184,9 @@ class Generator:
         }
 
 
+# The priority a ticket was created with when a later audit set its final one (never the same value).
+_OTHER_PRIORITY: dict[str | None, str | None] = {"low": "normal", "normal": "high", "high": "normal",
+                                                 "urgent": "high", None: "normal"}
 _NO_MINUTES: dict[str, int | None] = {"calendar": None, "business": None}  # shared; overlay deep-copies
 
 
@@ -1062,6 +1195,53 @@ def _minutes(calendar: int | None) -> dict[str, int | None]:
     if calendar is None:
         return _NO_MINUTES
     return {"calendar": calendar, "business": calendar * 3 // 5}
+
+
+AI_AGENT_CHANNEL = "native_messaging"
+CSAT_SURVEY_ID = "01J58KJ9RAE0D2EK7HRVM7Z8F2"
+_CSAT_QUESTION: dict[str, Any] = {
+    "id": "01GFYBENPDGN1R6NAA4WRDNVFQ", "type": "rating_scale_numeric", "sub_type": "customer_satisfaction",
+    "alias": "customer_satisfaction", "headline": {"type": "static", "value": "How satisfied are you with our support?"}}
+_COMMENT_QUESTION: dict[str, Any] = {
+    "id": "01GFYBENPDGN1R6NAA4WRDNVFR", "type": "open_ended", "alias": "comment",
+    "headline": {"type": "static", "value": "Anything you would like to add?"}}
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _ulid(ms: int, entropy: int) -> str:
+    """A ULID-shaped id (what survey responses use): 48-bit milliseconds + 80 bits from `entropy`."""
+    value = (ms & ((1 << 48) - 1)) << 80 | (entropy & ((1 << 80) - 1))
+    return "".join(_CROCKFORD[(value >> (5 * k)) & 31] for k in range(25, -1, -1))
+
+
+def _ms_iso(ts: int) -> str:
+    return iso(ts)[:-1] + ".000Z"
+
+
+def datetime_epoch(value: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+_GOOD_REASON = "No reason provided"
+_BAD_REASON = "The issue took too long to resolve"
+BAD_REASON_ID = 7_811_046_657_149  # the satisfaction reason record of _BAD_REASON
+_GROUP_DESCRIPTIONS = ("", "First line for every new request", "Invoices, refunds and plan changes",
+                       "日本語のお問い合わせ", "")
+
+
+def _make_ai_agent_ticket(record: dict[str, Any]) -> None:
+    """An AI agent answered this messaging conversation alone: no human assignee, no rating.
+
+    Zendesk keeps such tickets out of the ticket and ticket-event exports unless
+    `support_type_scope=all` or `ai_agent` is sent (see app.py)."""
+    record["via"] = {"channel": AI_AGENT_CHANNEL, "source": {"from": {}, "to": {}, "rel": None}}
+    record["assignee_id"] = None
+    record["satisfaction_rating"] = None
+    record["recipient"] = None
+    record["email_cc_ids"] = []
+    record["from_messaging_channel"] = True
+    record["allow_channelback"] = False
 
 
 def mark_org_deleted(record: dict[str, Any], when: int) -> None:
@@ -1117,4 +1297,5 @@ def _comment_child(
         "attachments": attachments,
         "audit_id": audit_id,
         "created_at": created_at,
+        "metadata": None,  # {"system": ..., "custom": {}}, set once the audit's system context is known
     }

@@ -1,7 +1,10 @@
-"""The mutation clock: `Emulator.advance()` applies updates, deletes, creations and system-only updates.
+"""The mutation clock: `Emulator.advance()` applies updates, deletes, creations and system-only updates,
+plus the late arrivals a sync must reconcile (un-archived tickets, late skips, audit logs and
+activities stamped in the past, ratings changed after creation).
 
 Changes are stamped at now() and kept in the emulator's overlay; base records never change. Each
 changed record leaves its base export slot and moves to the end of the export order, as on Zendesk.
+Every Change child carries `previous_value`, the value the field held before.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from typing import TYPE_CHECKING, Any
 from zendesk_assets.emulator import catalog as cat
 from zendesk_assets.emulator import generate as gen
 from zendesk_assets.emulator.generate import CUSTOM_STATUS_IDS, iso, mark_org_deleted
+
+ADVANCE_COUNTS = ("updates", "deletes", "creations", "system_updates", "unarchive", "late_skips",
+                  "rating_updates", "late_audit_logs", "late_activities")
+LATE_LAG = (300, 3 * 3600)  # how far in the past a late record's created_at lies: 5 min to 3 h
 
 if TYPE_CHECKING:
     from zendesk_assets.emulator.state import Emulator
@@ -32,9 +39,12 @@ class Mutator:
     def note(self, collection: str, action: str, record_id: int) -> None:
         self.summary.setdefault(collection, {}).setdefault(action, []).append(record_id)
 
-    def run(self, updates: int, deletes: int, creations: int, system_updates: int) -> dict[str, Any]:
-        if min(updates, deletes, creations, system_updates) < 0:
+    def run(self, counts: dict[str, int]) -> dict[str, Any]:
+        if min(counts.values(), default=0) < 0:
             raise ValueError("advance(): counts must be >= 0")
+        get = counts.get
+        updates, deletes, creations = get("updates", 0), get("deletes", 0), get("creations", 0)
+        system_updates = get("system_updates", 0)
         picked: set[int] = set()
         for _ in range(updates):
             i = self.pick_ticket(picked)
@@ -66,16 +76,34 @@ class Mutator:
             i = self.pick_ticket(picked)
             if i is not None:
                 self.system_update(i)
+        for _ in range(get("unarchive", 0)):
+            self.unarchive()
+        for _ in range(get("late_skips", 0)):
+            self.late_skip(picked)
+        for _ in range(get("rating_updates", 0)):
+            self.update_rating(picked)
+        for _ in range(get("late_audit_logs", 0)):
+            self.create_audit_log(late=True)
+        for _ in range(get("late_activities", 0)):
+            self.create_activity()
         return self.summary
 
+    def lag(self) -> int:
+        lo, hi = LATE_LAG
+        return lo + int(self.r.random() * (hi - lo))
     # ---- tickets --------------------------------------------------------------------------------------
-    def pick_ticket(self, picked: set[int]) -> int | None:
+    def pick_ticket(self, picked: set[int], *, rated: bool = False) -> int | None:
+        """A live ticket not touched yet in this call; never an archived one (archived tickets are
+        read-only: https://support.zendesk.com/hc/en-us/articles/4408887617050)."""
         em = self.em
-        for _ in range(200):
+        for _ in range(400):
             i = int(self.r.random() * em.n_tickets)
-            if i not in picked and em.ticket(i)["status"] != "deleted":
-                picked.add(i)
-                return i
+            if i in picked or em.ticket(i)["status"] == "deleted" or em.archived(i):
+                continue
+            if rated and em.rating(i) is None:
+                continue
+            picked.add(i)
+            return i
         return None
 
     def own_ticket(self, i: int) -> dict[str, Any]:
@@ -98,10 +126,14 @@ class Mutator:
                     att_id = gen.ATTACHMENT_ID_BASE + (audit_id + n - gen.AUDIT_ID_BASE) * 4 + a
                     att["id"] = att_id
                     att["url"] = f"{em.gen.api}/attachments/{att_id}.json"
+        system = em.gen.system_context(self.r)
+        for child in children:
+            if child["event_type"] == "Comment":
+                child["metadata"] = {"system": system, "custom": {}}
         event = {
             "id": audit_id, "ticket_id": ticket_id, "timestamp": self.now, "created_at": iso(self.now),
             "updater_id": updater_id, "via": via, "via_reference_id": None,
-            "system": em.gen.system_context(self.r), "event_type": "Audit", "child_events": children,
+            "system": system, "event_type": "Audit", "child_events": children,
         }
         events = em.events_over.setdefault(i, [])
         events.append(event)
@@ -145,35 +177,53 @@ class Mutator:
         status = ("open", "pending", "solved", "hold")[int(r.random() * 4)]
         priority = ("low", "normal", "high", "urgent")[int(r.random() * 4)]
         tag = cat.TAGS[int(r.random() * len(cat.TAGS))]
-        rec["status"] = status
-        rec["custom_status_id"] = CUSTOM_STATUS_IDS[status]
-        rec["priority"] = priority
-        added = [] if tag in rec["tags"] else [tag]
-        rec["tags"] = sorted({*rec["tags"], tag})
         fields = rec["custom_fields"]
         k = int(r.random() * len(fields))
-        fields[k]["value"] = em.gen.field_pools[k][1][19 + int(r.random() * 45)]
+        value = em.gen.field_pools[k][1][19 + int(r.random() * 45)]
+        children: list[dict[str, Any]] = []
+
+        def change(key: str, new: Any, before: Any, **extra: Any) -> None:
+            children.append({"id": 0, "via": "Web form", "via_reference_id": None, key: new, **extra,
+                             "previous_value": before, "event_type": "Change"})
+
+        if status != rec["status"]:
+            change("status", status, rec["status"])
+            rec["status"] = status
+            rec["custom_status_id"] = CUSTOM_STATUS_IDS[status]
+        if priority != rec["priority"]:
+            change("priority", priority, rec["priority"])
+            rec["priority"] = priority
+        if tag not in rec["tags"]:
+            before_tags = rec["tags"]
+            rec["tags"] = sorted({*before_tags, tag})
+            change("tags", rec["tags"], before_tags, added_tags=[tag], removed_tags=[])
+        if value != fields[k]["value"]:
+            change("custom_ticket_fields", {str(fields[k]["id"]): value}, fields[k]["value"])
+            fields[k]["value"] = value
         rec["fields"] = copy.deepcopy(fields)
         self.touch_ticket(i, rec)
         assignee = rec["assignee_id"] or em.gen.user_id(0)
+        if rec["assignee_id"] is None:
+            change("assignee_id", assignee, None)
+            rec["assignee_id"] = assignee
         a_index = em.user_index_of(assignee) or 0
-        children: list[dict[str, Any]] = [
-            {"id": 0, "via": "Web form", "via_reference_id": None, "status": status, "event_type": "Change"},
-            {"id": 0, "via": "Web form", "via_reference_id": None, "priority": priority, "event_type": "Change"},
-            {"id": 0, "via": "Web form", "via_reference_id": None, "tags": rec["tags"], "added_tags": added,
-             "removed_tags": [], "event_type": "Change"},
-            self.comment(a_index, r.random() < 0.7, r.random() < 0.5),
-        ]
+        children.append(self.comment(a_index, r.random() < 0.7, r.random() < 0.5))
         self.new_audit(i, assignee, "Web form", children, rec["id"])
         self.touch_metric(i, rec)
         self.note("tickets", "updated", rec["id"])
 
     def delete_ticket(self, i: int) -> None:
+        em = self.em
         rec = self.own_ticket(i)
+        before = rec["status"]
         rec["status"] = "deleted"
         rec["custom_status_id"] = CUSTOM_STATUS_IDS["deleted"]
         self.touch_ticket(i, rec)
-        child = {"id": 0, "via": "Web form", "via_reference_id": None, "status": "deleted", "event_type": "Change"}
+        if em.config.skips_hide_archived_and_deleted:  # the ticket's skips vanish with it
+            for s in em.skips_of(i):
+                self.note("ticket_skips", "deleted", gen.SKIP_ID_BASE + s)
+        child = {"id": 0, "via": "Web form", "via_reference_id": None, "status": "deleted", "previous_value": before,
+                 "event_type": "Change"}
         self.new_audit(i, self.em.gen.user_id(0), "Web form", [child], rec["id"])
         ms = self.em.metric_set(i)
         if ms is not None:
@@ -202,9 +252,10 @@ class Mutator:
         em.ticket_over[i] = rec
         em.ticket_order.touch(i, self.now, rec["id"])
         requester = em.user_index_of(rec["requester_id"]) or 0
+        keys = ("status", "priority", "type", "subject", "requester_id", "group_id", "tags")
         children: list[dict[str, Any]] = [
             {"id": 0, "via": "Web service", "via_reference_id": None, key: rec[key], "event_type": "Create"}
-            for key in ("status", "priority", "type", "subject", "requester_id", "group_id", "tags")
+            for key in (*keys, "assignee_id") if key != "assignee_id" or rec["assignee_id"] is not None
         ]
         first = self.comment(requester, True, r.random() < 0.5)
         first["body"] = first["plain_body"] = rec["description"]
@@ -223,7 +274,8 @@ class Mutator:
                 "reason_id": None, "created_at": iso(self.now), "updated_at": iso(self.now),
             }
             em.rating_over[i] = rating
-            rec["satisfaction_rating"] = {"id": rid, "score": "good", "comment": rating["comment"]}
+            rec["satisfaction_rating"] = {"id": rid, "score": "good", "comment": rating["comment"],
+                                          "reason": rating["reason"], "reason_id": None}
             self.note("satisfaction_ratings", "created", rid)
         self.note("tickets", "created", rec["id"])
 
@@ -344,13 +396,78 @@ class Mutator:
         em.gm_created.append(rec)
         self.note("group_memberships", "created", mid)
 
-    def create_audit_log(self) -> None:
+    def create_audit_log(self, *, late: bool = False) -> None:
+        """A new audit log; a late one is stamped up to hours in the past (it became visible late)."""
         em, g = self.em, self.em.gen
         a = em.config.audit_logs + len(em.audit_logs_created)
         rec = dict(g.audit_log(a))
-        rec["created_at"] = iso(self.now)
+        rec["created_at"] = iso(self.now - (self.lag() if late else 0))
         em.audit_logs_created.append(rec)
         self.note("audit_logs", "created", rec["id"])
+
+    def create_activity(self) -> None:
+        """An activity about the demo admin that shows up late (created_at in the past)."""
+        em, g = self.em, self.em.gen
+        a = em.config.activities + len(em.activities_created)
+        rec = dict(g.activity(a))
+        created = iso(self.now - self.lag())
+        rec.update({"user_id": g.user_id(0), "created_at": created, "updated_at": created})
+        em.activities_created.append(rec)
+        self.note("activities", "created", rec["id"])
+
+    # ---- late arrivals ---------------------------------------------------------------------------------
+    def unarchive(self) -> None:
+        """Take an archived ticket out of the archive: it is listed by /tickets again and, with
+        `skips_hide_archived_and_deleted`, its old skips appear on /skips (with their old created_at)."""
+        em = self.em
+        for _ in range(2000):
+            i = int(self.r.random() * em.gen.n_tickets)
+            if em.archived(i):
+                em.unarchived.add(i)
+                self.note("tickets", "unarchived", em.gen.ticket_id(i))
+                if em.config.skips_hide_archived_and_deleted:
+                    for s in em.skips_of(i):
+                        self.note("ticket_skips", "appeared", gen.SKIP_ID_BASE + s)
+                return
+
+    def late_skip(self, picked: set[int]) -> None:
+        """A skip that reaches /skips late: its created_at lies up to hours in the past."""
+        em, g = self.em, self.em.gen
+        i = self.pick_ticket(picked)
+        if i is None:
+            return
+        agent = g.random_agent(self.r)
+        reason = cat.SKIP_REASONS[int(self.r.random() * len(cat.SKIP_REASONS))]
+        em.skips_created.append((i, agent, self.now - self.lag(), reason))
+        em.forget_skip_index()
+        self.note("ticket_skips", "created", gen.SKIP_ID_BASE + em.config.ticket_skips + len(em.skips_created) - 1)
+
+    def update_rating(self, picked: set[int]) -> None:
+        """The requester changes a rating after giving it: updated_at moves, created_at stays, and the
+        ticket records it (a SatisfactionRating audit event, see the audit events reference)."""
+        em = self.em
+        i = self.pick_ticket(picked, rated=True)
+        if i is None:
+            return
+        old = em.rating(i)
+        assert old is not None
+        rating = copy.deepcopy(old)
+        good = rating["score"] != "good"
+        rating.update({"score": "good" if good else "bad",
+                       "comment": "Changed my mind, all good now" if good else "It broke again",
+                       "reason": "No reason provided" if good else "The issue was not resolved",
+                       "reason_id": None if good else gen.BAD_REASON_ID + 1, "updated_at": iso(self.now)})
+        em.rating_over[i] = rating
+        rec = self.own_ticket(i)
+        rec["satisfaction_rating"] = {k: rating[k] for k in ("id", "score", "comment", "reason", "reason_id")}
+        self.touch_ticket(i, rec)
+        child = {"id": 0, "via": "Web form", "via_reference_id": None, "score": rating["score"],
+                 "assignee_id": rating["assignee_id"], "body": rating["comment"], "event_type": "SatisfactionRating"}
+        self.new_audit(i, rec["requester_id"], "Web form", [child], rec["id"])
+        if em.config.csat == "new":
+            em.survey_over[i] = em.gen.survey_response(i, rating)
+        self.note("satisfaction_ratings", "updated", rating["id"])
+        self.note("tickets", "updated", rec["id"])
 
 
 def _share(n: int, divisor: int) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import bisect
+import heapq
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -139,3 +141,102 @@ def decode_page_cursor(token: str, listing: str) -> tuple[int, bool] | None:
     if not isinstance(pos, int) or not isinstance(desc, bool):
         return None
     return pos, desc
+
+
+SortKey = tuple[int, int]  # (key or -key, id or -id): what a sliding order sorts by, ascending
+
+
+class SlidingOrder:
+    """Records sorted by a key that is not monotonic in the base index but stays within `width`
+    seconds below a non-decreasing bound (the base generated_timestamp): a ticket's updated_at or
+    created_at, a user's updated_at (width 0). Pages come lazily from a small heap instead of a sort
+    of the whole account, merged with an overlay of changed records (sorted, small).
+
+    Modes: "asc" sorts by (key, id); "desc" by (-key, -id); "desc_id_asc" by (-key, id).
+    """
+
+    def __init__(self, n_base: int, bound: Callable[[int], int], key: Callable[[int], int],
+                 record_id: Callable[[int], int], width: int) -> None:
+        self.n_base = n_base
+        self.bound = bound
+        self.key = key
+        self.record_id = record_id
+        self.width = width
+
+    def _sort_key(self, mode: str, key: int, rid: int) -> SortKey:
+        if mode == "asc":
+            return key, rid
+        return -key, (-rid if mode == "desc" else rid)
+
+    def iter(self, mode: str, after: SortKey | None, moved: set[int] | dict[int, Any],
+             overlay: list[tuple[int, int, int]]) -> Iterator[tuple[SortKey, int]]:
+        """(sort key, index) in ascending sort-key order, strictly after `after`.
+
+        `overlay` holds (key, id, index) of changed/created records; `moved` base indices are skipped.
+        """
+        over = sorted((self._sort_key(mode, k, rid), idx) for k, rid, idx in overlay)
+        if after is not None:
+            over = [item for item in over if item[0] > after]
+        return heapq.merge(self._base(mode, after, moved), iter(over))
+
+    def _base(self, mode: str, after: SortKey | None, moved: set[int] | dict[int, Any]
+              ) -> Iterator[tuple[SortKey, int]]:
+        n, bound, width = self.n_base, self.bound, self.width
+        heap: list[tuple[SortKey, int]] = []
+        if mode == "asc":
+            i = 0 if after is None else _first_at_least(n, bound, after[0])
+            while True:
+                while i < n and (not heap or bound(i) - width <= heap[0][0][0]):
+                    if i not in moved:
+                        item = ((self.key(i), self.record_id(i)), i)
+                        if after is None or item[0] > after:
+                            heapq.heappush(heap, item)
+                    i += 1
+                if not heap:
+                    return
+                yield heapq.heappop(heap)
+        else:
+            i = n - 1 if after is None else _first_at_least(n, bound, -after[0] + width + 1) - 1
+            while True:
+                while i >= 0 and (not heap or -bound(i) <= heap[0][0][0]):
+                    if i not in moved:
+                        item = (self._sort_key(mode, self.key(i), self.record_id(i)), i)
+                        if after is None or item[0] > after:
+                            heapq.heappush(heap, item)
+                    i -= 1
+                if not heap:
+                    return
+                yield heapq.heappop(heap)
+
+
+def _first_at_least(n: int, key: Callable[[int], int], target: int) -> int:
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if key(mid) < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def encode_keyset_cursor(order: str, values: tuple[tuple[str, int], ...]) -> str:
+    """A list cursor in the observed keyset form: base64 of {"o": order, "v": base64(type byte +
+    int64 little-endian, ...)} ("d" an epoch, "i" an id). Clients must treat it as opaque."""
+    packed = b"".join(kind.encode() + struct.pack("<q", value) for kind, value in values)
+    raw = orjson.dumps({"o": order, "v": base64.b64encode(packed).decode()})
+    return base64.b64encode(raw).decode()
+
+
+def decode_keyset_cursor(token: str, order: str) -> tuple[int, ...] | None:
+    """The values of a keyset cursor minted for `order`; None when garbage or for another order."""
+    try:
+        data = orjson.loads(base64.b64decode(token + "=" * (-len(token) % 4), validate=True))
+        if not isinstance(data, dict) or data.get("o") != order or not isinstance(data.get("v"), str):
+            return None
+        packed = base64.b64decode(data["v"], validate=True)
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+    if not packed or len(packed) % 9:
+        return None
+    return tuple(struct.unpack("<q", packed[n + 1: n + 9])[0] for n in range(0, len(packed), 9))

@@ -38,8 +38,9 @@ class EmulatorServer:
         return f"EmulatorServer(base_url={self.base_url!r})"
 
     def start(self) -> EmulatorServer:
+        # date_header off: the app stamps `Date` from the emulator's clock, which may differ from the host's.
         config = uvicorn.Config(create_app(self.emulator), log_level="warning", access_log=False,
-                                lifespan="off", timeout_keep_alive=30)
+                                lifespan="off", timeout_keep_alive=30, date_header=False)
         self._server = uvicorn.Server(config)
         server, sock = self._server, self._sock
         self._thread = threading.Thread(target=lambda: server.run(sockets=[sock]), name="zendesk-emulator",

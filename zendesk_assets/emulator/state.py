@@ -30,11 +30,16 @@ from zendesk_assets.emulator.config import (
     EmulatorConfig,
     Fault,
 )
-from zendesk_assets.emulator.generate import Generator, comment_object, event_view, iso
-from zendesk_assets.emulator.ordering import ExportOrder, Key, Listing
+from zendesk_assets.emulator.generate import AI_AGENT_CHANNEL, Generator, comment_object, event_view, iso
+from zendesk_assets.emulator.history import field_history_rows
+from zendesk_assets.emulator.ordering import ExportOrder, Key, Listing, SlidingOrder
 
 ACTIVITY_DAYS = 30
+# Tickets closed for 120 days are archived (https://support.zendesk.com/hc/en-us/articles/4408887617050).
+ARCHIVE_AFTER = 120 * 86400
 UNLIMITED_DISPLAY = 100_000  # what rate-limit headers report when no limit is enforced
+# Truths beyond the 16 warehouse collections (tables the product may add).
+EXTRA_TRUTHS: tuple[str, ...] = ("ticket_field_history", "survey_responses")
 
 
 @dataclass
@@ -98,11 +103,24 @@ class Emulator:
         self.gm_created: list[dict[str, Any]] = []
         self.om_removed: set[int] = set()
         self.audit_logs_created: list[dict[str, Any]] = []
+        self.activities_created: list[dict[str, Any]] = []
+        self.skips_created: list[tuple[int, int, int, str]] = []  # (ticket index, agent, created, reason)
+        self.survey_over: dict[int, dict[str, Any]] = {}
+        self.unarchived: set[int] = set()
+        self._skip_index: dict[int, list[int]] | None = None
+        self._archived_cache: tuple[tuple[int, int, int], int] | None = None
         self.mutations = 0
         self.overlay_audit_serial = 0
         self.ticket_order = ExportOrder(g.n_tickets, lambda i: (g.ticket_gts(i), g.ticket_id(i)))
         self.user_order = ExportOrder(g.n_users, lambda j: (g.user_updated(j), g.user_id(j)))
         self.org_order = ExportOrder(g.n_orgs, lambda k: (g.org_updated(k), g.org_id(k)))
+        # List-mode orders: a base ticket's updated_at lies within an hour below its generated_timestamp,
+        # its created_at within MAX_TICKET_SPAN; a base user's updated_at grows with its index.
+        self.tickets_by_updated = SlidingOrder(g.n_tickets, g.ticket_gts, lambda i: g.timeline(i)[1], g.ticket_id,
+                                               3600)
+        self.tickets_by_created = SlidingOrder(g.n_tickets, g.ticket_gts, lambda i: g.timeline(i)[0],
+                                               g.ticket_id, gen.MAX_TICKET_SPAN)
+        self.users_by_updated = SlidingOrder(g.n_users, g.user_updated, g.user_updated, g.user_id, 0)
         created = iso(g.account_created)
         self.ticket_fields = cat.static_ticket_fields(config.subdomain, created)
         self.user_fields = cat.static_user_like_fields("user_fields", config.subdomain, created,
@@ -120,6 +138,16 @@ class Emulator:
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> access token it was issued with
         self.core = Budget(config.core_rpm, config.external_rpm)
         self.incremental = Budget(config.incremental_rpm)
+        # Endpoint buckets that also count against the core budget; enforced when the core one is.
+        limited = config.core_rpm is not None
+        self.buckets: dict[str, Budget] = {
+            "tickets-index": Budget(100_000 if limited else None),
+            "search-export": Budget(100 if limited else None),
+            "deleted-tickets-index": Budget(10 if limited else None),
+        }
+        self.clock_offset = config.clock_offset_seconds
+        self.exports_shutdown_at = config.exports_shutdown_at
+        self.exports_refusal_status = config.exports_refusal_status
         self.request_counter = 0
         self.injected: list[tuple[str, Fault, list[int]]] = []
         self._stats: Counter[tuple[str, str, int]] = Counter()
@@ -130,7 +158,31 @@ class Emulator:
 
     # ---- clock ---------------------------------------------------------------------------------------
     def now(self) -> int:
-        return int(time.time())
+        """The emulator's clock: the host's plus `clock_offset` (a remote server's clock is its own)."""
+        return int(time.time()) + self.clock_offset
+
+    def set_clock_offset(self, seconds: int) -> None:
+        with self.lock:
+            self.clock_offset = int(seconds)
+
+    # ---- export shutdown -------------------------------------------------------------------------------
+    def shutdown_exports(self, at: int | None = None, status: int | None = None) -> None:
+        """From emulator time `at` (default: now) the incremental exports answer an explicit refusal."""
+        with self.lock:
+            self.exports_shutdown_at = self.now() if at is None else int(at)
+            if status is not None:
+                if status not in (403, 404, 410):
+                    raise ValueError("shutdown_exports: status must be 403, 404 or 410")
+                self.exports_refusal_status = status
+
+    def restore_exports(self) -> None:
+        with self.lock:
+            self.exports_shutdown_at = None
+
+    def exports_refusal(self) -> int | None:
+        """The status export endpoints answer now, or None while they still work."""
+        at = self.exports_shutdown_at
+        return self.exports_refusal_status if at is not None and self.now() >= at else None
 
     def visible_until(self) -> int:
         """Exports exclude changes from the last hold_back seconds (zendesk-api.md §3). The current
@@ -164,6 +216,31 @@ class Emulator:
     def ticket_events(self, i: int) -> list[dict[str, Any]]:
         base = list(self.gen.events(i)) if i < self.gen.n_tickets else []
         return base + self.events_over.get(i, [])
+
+    def ticket_updated_ts(self, i: int) -> int:
+        rec = self.ticket_over.get(i)
+        return self.gen.timeline(i)[1] if rec is None else _parse_iso(rec["updated_at"])
+
+    def archived(self, i: int) -> bool:
+        """Closed for 120 days by the emulator's clock, and not taken out of the archive since."""
+        if i in self.unarchived or self.ticket(i)["status"] != "closed":
+            return False
+        return self.now() - self.ticket_updated_ts(i) >= ARCHIVE_AFTER
+
+    def archived_count(self) -> int:
+        """Archived tickets now (cached per emulator hour and overlay state: a full scan)."""
+        key = (self.now() // 3600, self.mutations, len(self.unarchived))
+        if self._archived_cache is None or self._archived_cache[0] != key:
+            self._archived_cache = (key, sum(1 for i in range(self.n_tickets) if self.archived(i)))
+        return self._archived_cache[1]
+
+    def is_ai_ticket(self, i: int) -> bool:
+        """Handled by an AI agent alone; once an agent is assigned (escalation) it is a regular ticket:
+        https://support.zendesk.com/hc/en-us/articles/9204149016346"""
+        if not self.gen.ai_share:
+            return False
+        rec = self.ticket(i)
+        return rec["via"]["channel"] == AI_AGENT_CHANNEL and rec["assignee_id"] is None
 
     def ticket_index(self, ticket_id: int) -> int | None:
         i = ticket_id - gen.TICKET_ID_BASE
@@ -204,12 +281,52 @@ class Emulator:
             return self.gm_created[k]
         return None
 
+    def skip_parts(self, s: int) -> tuple[int, int, int, str]:
+        n = self.config.ticket_skips
+        return self.gen.skip_parts(s) if s < n else self.skips_created[s - n]
+
+    def skip_visible(self, s: int) -> bool:
+        """/skips leaves out archived tickets (documented) and skips of deleted tickets vanish, when
+        `skips_hide_archived_and_deleted` is on: https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_skips/"""
+        if not self.config.skips_hide_archived_and_deleted:
+            return True
+        ticket = self.skip_parts(s)[0]
+        return self.ticket(ticket)["status"] != "deleted" and not self.archived(ticket)
+
     def skip(self, s: int) -> dict[str, Any]:
-        ticket, agent, created, reason = self.gen.skip_parts(s)
+        ticket, agent, created, reason = self.skip_parts(s)
         sid = gen.SKIP_ID_BASE + s
         return {"id": sid, "ticket_id": self.gen.ticket_id(ticket), "user_id": self.gen.user_id(agent),
                 "reason": reason, "created_at": iso(created), "updated_at": iso(created),
                 "ticket": self.ticket(ticket)}
+
+    def skips_of(self, i: int) -> list[int]:
+        """Skip positions of ticket index i (a lazily built reverse index)."""
+        if self._skip_index is None:
+            index: dict[int, list[int]] = {}
+            for s in range(self.config.ticket_skips + len(self.skips_created)):
+                index.setdefault(self.skip_parts(s)[0], []).append(s)
+            self._skip_index = index
+        return self._skip_index.get(i, [])
+
+    def forget_skip_index(self) -> None:
+        self._skip_index = None
+
+    def activity(self, a: int) -> dict[str, Any]:
+        n = self.config.activities
+        return self.gen.activity(a) if a < n else self.activities_created[a - n]
+
+    def survey_response(self, i: int) -> dict[str, Any] | None:
+        """The new-CSAT survey response of ticket i (accounts with `csat="new"` only)."""
+        if self.config.csat != "new":
+            return None
+        rec = self.survey_over.get(i)
+        if rec is not None:
+            return rec
+        rating = self.rating(i)
+        if rating is None or self.ticket(i)["status"] == "deleted":
+            return None
+        return self.gen.survey_response(i, rating)
 
     def audit_log(self, a: int) -> dict[str, Any]:
         n = self.config.audit_logs
@@ -240,12 +357,24 @@ class Emulator:
         if name == "organization_memberships":
             return Listing(name, self.n_users, self.org_membership)
         if name == "ticket_metrics":
-            # Newest-created first and sort ignored, as observed on Zendesk (zendesk-api.md §2).
-            return Listing(name, self.n_tickets, self.metric_set, desc_default=True)
+            # Newest-created first and sort ignored, as observed on Zendesk (zendesk-api.md §2); archived
+            # tickets are left out (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metrics/).
+            return Listing(name, self.n_tickets, lambda i: None if self.archived(i) else self.metric_set(i),
+                           desc_default=True)
         if name == "satisfaction_ratings":
             return self._ratings_listing(params)
+        if name == "survey_responses":
+            return self._survey_listing(params)
         if name == "ticket_skips":
-            return Listing("skips", self.config.ticket_skips, self.skip,
+            n = self.config.ticket_skips
+            order = _merged_positions(n, lambda s: self.gen.skip_parts(s)[2],
+                                      [(c[2], n + k) for k, c in enumerate(self.skips_created)])
+
+            def get_skip(pos: int) -> dict[str, Any] | None:
+                s = pos if order is None else order[pos]
+                return self.skip(s) if self.skip_visible(s) else None
+
+            return Listing("skips", n + len(self.skips_created), get_skip,
                            desc_default=str(params.get("sort_order", "")).lower() == "desc")
         if name == "audit_logs":
             return self._audit_listing(params)
@@ -283,10 +412,14 @@ class Emulator:
         start = _parse_iso(window[0]) if len(window) >= 1 else None
         end = _parse_iso(window[1]) if len(window) >= 2 else None
         sort = params.get("sort") or "-created_at"
-        total = self.config.audit_logs + len(self.audit_logs_created)
+        n = self.config.audit_logs
+        total = n + len(self.audit_logs_created)
+        # Late records (created_at in the past) sort by created_at among the others.
+        order = _merged_positions(n, self.gen.audit_log_created,
+                                  [(_parse_iso(r["created_at"]), n + k) for k, r in enumerate(self.audit_logs_created)])
 
-        def get(a: int) -> dict[str, Any] | None:
-            rec = self.audit_log(a)
+        def get(pos: int) -> dict[str, Any] | None:
+            rec = self.audit_log(pos if order is None else order[pos])
             ts = _parse_iso(rec["created_at"])
             if (start is not None and ts < start) or (end is not None and ts > end):
                 return None
@@ -299,15 +432,42 @@ class Emulator:
         since = _parse_iso(since_raw) if since_raw else None
         floor = self.now() - ACTIVITY_DAYS * 86400  # only the last 30 days exist (zendesk-api.md §2)
         me = self.gen.user_id(user_index)
+        n = self.config.activities
+        order = _merged_positions(n, self.gen.activity_created,
+                                  [(_parse_iso(r["created_at"]), n + k) for k, r in enumerate(self.activities_created)])
 
-        def get(a: int) -> dict[str, Any] | None:
-            rec = self.gen.activity(a)
+        def get(pos: int) -> dict[str, Any] | None:
+            rec = self.activity(pos if order is None else order[pos])
             ts = _parse_iso(rec["created_at"])
             if ts < floor or (since is not None and ts < since) or rec["user_id"] != me:
                 return None
             return rec
 
-        return Listing("activities", self.config.activities, get)
+        return Listing("activities", n + len(self.activities_created), get)
+
+    def _survey_listing(self, params: dict[str, Any]) -> Listing:
+        """New-CSAT responses, oldest first, with the documented filters:
+        https://developer.zendesk.com/api-reference/ticketing/ticket-management/csat_survey_responses/"""
+        start = _int_or_none(params.get("filter[created_at_start]"))
+        end = _int_or_none(params.get("filter[created_at_end]"))
+        zrns = {z.strip() for z in str(params.get("filter[subject_zrns]") or "").split(",") if z.strip()}
+        responders = {int(x) for x in str(params.get("filter[responder_ids]") or "").split(",") if x.strip()}
+        n = self.n_tickets if self.config.csat == "new" else 0
+
+        def get(i: int) -> dict[str, Any] | None:
+            rec = self.survey_response(i)
+            if rec is None:
+                return None
+            ts = _parse_iso(rec["answers"][0]["created_at"])
+            if (start is not None and ts < start) or (end is not None and ts > end):
+                return None
+            if zrns and not zrns & set(rec["subject_zrns"]):
+                return None
+            if responders and rec["responder_id"] not in responders:
+                return None
+            return rec
+
+        return Listing("survey_responses", n, get)
 
     # ---- exports ------------------------------------------------------------------------------------
     def export_page(self, kind: str, after: Key, per_page: int) -> tuple[list[tuple[int, int, int]], bool]:
@@ -365,6 +525,47 @@ class Emulator:
             i += 1
         return sorted((-a, -b, c, d) for a, b, c, d in heap)
 
+    def audits_before(self, before: Key, need: int) -> list[dict[str, Any]]:
+        """Up to `need` stored audits with (timestamp, id) < before, newest first, leaving out those
+        of archived and deleted tickets (the /ticket_audits list)."""
+        g = self.gen
+        skip: dict[int, bool] = {}
+
+        def hidden(i: int) -> bool:
+            if i not in skip:
+                skip[i] = self.ticket(i)["status"] == "deleted" or self.archived(i)
+            return skip[i]
+
+        # Base audits of ticket i lie within MAX_TICKET_SPAN + 1 h below its generated_timestamp.
+        heap: list[tuple[int, int, int, int]] = []  # min-heap of the largest keys below `before`
+        stride = gen.TICKET_EVENT_SLOTS * gen.EVENT_STRIDE
+        i = _bisect_index(g.n_tickets, g.ticket_gts, before[0] + gen.MAX_TICKET_SPAN + 3602) - 1
+        while i >= 0:
+            if len(heap) >= need and g.ticket_gts(i) < heap[0][0]:
+                break
+            if not hidden(i):
+                for k, ts in enumerate(g.timeline(i)[3]):
+                    eid = gen.AUDIT_ID_BASE + i * stride + k * gen.EVENT_STRIDE
+                    if (ts, eid) >= before:
+                        continue
+                    item = (ts, eid, i, k)
+                    if len(heap) < need:
+                        heapq.heappush(heap, item)
+                    elif item > heap[0]:
+                        heapq.heapreplace(heap, item)
+            i -= 1
+        base = sorted(heap, reverse=True)
+        over: list[tuple[int, int, int, int]] = []
+        j = bisect.bisect_left(self.event_overlay, (before[0], before[1], -1, -1)) - 1
+        while j >= 0 and len(over) < need:
+            ts, eid, i, n = self.event_overlay[j]
+            if not hidden(i):
+                over.append((ts, eid, i, n))
+            j -= 1
+        merged = sorted([(ts, eid, i, k, False) for ts, eid, i, k in base] +
+                        [(ts, eid, i, n, True) for ts, eid, i, n in over], reverse=True)[:need]
+        return [self.events_over[i][k] if is_over else g.events(i)[k] for _ts, _eid, i, k, is_over in merged]
+
     # ---- prefetch -----------------------------------------------------------------------------------
     def prefetch(self, kind: str, after: Key, per_page: int) -> None:
         """Generate the next export page in the background while the client digests this one.
@@ -396,9 +597,14 @@ class Emulator:
 
     # ---- truth ----------------------------------------------------------------------------------------
     def truth(self, collection: str, since: int | None = None) -> list[dict[str, Any]]:
-        """Latest state of a collection, API-shaped, ignoring hold-back; `since` filters partitioned ones."""
-        if collection not in COLLECTION_NAMES:
-            raise ValueError(f"unknown collection {collection!r}; expected one of {COLLECTION_NAMES}")
+        """Latest state of a collection, API-shaped, ignoring hold-back; `since` filters partitioned ones.
+
+        Besides the 16 collections: "ticket_field_history" (one row per field a Create/Change child
+        event set, per audit) and "survey_responses" (new CSAT). Records are what a complete sync
+        should hold now, whatever an endpoint hides (AI-agent tickets without `support_type_scope`,
+        hold-back); see `removed()` for rows a warehouse that saw them should mark removed."""
+        if collection not in COLLECTION_NAMES and collection not in EXTRA_TRUTHS:
+            raise ValueError(f"unknown collection {collection!r}; expected one of {COLLECTION_NAMES + EXTRA_TRUTHS}")
         with self.lock:
             records = self._truth(collection, since)
         # A JSON round trip: callers get exactly what a crawl parses, and can never mutate the
@@ -424,7 +630,7 @@ class Emulator:
             return [self.user(j) for _t, _i, j in self.user_order.iter_after((-(1 << 62), -1), everything)]
         if collection == "organizations":
             return [self.organization(k) for _t, _i, k in self.org_order.iter_after((-(1 << 62), -1), everything)]
-        if collection in ("ticket_events", "ticket_comments", "attachments"):
+        if collection in ("ticket_events", "ticket_comments", "attachments", "ticket_field_history"):
             out = []
             after = start
             while True:
@@ -432,6 +638,9 @@ class Emulator:
                 for ev in page:
                     if collection == "ticket_events":
                         out.append(event_view(ev, True))
+                        continue
+                    if collection == "ticket_field_history":
+                        out.extend(field_history_rows(ev))
                         continue
                     for child in ev["child_events"]:
                         if child["event_type"] != "Comment":
@@ -449,16 +658,45 @@ class Emulator:
         listing = self.listing(listing_name, params, 0)
         return [rec for _pos, rec in listing.scan(None, False)]
 
+    def removed(self, collection: str) -> list[int]:
+        """Ids of rows that are gone from Zendesk and that a warehouse which saw them should mark removed:
+        skips of deleted tickets (with `skips_hide_archived_and_deleted`), metric sets of tickets deleted
+        since, group and organization memberships removed since."""
+        with self.lock:
+            if collection == "ticket_skips":
+                if not self.config.skips_hide_archived_and_deleted:
+                    return []
+                total = self.config.ticket_skips + len(self.skips_created)
+                return [gen.SKIP_ID_BASE + s for s in range(total)
+                        if self.ticket(self.skip_parts(s)[0])["status"] == "deleted"]
+            if collection == "ticket_metrics":
+                return sorted(gen.METRIC_ID_BASE + i for i, ms in self.metric_over.items() if ms is None)
+            if collection == "group_memberships":
+                return sorted(gen.GROUP_MEMBERSHIP_ID_BASE + m if m < 2 * self.gen.n_agents
+                              else self.gm_created[m - 2 * self.gen.n_agents]["id"] for m in self.gm_removed)
+            if collection == "organization_memberships":
+                return sorted(gen.ORG_MEMBERSHIP_ID_BASE + j for j in self.om_removed)
+            return []
+
     # ---- mutation clock -------------------------------------------------------------------------------
-    def advance(self, *, updates: int = 0, deletes: int = 0, creations: int = 0,
-                system_updates: int = 0) -> dict[str, Any]:
-        """Apply changes stamped at now(); returns ids touched per collection and action."""
+    def advance(self, *, updates: int = 0, deletes: int = 0, creations: int = 0, system_updates: int = 0,
+                unarchive: int = 0, late_skips: int = 0, rating_updates: int = 0, late_audit_logs: int = 0,
+                late_activities: int = 0) -> dict[str, Any]:
+        """Apply changes stamped at now(); returns ids touched per collection and action.
+
+        Beyond updates/deletes/creations/system-only updates: `unarchive` takes archived tickets out of
+        the archive, `late_skips`, `late_audit_logs` and `late_activities` add records whose created_at
+        lies up to hours in the past, `rating_updates` changes existing ratings (updated_at moves)."""
         with self.lock:
             from zendesk_assets.emulator.mutate import Mutator
 
             self.mutations += 1
             r = random.Random(hash((self.config.seed, 16, self.mutations)))
-            return Mutator(self, r, self.now()).run(updates, deletes, creations, system_updates)
+            counts = {"updates": updates, "deletes": deletes, "creations": creations,
+                      "system_updates": system_updates, "unarchive": unarchive, "late_skips": late_skips,
+                      "rating_updates": rating_updates, "late_audit_logs": late_audit_logs,
+                      "late_activities": late_activities}
+            return Mutator(self, r, self.now()).run(counts)
 
     # ---- auth -----------------------------------------------------------------------------------------
     def add_oauth_token(self, token: str, user_id: int, expires_at: int | None = None) -> None:
@@ -562,6 +800,15 @@ class Emulator:
     def counts(self) -> dict[str, int]:
         """Per-collection record counts of the truth (for the control endpoint)."""
         return {name: len(self.truth(name)) for name in COLLECTION_NAMES}
+
+
+def _merged_positions(n_base: int, base_ts: Any, extra: list[tuple[int, int]]) -> list[int] | None:
+    """Listing positions in time order when records were added out of order (late arrivals): base
+    positions 0..n_base-1 are already in time order; `extra` holds (time, position) of the others."""
+    if not extra:
+        return None
+    base = ((base_ts(b), b) for b in range(n_base))
+    return [pos for _ts, pos in heapq.merge(base, sorted(extra))]
 
 
 def _int_or_none(value: Any) -> int | None:
