@@ -6,6 +6,7 @@ export fills ticket_events, ticket_comments and attachments. Each output carries
 stream; the account's IO manager drains it once, page by page, with checkpoints.
 """
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +16,10 @@ import dagster as dg
 from zendesk_assets.batches import SweepStream, TableOutput
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, SYSTEM_COLUMNS, Collection, Sweep
 from zendesk_assets.config import AccountConfig
+from zendesk_assets.zendesk.preflight import CHECKED_TAG, ensure_checked
+from zendesk_assets.zendesk.settings import env_name
 from zendesk_assets.partitions import monthly_partitions, window_for
+from zendesk_assets.progress import observe
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream, written_tables
 
 
@@ -36,8 +40,11 @@ def asset_key(account: AccountConfig, table: str) -> dg.AssetKey:
     return dg.AssetKey([account.name, table])
 
 
-def warehouse_kind(account: AccountConfig, env_url: str | None) -> str:
-    url = account.warehouse_url.value if account.warehouse_url and account.warehouse_url.value else env_url
+def warehouse_kind(account: AccountConfig) -> str:
+    url = account.warehouse_url
+    name = env_name(url)
+    if name is not None:
+        url = os.environ.get(name)
     return "postgres" if url and url.startswith("postgres") else "duckdb"
 
 
@@ -63,7 +70,7 @@ def _out(account: AccountConfig, collection: Collection, kind: str) -> dg.AssetO
         tags={"zendesk/opt_in": "true"} if collection.opt_in else None,
         metadata={
             "dagster/column_schema": column_schema(collection),
-            "dagster/table_name": f"{account.schema}.{collection.name}",
+            "dagster/table_name": f"{account.schema_name}.{collection.name}",
             "zendesk/sweep": collection.sweep,
             "zendesk/primary_key": collection.primary_key,
         },
@@ -91,7 +98,7 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
         client = getattr(context.resources, keys.zendesk).get_client(log=context.log)
         warehouse = getattr(context.resources, keys.warehouse).get_warehouse()
         try:
-            client.preflight()
+            ensure_checked(client, already_checked=CHECKED_TAG in context.run.tags)
             if sweep.name == "audit_logs" and not client.is_available(sweep.endpoint):
                 context.log.warning(
                     f"{account.name}: audit_logs is not available on this Zendesk plan (Enterprise only); "
@@ -108,6 +115,7 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
                     fetch_field_defs(client, tables),
                     context.log,
                 )
+                stream.batches = observe(account.name, sweep.name, client, stream.batches)
             for table in selected:
                 yield dg.Output(TableOutput(stream, table), output_name=table)
         finally:

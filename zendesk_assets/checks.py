@@ -481,7 +481,13 @@ def sweep_checks(account: AccountConfig, sweep: Sweep) -> dg.AssetChecksDefiniti
     checks = [c for table in sweep.tables for c in table_checks(table)]
     needs_zendesk = any(c.needs_zendesk for c in checks)
     specs = [
-        dg.AssetCheckSpec(c.name, asset=asset_key(account, c.table), description=c.description)
+        # ERROR checks block: a failure fails the run, so `dagster asset materialize` in CI exits non-zero
+        dg.AssetCheckSpec(
+            c.name,
+            asset=asset_key(account, c.table),
+            description=c.description,
+            blocking=c.severity == dg.AssetCheckSeverity.ERROR,
+        )
         for c in checks
     ]
 

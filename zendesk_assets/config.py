@@ -1,206 +1,448 @@
-"""Which Zendesk accounts to sync, read from environment variables or a YAML file.
+"""Which Zendesk accounts to sync: one typed model that the environment and the accounts file share.
 
-The environment-variable names are an interface other tools rely on (see README): one account
-from ``ZENDESK_*`` variables, or several from the YAML file named by ``ZENDESK_ACCOUNTS_FILE``.
-Values that shape the asset graph (schema, start date, opt-ins, budgets) are read when the code
-location loads; secrets are passed to Dagster as ``EnvVar`` references, so they are read only
-when a run needs them and never appear in the UI.
+The environment-variable names and the accounts-file keys are an interface (README lists them):
+one account from ``ZENDESK_*`` variables, or several from the YAML file named by
+``ZENDESK_ACCOUNTS_FILE``. Both are turned into the same flat mapping of accounts-file keys and
+validated by ``AccountConfig``, so a value means the same thing and fails with the same sentence
+wherever it is written; messages name the variable or the file, account and key.
+
+Secrets (tokens, client secrets, URLs with a password) never sit in the model as values: they are
+``dg.EnvVar`` references, which Dagster stores by name and resolves when a run starts. An inline
+secret in the accounts file is refused with the ``*_env`` form to write instead.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import dagster as dg
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, field_validator
+from sqlalchemy.engine import make_url
 
 from zendesk_assets.collections import COLLECTIONS, OPT_IN
+from zendesk_assets.warehouse.naming import sanitize_identifier
+from zendesk_assets.zendesk.errors import ConfigError
+from zendesk_assets.zendesk.settings import (
+    DEFAULT_CORE_RPM,
+    DEFAULT_INCREMENTAL_RPM,
+    DEFAULT_PATIENCE_SECONDS,
+    ApiToken,
+    OAuthClientCredentials,
+    OAuthToken,
+    ZendeskAuth,
+    env_name,
+    normalise_subdomain,
+)
+
+__all__ = ["AccountConfig", "ConfigError", "load_accounts"]
 
 DEFAULT_SCHEMA = "zendesk"
-# A fixed default: partition start dates must never move with today's date (design.md section 3).
+# A fixed default: partition start dates must never move with today's date.
 DEFAULT_START_DATE = date(2020, 1, 1)
 DEFAULT_HISTORY_MONTHS = 12
-_NAME = re.compile(r"[^a-z0-9_]+")
+# Schemas that belong to the database itself (PostgreSQL also reserves every name starting pg_).
+RESERVED_SCHEMAS = frozenset({"public", "pg_catalog", "information_schema"})
+
+# accounts-file key -> the environment variable that sets it for the single-account setup
+ENV_VARIABLES: dict[str, str] = {
+    "subdomain": "ZENDESK_SUBDOMAIN",
+    "schema": "ZENDESK_SCHEMA",
+    "start_date": "ZENDESK_START_DATE",
+    "history_months": "ZENDESK_HISTORY_MONTHS",
+    "core_rpm": "ZENDESK_CORE_RPM",
+    "incremental_rpm": "ZENDESK_INCREMENTAL_RPM",
+    "patience_seconds": "ZENDESK_PATIENCE_SECONDS",
+    "opt_in": "ZENDESK_OPT_IN",
+    "base_url": "ZENDESK_BASE_URL",
+    "email": "ZENDESK_EMAIL",
+}
+# secret-bearing keys given by reference: accounts-file key -> the single-account variable
+ENV_REFERENCES: dict[str, str] = {
+    "oauth_token_env": "ZENDESK_OAUTH_TOKEN",
+    "client_id_env": "ZENDESK_CLIENT_ID",
+    "client_secret_env": "ZENDESK_CLIENT_SECRET",
+    "api_token_env": "ZENDESK_API_TOKEN",
+    "warehouse_url_env": "WAREHOUSE_URL",
+    "state_url_env": "ZENDESK_STATE_URL",
+}
+# values that are secrets whatever they hold: refused inline, with the key to use instead
+INLINE_SECRETS: dict[str, str] = {
+    "oauth_token": "oauth_token_env",
+    "client_secret": "client_secret_env",
+    "api_token": "api_token_env",
+}
+FILE_KEYS = frozenset({"name", "client_id", "warehouse_url", "state_url", *ENV_VARIABLES, *ENV_REFERENCES})
+# accounts-file key -> AccountConfig field, where the names differ
+FIELD_OF_KEY = {
+    "schema": "schema_name",
+    "core_rpm": "core_requests_per_minute",
+    "incremental_rpm": "incremental_requests_per_minute",
+}
+KEY_OF_FIELD = {v: k for k, v in FIELD_OF_KEY.items()}
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class ConfigError(ValueError):
-    """A configuration mistake the user can fix; the message says how."""
+def _keep(value: Any) -> Any:
+    """Accept a plain string or a ``dg.EnvVar`` unchanged (pydantic would turn an EnvVar into a str)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"must be text, got {type(value).__name__}")
 
 
-@dataclass(frozen=True)
-class Secret:
-    """A secret given either as the name of an environment variable (preferred) or inline."""
-
-    env: str | None = None
-    value: str | None = None
-
-    def __repr__(self) -> str:
-        return f"Secret(env={self.env!r})" if self.env else "Secret(<inline>)"
+Setting = Annotated[str, PlainValidator(_keep)]
 
 
-@dataclass(frozen=True)
-class AccountConfig:
-    """One Zendesk account: where it lives, how to authenticate, and how much of it to sync."""
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
-    name: str  # asset key prefix, group name and resource-key suffix
-    subdomain: str | Secret
-    schema: str = DEFAULT_SCHEMA
-    oauth_token: Secret | None = None
-    client_id: Secret | None = None
-    client_secret: Secret | None = None
-    email: str | None = None
-    api_token: Secret | None = None
+
+def _whole(value: Any, unit: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"must be a whole number of {unit} above 0, got {value!r}")
+    text = str(value).strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueError(f"must be a whole number of {unit} above 0, got {value!r}")
+    if int(text) <= 0:
+        raise ValueError(f"must be a whole number of {unit} above 0, got {int(text)}")
+    return int(text)
+
+
+class AccountConfig(BaseModel):
+    """One Zendesk account: where it lives, how to authenticate, where its tables go, how much to sync.
+
+    Field names match ``ZendeskResource``'s, so the resource is built from the model as it is
+    (``zendesk_fields``); the accounts-file keys that differ are in ``FIELD_OF_KEY``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str  # asset-key prefix, group name and resource-key suffix
+    subdomain: str
+    schema_name: str = DEFAULT_SCHEMA
+    auth: ZendeskAuth | None = None
     base_url: str | None = None
+    core_requests_per_minute: int = DEFAULT_CORE_RPM
+    incremental_requests_per_minute: int = DEFAULT_INCREMENTAL_RPM
+    patience_seconds: float = DEFAULT_PATIENCE_SECONDS
+    state_url: Setting | None = None
+    warehouse_url: Setting | None = None
     start_date: date = DEFAULT_START_DATE
     history_months: int = DEFAULT_HISTORY_MONTHS
-    core_rpm: int = 200
-    incremental_rpm: int = 10
     opt_in: frozenset[str] = frozenset()
-    warehouse_url: Secret | None = None
-    state_url: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def enabled(self, table: str) -> bool:
         """Opt-in collections are synced by the schedule only when configured."""
         return table not in OPT_IN or table in self.opt_in
 
+    def zendesk_fields(self, names: Sequence[str]) -> dict[str, Any]:
+        """The settings a resource with these field names takes, as they are (EnvVars stay references)."""
+        return {name: getattr(self, name) for name in names if name in type(self).model_fields}
 
-def sanitize_name(raw: str, what: str = "name") -> str:
-    """A safe identifier: lowercase letters, digits and underscores, not starting with a digit."""
-    name = _NAME.sub("_", raw.strip().lower()).strip("_")
-    if not name:
-        raise ConfigError(f"{what} {raw!r} has no letters or digits; use something like 'zendesk_acme'")
-    if name[0].isdigit():
-        name = f"z_{name}"
-    return name[:63]
+    @field_validator("name", "schema_name", mode="before")
+    @classmethod
+    def _identifier(cls, value: Any) -> str:
+        name = sanitize_identifier(str(value))
+        if not name:
+            raise ValueError(f"{str(value)!r} has no letters or digits; use something like 'zendesk_acme'")
+        if name in RESERVED_SCHEMAS or name.startswith("pg_"):
+            raise ValueError(f"{name!r} is reserved by the database; use your own, e.g. 'zendesk' or 'zendesk_acme'")
+        return name
+
+    @field_validator("subdomain", mode="before")
+    @classmethod
+    def _subdomain(cls, value: Any) -> str:
+        return normalise_subdomain(str(value))
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: Any) -> str | None:
+        if value is None or str(value).strip() == "":
+            return None
+        origin = str(value).strip().rstrip("/").removesuffix("/api/v2")
+        if "@" in origin:
+            raise ValueError("must not carry a user or password; the credentials have their own settings")
+        if not re.fullmatch(r"https?://[^/?#@\s]+", origin):
+            raise ValueError(
+                f"must be a scheme and host only, like https://acme.zendesk.com or http://127.0.0.1:8080, got {origin!r}"
+            )
+        return origin
+
+    @field_validator("core_requests_per_minute", "incremental_requests_per_minute", mode="before")
+    @classmethod
+    def _rpm(cls, value: Any) -> int:
+        return _whole(value, "requests per minute")
+
+    @field_validator("history_months", mode="before")
+    @classmethod
+    def _months(cls, value: Any) -> int:
+        return _whole(value, "months")
+
+    @field_validator("patience_seconds", mode="before")
+    @classmethod
+    def _patience(cls, value: Any) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"must be a number of seconds above 0, got {value!r}") from None
+        if not seconds > 0:
+            raise ValueError(f"must be a number of seconds above 0, got {value!r}")
+        return seconds
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _start_date(cls, value: Any) -> date:
+        if isinstance(value, date):
+            day = value
+        else:
+            try:
+                day = date.fromisoformat(str(value).strip())
+            except ValueError as exc:
+                reason = "" if "Invalid isoformat" in str(exc) else f" ({exc})"
+                raise ValueError(f"must be a real date like 2020-01-01, got {str(value)!r}{reason}") from None
+        if day > date.today():
+            raise ValueError(
+                f"{day.isoformat()} is in the future, so nothing would be synced; use the first day you want "
+                "history from, e.g. 2020-01-01"
+            )
+        return day
+
+    @field_validator("opt_in", mode="before")
+    @classmethod
+    def _opt_in(cls, value: Any) -> frozenset[str]:
+        if value is None or value == "":
+            return frozenset()
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple | set | frozenset):
+            raise ValueError(f"must be a list of collections, got {value!r}")
+        chosen = frozenset(str(i).strip() for i in items if str(i).strip())
+        problems = []
+        for name in sorted(chosen - OPT_IN):
+            if name in COLLECTIONS:
+                problems.append(f"{name} is always synced (only {', '.join(sorted(OPT_IN))} are opt-in)")
+            else:
+                problems.append(f"{name!r} is not a collection{did_you_mean(name, sorted(OPT_IN))}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return chosen
+
+    @field_validator("warehouse_url", "state_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or env_name(value) is not None:
+            return value
+        try:
+            url = make_url(value)
+        except Exception:
+            raise ValueError("is not a SQLAlchemy URL (e.g. postgresql+psycopg://user@host/db)") from None
+        if url.password:
+            raise ValueError("holds a password; secrets never go in the configuration itself")
+        return value
 
 
-def parse_opt_in(raw: str | list[str] | None) -> frozenset[str]:
-    if not raw:
-        return frozenset()
-    items = raw.split(",") if isinstance(raw, str) else raw
-    chosen = frozenset(i.strip() for i in items if i.strip())
-    unknown = chosen - OPT_IN
-    if unknown:
-        optional = ", ".join(sorted(OPT_IN))
-        hint = " (every other collection is always synced)" if unknown <= set(COLLECTIONS) else ""
-        raise ConfigError(
-            f"ZENDESK_OPT_IN names {', '.join(sorted(unknown))}: only {optional} are opt-in{hint}"
+# --------------------------------------------------------------------------- reading the two sources
+
+
+class _Source:
+    """Where one account's settings came from, so every message names the right thing."""
+
+    def __init__(self, where: str, labels: Mapping[str, str]) -> None:
+        self.where = where  # "" for the environment, "accounts.yaml: account acme: " for the file
+        self.labels = labels  # accounts-file key -> what the user wrote (a variable or a key)
+
+    def label(self, key: str) -> str:
+        return f"{self.where}{self.labels.get(key, key)}"
+
+
+def _auth(entry: Mapping[str, Any], source: _Source, problems: list[str]) -> ZendeskAuth | None:
+    """The one auth method an entry configures (refer to secrets by environment variable)."""
+
+    def ref(key: str) -> dg.EnvVar:
+        return dg.EnvVar(str(entry[key]))
+
+    methods: list[tuple[str, ZendeskAuth | None]] = []
+    if entry.get("oauth_token_env"):
+        methods.append((source.label("oauth_token_env"), OAuthToken(token=ref("oauth_token_env"))))
+    client_id: str | None = ref("client_id_env") if entry.get("client_id_env") else entry.get("client_id")
+    if client_id or entry.get("client_secret_env"):
+        label = f"{source.label('client_id_env')}/{source.label('client_secret_env')}"
+        if not client_id:
+            problems.append(f"{source.label('client_secret_env')} is set but the OAuth client id is missing: "
+                            f"set {source.label('client_id_env')} too")
+            methods.append((label, None))
+        elif not entry.get("client_secret_env"):
+            problems.append(f"the OAuth client id is set but {source.label('client_secret_env')} is missing: "
+                            "set it to the client's secret")
+            methods.append((label, None))
+        else:
+            credentials = OAuthClientCredentials(client_id=client_id, client_secret=ref("client_secret_env"))
+            methods.append((label, credentials))
+    if entry.get("email") or entry.get("api_token_env"):
+        label = f"{source.label('email')}/{source.label('api_token_env')}"
+        if not (entry.get("email") and entry.get("api_token_env")):
+            missing = source.label("api_token_env" if entry.get("email") else "email")
+            problems.append(f"the legacy API-token login needs both {label}; {missing} is missing")
+            methods.append((label, None))
+        else:
+            methods.append((label, ApiToken(email=str(entry["email"]), api_token=ref("api_token_env"))))
+    if len(methods) > 1:
+        problems.append(
+            f"{source.where}configure exactly one way to log in, found {' and '.join(m for m, _ in methods)}; "
+            "remove all but one"
         )
-    return chosen
+        return None
+    if not methods:
+        problems.append(
+            f"{source.where}no Zendesk credentials: set {source.label('client_id_env')} and "
+            f"{source.label('client_secret_env')} (OAuth client, recommended), or {source.label('oauth_token_env')}, "
+            f"or (legacy) {source.label('email')} and {source.label('api_token_env')}"
+        )
+        return None
+    return methods[0][1]
 
 
-def _parse_date(raw: str | date, what: str) -> date:
-    if isinstance(raw, date):
-        return raw
+def _account(entry: Mapping[str, Any], source: _Source, problems: list[str]) -> AccountConfig | None:
+    """Validate one flat entry (accounts-file keys) into the model; collect one line per problem."""
+    bad = [key for key in ENV_REFERENCES if entry.get(key) and not _ENV_NAME.match(str(entry[key]))]
+    for key in bad:
+        # never echo it: a pasted secret is the usual reason it is not a variable name
+        problems.append(f"{source.label(key)} must name an environment variable (like ACME_ZENDESK_TOKEN), "
+                        "not hold the value itself")
+    if bad:
+        return None
+    auth = _auth(entry, source, problems)
+    data: dict[str, Any] = {FIELD_OF_KEY.get(k, k): v for k, v in entry.items()
+                            if k in ENV_VARIABLES or k in ("name", "warehouse_url", "state_url")}
+    data.pop("email", None)
+    for key in ("warehouse_url", "state_url"):
+        if entry.get(f"{key}_env"):
+            data[key] = dg.EnvVar(str(entry[f"{key}_env"]))
+    data.setdefault("name", data.get("schema_name", DEFAULT_SCHEMA))
+    data["auth"] = auth
     try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{what} must be a date like 2020-01-01, got {raw!r}") from None
-
-
-def _parse_int(raw: str | int, what: str) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{what} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{what} must be positive, got {value}")
-    return value
-
-
-def _env_secret(env: Mapping[str, str], name: str) -> Secret | None:
-    return Secret(env=name) if env.get(name) else None
+        account = AccountConfig.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            key = KEY_OF_FIELD.get(field, field)
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{source.label(key)}: {message}")
+        return None
+    return account if auth is not None else None
 
 
 def account_from_env(env: Mapping[str, str]) -> AccountConfig:
     """The single-account configuration from ``ZENDESK_*`` variables (README lists them)."""
-    schema = sanitize_name(env.get("ZENDESK_SCHEMA", DEFAULT_SCHEMA), "ZENDESK_SCHEMA")
-    return AccountConfig(
-        name=schema,
-        subdomain=env.get("ZENDESK_SUBDOMAIN") or Secret(env="ZENDESK_SUBDOMAIN"),
-        schema=schema,
-        oauth_token=_env_secret(env, "ZENDESK_OAUTH_TOKEN"),
-        client_id=_env_secret(env, "ZENDESK_CLIENT_ID"),
-        client_secret=_env_secret(env, "ZENDESK_CLIENT_SECRET"),
-        email=env.get("ZENDESK_EMAIL") or None,
-        api_token=_env_secret(env, "ZENDESK_API_TOKEN"),
-        base_url=env.get("ZENDESK_BASE_URL") or None,
-        start_date=_parse_date(env.get("ZENDESK_START_DATE", DEFAULT_START_DATE), "ZENDESK_START_DATE"),
-        history_months=_parse_int(
-            env.get("ZENDESK_HISTORY_MONTHS", DEFAULT_HISTORY_MONTHS), "ZENDESK_HISTORY_MONTHS"
-        ),
-        core_rpm=_parse_int(env.get("ZENDESK_CORE_RPM", 200), "ZENDESK_CORE_RPM"),
-        incremental_rpm=_parse_int(env.get("ZENDESK_INCREMENTAL_RPM", 10), "ZENDESK_INCREMENTAL_RPM"),
-        opt_in=parse_opt_in(env.get("ZENDESK_OPT_IN")),
-        warehouse_url=_env_secret(env, "WAREHOUSE_URL"),
-        state_url=env.get("ZENDESK_STATE_URL") or None,
-    )
+    if not env.get("ZENDESK_SUBDOMAIN"):
+        raise ConfigError(
+            "no Zendesk account is configured: set ZENDESK_SUBDOMAIN and credentials (ZENDESK_CLIENT_ID + "
+            "ZENDESK_CLIENT_SECRET, or ZENDESK_OAUTH_TOKEN), or point ZENDESK_ACCOUNTS_FILE at an accounts file "
+            "(README: 'Point it at your Zendesk account')"
+        )
+    entry: dict[str, Any] = {key: env[var] for key, var in ENV_VARIABLES.items() if env.get(var)}
+    entry.update({key: var for key, var in ENV_REFERENCES.items() if env.get(var)})
+    entry.setdefault("schema", DEFAULT_SCHEMA)
+    source = _Source("", {**ENV_VARIABLES, **ENV_REFERENCES, "name": "ZENDESK_SCHEMA"})
+    problems: list[str] = []
+    account = _account(entry, source, problems)
+    if problems or account is None:
+        raise ConfigError("\n".join(dict.fromkeys(problems)))
+    return account
 
 
-def _yaml_secret(entry: Mapping[str, Any], key: str) -> Secret | None:
-    if entry.get(f"{key}_env"):
-        return Secret(env=str(entry[f"{key}_env"]))
-    if entry.get(key):
-        return Secret(value=str(entry[key]))
-    return None
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: ``start_date: 2020-02-30`` reaches our validator as text."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"ZENDESK_ACCOUNTS_FILE points at {path}, which does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"ZENDESK_ACCOUNTS_FILE points at {path}, which cannot be read ({exc.strerror})") from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not YAML"
+        raise ConfigError(f"{path} is not valid YAML{where}: {problem}") from None
 
 
 def accounts_from_yaml(path: Path, env: Mapping[str, str]) -> list[AccountConfig]:
-    """Several accounts: a YAML list under ``accounts:``; secrets preferably as ``*_env`` names."""
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"ZENDESK_ACCOUNTS_FILE points at {path}, which does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-    entries = doc.get("accounts") if isinstance(doc, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise ConfigError(f"{path} must contain a non-empty list under 'accounts:' (see README)")
+    """Several accounts: a YAML list under ``accounts:``; secrets as ``*_env`` variable names."""
+    doc = _read_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), list) or not doc["accounts"]:
+        extra = [k for k in doc if k != "accounts"] if isinstance(doc, dict) else []
+        hint = f" (found '{extra[0]}'{did_you_mean(str(extra[0]), ['accounts'])})" if extra else ""
+        raise ConfigError(f"{path} must hold a non-empty list under 'accounts:'{hint}; see README 'Several accounts'")
+    problems = [f"{path}: unknown top-level key '{k}'{did_you_mean(str(k), ['accounts'])}" for k in doc if k != "accounts"]
     accounts: list[AccountConfig] = []
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not entry.get("subdomain"):
-            raise ConfigError(f"{path}: account #{i + 1} needs at least 'subdomain'")
-        schema = sanitize_name(str(entry.get("schema") or f"zendesk_{entry['subdomain']}"), "schema")
-        where = f"{path}: account {schema}"
-        accounts.append(
-            AccountConfig(
-                name=sanitize_name(str(entry.get("name") or schema), "name"),
-                subdomain=str(entry["subdomain"]),
-                schema=schema,
-                oauth_token=_yaml_secret(entry, "oauth_token"),
-                client_id=_yaml_secret(entry, "client_id"),
-                client_secret=_yaml_secret(entry, "client_secret"),
-                email=entry.get("email"),
-                api_token=_yaml_secret(entry, "api_token"),
-                base_url=entry.get("base_url"),
-                start_date=_parse_date(entry.get("start_date", DEFAULT_START_DATE), f"{where}: start_date"),
-                history_months=_parse_int(
-                    entry.get("history_months", DEFAULT_HISTORY_MONTHS), f"{where}: history_months"
-                ),
-                core_rpm=_parse_int(entry.get("core_rpm", 200), f"{where}: core_rpm"),
-                incremental_rpm=_parse_int(entry.get("incremental_rpm", 10), f"{where}: incremental_rpm"),
-                opt_in=parse_opt_in(entry.get("opt_in")),
-                warehouse_url=_yaml_secret(entry, "warehouse_url") or _env_secret(env, "WAREHOUSE_URL"),
-                state_url=entry.get("state_url") or env.get("ZENDESK_STATE_URL") or None,
-            )
-        )
-    names = [a.name for a in accounts]
-    dupes = {n for n in names if names.count(n) > 1}
-    if dupes:
-        raise ConfigError(
-            f"{path}: two accounts share the name/schema {', '.join(sorted(dupes))}; give each its own 'schema'"
-        )
+    for i, entry in enumerate(doc["accounts"], start=1):
+        if not isinstance(entry, dict):
+            problems.append(f"{path}: account #{i} must be a mapping of keys (subdomain:, schema:, ...)")
+            continue
+        label = entry.get("name") or entry.get("schema") or entry.get("subdomain") or f"#{i}"
+        where = f"{path}: account {label}: "
+        if not entry.get("subdomain"):
+            problems.append(f"{where}'subdomain' is missing (e.g. subdomain: acme for https://acme.zendesk.com)")
+            continue
+        before = len(problems)
+        for key in entry:
+            if key in INLINE_SECRETS:
+                problems.append(
+                    f"{where}{key} is written inline; secrets never go in the accounts file: put it in an "
+                    f"environment variable and write `{INLINE_SECRETS[key]}: ACME_ZENDESK_{key.upper()}`"
+                )
+            elif key in ("warehouse_url", "state_url") and _has_password(entry[key]):
+                problems.append(
+                    f"{where}{key} holds a password; secrets never go in the accounts file: put the URL in an "
+                    f"environment variable and write `{key}_env: ACME_{key.upper()}`"
+                )
+            elif key not in FILE_KEYS:
+                problems.append(f"{where}unknown key '{key}'{did_you_mean(str(key), sorted(FILE_KEYS | set(INLINE_SECRETS)))}")
+        if len(problems) > before:
+            continue
+        entry = dict(entry)
+        entry.setdefault("schema", f"zendesk_{entry['subdomain']}" if "." not in str(entry["subdomain"]) else DEFAULT_SCHEMA)
+        for key, var in (("warehouse_url_env", "WAREHOUSE_URL"), ("state_url_env", "ZENDESK_STATE_URL")):
+            plain = key.removesuffix("_env")
+            if not entry.get(key) and not entry.get(plain) and env.get(var):
+                entry[key] = var  # the deployment-wide setting
+        account = _account(entry, _Source(where, {}), problems)
+        if account is not None:
+            accounts.append(account)
+    for what, values in (("name", [a.name for a in accounts]), ("schema", [a.schema_name for a in accounts])):
+        for dup in sorted({v for v in values if values.count(v) > 1}):
+            problems.append(f"{path}: two accounts share the {what} '{dup}'; give each its own 'schema' (and 'name')")
+    if problems:
+        raise ConfigError("\n".join(dict.fromkeys(problems)))
     return accounts
 
 
+def _has_password(value: Any) -> bool:
+    try:
+        return bool(make_url(str(value)).password)
+    except Exception:
+        return False
+
+
 def load_accounts(env: Mapping[str, str] | None = None) -> list[AccountConfig]:
-    """Every configured account; with nothing configured, one account read from ``ZENDESK_*``."""
+    """Every configured account: from ``ZENDESK_ACCOUNTS_FILE``, or one from ``ZENDESK_*`` variables."""
     env = os.environ if env is None else env
     if env.get("ZENDESK_ACCOUNTS_FILE"):
         return accounts_from_yaml(Path(env["ZENDESK_ACCOUNTS_FILE"]), env)

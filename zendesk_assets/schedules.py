@@ -31,7 +31,7 @@ def sync_job(account: AccountConfig) -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         job_name(account),
         selection=dg.AssetSelection.groups(account.name),
-        description=f"Sync Zendesk account {account.name} into schema {account.schema}.",
+        description=f"Sync Zendesk account {account.name} into schema {account.schema_name}.",
         tags={"zendesk/account": account.name},
     )
 

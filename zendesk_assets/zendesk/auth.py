@@ -45,8 +45,9 @@ class BearerTokenAuth:
 
     method = "oauth_access_token"
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, source: str = "oauth_token") -> None:
         self._token = token
+        self.source = source  # where the token was configured, for the advice
 
     def __repr__(self) -> str:
         return "BearerTokenAuth(token=***)"
@@ -59,9 +60,9 @@ class BearerTokenAuth:
 
     def advice(self) -> str:
         return (
-            "check that oauth_access_token is current and not revoked, that it was issued for this "
-            "subdomain, and that it has the 'read' scope; expiring tokens need oauth_client_id/"
-            "oauth_client_secret instead so they can be renewed"
+            f"check that the token in {self.source} is current and not revoked, that it was issued for this "
+            "subdomain, and that it has the 'read' scope; expiring tokens need OAuth client credentials "
+            "instead so they can be renewed"
         )
 
 
@@ -70,10 +71,11 @@ class ApiTokenAuth:
 
     method = "api_token"
 
-    def __init__(self, email: str, api_token: str) -> None:
+    def __init__(self, email: str, api_token: str, source: str = "api_token") -> None:
         raw = f"{email}/token:{api_token}".encode()
         self._header = "Basic " + base64.b64encode(raw).decode("ascii")
         self.email = email
+        self.source = source
 
     def __repr__(self) -> str:
         return f"ApiTokenAuth(email={self.email!r}, api_token=***)"
@@ -86,8 +88,8 @@ class ApiTokenAuth:
 
     def advice(self) -> str:
         return (
-            f"check the email ({self.email}) and the API token in Admin Center > Apps and integrations > "
-            "Zendesk API (tokens unused for 30 days are deactivated); better, switch to OAuth"
+            f"check the email ({self.email}) and the API token in {self.source} (Admin Center > Apps and integrations > "
+            "Zendesk API; tokens unused for 30 days are deactivated); better, switch to OAuth"
         )
 
 
@@ -113,7 +115,9 @@ class ClientCredentialsAuth:
         client_secret: str,
         http: httpx.Client,
         lease_seconds: float = 60.0,
+        sources: tuple[str, str] = ("client_id", "client_secret"),
     ) -> None:
+        self.sources = sources
         self.store = store
         self.account = account
         self.token_url = token_url
@@ -129,8 +133,8 @@ class ClientCredentialsAuth:
 
     def advice(self) -> str:
         return (
-            f"check oauth_client_id ({self.client_id}) and oauth_client_secret in Admin Center > Apps and "
-            "integrations > APIs > OAuth clients: the client must be confidential, belong to this "
+            f"check the client id ({self.client_id}, from {self.sources[0]}) and the secret in {self.sources[1]} "
+            "against Admin Center > Apps and integrations > APIs > OAuth clients: the client must be confidential, belong to this "
             "subdomain, and be allowed the client_credentials grant with the 'read' scope"
         )
 

@@ -27,7 +27,9 @@ from .errors import (
     ZendeskPermissionError,
     ZendeskRequestError,
 )
+from .defaults import DEFAULT_CORE_RPM, DEFAULT_INCREMENTAL_RPM, DEFAULT_PATIENCE_SECONDS
 from .pagination import Page
+from .patience import Patience
 from .ratelimit import RateLimiter, parse_rate_headers, parse_retry_after
 from .state import StateStore
 from .telemetry import Telemetry, heartbeat
@@ -46,8 +48,8 @@ class ClientSettings:
 
     account: str  # the normalised subdomain
     origin: str  # "https://acme.zendesk.com" or the emulator's "http://127.0.0.1:PORT"
-    core_requests_per_minute: float = 200
-    incremental_requests_per_minute: float = 10
+    core_requests_per_minute: float = DEFAULT_CORE_RPM
+    incremental_requests_per_minute: float = DEFAULT_INCREMENTAL_RPM
     state_url: str | None = None
     timeout_seconds: float = 120.0
     export_page_size: int = 1000
@@ -57,6 +59,7 @@ class ClientSettings:
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     heartbeat_seconds: float = 30.0
+    patience_seconds: float = DEFAULT_PATIENCE_SECONDS  # overall budget for failures (see patience.py)
 
     @property
     def api_root(self) -> str:
@@ -76,8 +79,11 @@ class Preflight:
 
 
 class _Retryable(Exception):
-    def __init__(self, reason: str, *, retry_after: float | None = None, outage: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, outage: bool = False, status: int | None = None
+    ) -> None:
         self.reason = reason
+        self.status = status  # None for network errors
         self.retry_after = retry_after
         self.outage = outage
         super().__init__(reason)
@@ -131,6 +137,7 @@ class ZendeskClient:
         self._http = http or make_http_client(settings.timeout_seconds, transport)
         store = StateStore(settings.state_url)
         self.store = store
+        self.patience = Patience(store, settings.account, settings.patience_seconds)
         rpm = {"core": settings.core_requests_per_minute, "incremental": settings.incremental_requests_per_minute}
         self.limiters = {
             budget: RateLimiter(
@@ -242,9 +249,11 @@ class ZendeskClient:
         status = resp.status_code
         if 200 <= status < 300:
             try:
-                return parse(resp)
+                parsed = parse(resp)
             except (ValueError, orjson.JSONDecodeError):
                 raise _Retryable(f"malformed or truncated {status} body") from None
+            self.patience.ok()
+            return parsed
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))
         if status == 429:
             self.telemetry.add("throttled_429")
@@ -256,11 +265,11 @@ class ZendeskClient:
             if retry_after is not None:
                 self.limiters[budget].push_back(time.time() + retry_after)
                 raise _Retryable("503 Service Unavailable", retry_after=retry_after)
-            raise _Retryable("503 Service Unavailable without Retry-After (outage)", outage=True)
+            raise _Retryable("503 Service Unavailable without Retry-After (outage)", outage=True, status=503)
         if status == 504 and shrinkable:
             raise PageTooSlow("504 Gateway Timeout")
         if status >= 500:
-            raise _Retryable(f"{status} {resp.reason_phrase}")
+            raise _Retryable(f"{status} {resp.reason_phrase}", status=status)
         detail = _error_text(resp)
         if status == 401:
             raise _Unauthorised(detail, headers)
@@ -297,10 +306,12 @@ class ZendeskClient:
             self._wait_reason = f"Retry-After ({exc.reason})"
             return exc.retry_after
         self._wait_reason = f"back-off ({getattr(exc, 'reason', exc)})"
-        return float(self._backoff(state))
+        return min(float(self._backoff(state)), max(self.patience.remaining(), 0.5))
 
     def _stop(self, state: tenacity.RetryCallState) -> bool:
         exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is None and self.patience.failed():
+            return True  # failing for longer than the account's patience budget
         limit = OUTAGE_ATTEMPTS if isinstance(exc, _Retryable) and exc.outage else self.settings.max_retries + 1
         return state.attempt_number >= limit
 
@@ -343,12 +354,12 @@ class ZendeskClient:
                 return retrying(self._attempt, method, url, params, budget, shrinkable, parse, json_body)
             except _Retryable as exc:
                 raise ZendeskRequestError(
-                    f"zendesk[{self.account}]: {method} {endpoint} kept failing ({exc.reason}) after "
-                    f"{self.settings.max_retries if not exc.outage else OUTAGE_ATTEMPTS - 1} retries; Zendesk may "
-                    "be degraded (see status.zendesk.com); the run can be retried later and resumes from its "
-                    "last stored position",
+                    f"zendesk[{self.account}]: {method} {endpoint} kept failing ({exc.reason}) for "
+                    f"{self.patience.elapsed():.0f} s; Zendesk may be unreachable or degraded (see "
+                    "status.zendesk.com); rerun later: the sync resumes from its last stored position",
                     account=self.account,
                     endpoint=endpoint,
+                    status=exc.status,
                 ) from None
             except _Unauthorised as exc:
                 if not renewed:

@@ -16,8 +16,12 @@ class ZendeskError(Exception):
         super().__init__(message)
 
 
-class ZendeskConfigError(ZendeskError):
-    """The resource configuration is unusable (bad subdomain, no or several auth methods...)."""
+class ConfigError(ZendeskError, ValueError):
+    """A setting the user must change (environment, accounts file or resource config); the message
+    says which setting, for which account, and what to write instead. The one configuration error."""
+
+
+ZendeskConfigError = ConfigError  # the name the resource and its tests have always used
 
 
 class ZendeskAuthError(ZendeskError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,17 @@ token_table = sa.Table(
     # for a few seconds; the others wait, re-read, and use the pair it stored.
     sa.Column("lease_until", sa.Float, nullable=False, default=0.0),
     sa.Column("version", sa.Integer, nullable=False, default=0),
+)
+
+
+flag_table = sa.Table(
+    "zendesk_account_flag",
+    metadata,
+    # "{kind}:{subdomain}[:{identity}]": short-lived facts about an account that every process may
+    # reuse (the preflight's verdict, a failure streak). Never a secret.
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
 )
 
 
@@ -142,3 +154,21 @@ class StateStore:
     def read_row(self, table: sa.Table, key: str) -> Any:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(table).where(table.c.key == key)).first()
+
+    def get_flag(self, key: str) -> str | None:
+        """A flag's value, or None when it is missing or expired."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(flag_table).where(flag_table.c.key == key)).first()
+        return str(row.value) if row is not None and row.expires_at > time.time() else None
+
+    def put_flag(self, key: str, value: str, ttl_seconds: float) -> None:
+        with self.locked_row(flag_table, key, {"value": value, "expires_at": 0.0}) as (conn, _row):
+            conn.execute(
+                sa.update(flag_table)
+                .where(flag_table.c.key == key)
+                .values(value=value, expires_at=time.time() + ttl_seconds)
+            )
+
+    def drop_flag(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(flag_table).where(flag_table.c.key == key))

@@ -1,0 +1,3 @@
+from zendesk_assets.cli import main
+
+main()
