@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from zendesk_assets.zendesk.settings import OAuthToken
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,7 +35,7 @@ def worker(base_url: str, state_url: str, token: str, rpm: int) -> dict[str, Any
     resource = ZendeskResource(
         subdomain="demo",
         base_url=base_url,
-        oauth_access_token=token,
+        auth=OAuthToken(token=token),
         core_requests_per_minute=rpm,
         state_url=state_url,
         timeout_seconds=30,

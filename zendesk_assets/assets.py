@@ -16,11 +16,11 @@ import dagster as dg
 from zendesk_assets.batches import SweepStream, TableOutput
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, SYSTEM_COLUMNS, Collection, Sweep
 from zendesk_assets.config import AccountConfig
-from zendesk_assets.zendesk.preflight import CHECKED_TAG, ensure_checked
-from zendesk_assets.zendesk.settings import env_name
 from zendesk_assets.partitions import monthly_partitions, window_for
 from zendesk_assets.progress import observe
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream, written_tables
+from zendesk_assets.zendesk.preflight import CHECKED_TAG, ensure_checked
+from zendesk_assets.zendesk.settings import env_name
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import dagster as dg
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 
 from zendesk_assets.collections import COLLECTIONS, OPT_IN
@@ -375,7 +375,7 @@ def _read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ConfigError(f"ZENDESK_ACCOUNTS_FILE points at {path}, which cannot be read ({exc.strerror})") from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -32,11 +32,12 @@ from zendesk_assets.checks import (
     table_checks,
 )
 from zendesk_assets.collections import COLLECTIONS
-from zendesk_assets.config import AccountConfig, Secret, load_accounts
+from zendesk_assets.config import AccountConfig, load_accounts
 from zendesk_assets.definitions import build_definitions
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
 from zendesk_assets.partitions import monthly_partitions
 from zendesk_assets.schedules import job_name, run_requests
+from zendesk_assets.zendesk.settings import OAuthToken
 
 SMALL = dict(
     seed=5,
@@ -168,7 +169,10 @@ def test_sync_runs_every_check_and_all_pass_on_postgres(
 def test_scheduled_run_requests_execute_the_checks_of_their_assets() -> None:
     """The daemon subsets the job by a RunRequest's asset_selection and asset_check_keys (None):
     the subset must hold exactly the checks of the selected assets."""
-    account = AccountConfig(name="acme", subdomain="acme", schema="acme", start_date=date(2024, 1, 1))
+    account = AccountConfig(
+        name="acme", subdomain="acme", schema_name="acme", start_date=date(2024, 1, 1),
+        auth=OAuthToken(token="not-used"),
+    )
     job = build_definitions([account]).resolve_job_def(job_name(account))
     requests = run_requests(account, datetime(2026, 11, 27, 15, tzinfo=UTC))
     assert len(requests) == 2
@@ -216,11 +220,9 @@ def test_corrupted_warehouse_fails_exactly_the_matching_checks(synced_duckdb: Sy
     source = Path(synced_duckdb.warehouse_url.removeprefix("duckdb:///"))
     broken = source.with_name("broken.duckdb")
     shutil.copy(source, broken)
-    expected = _corrupt(broken, synced_duckdb.account.schema)
+    expected = _corrupt(broken, synced_duckdb.account.schema_name)
 
-    account = AccountConfig(
-        **{**synced_duckdb.account.__dict__, "warehouse_url": Secret(value=f"duckdb:///{broken}")}
-    )
+    account = synced_duckdb.account.model_copy(update={"warehouse_url": f"duckdb:///{broken}"})
     defs = build_definitions([account])
     job = defs.resolve_job_def(job_name(account))
     keys = {k for c in account_checks(account) for k in c.check_keys}
@@ -293,14 +295,14 @@ def test_audit_logs_on_a_plan_without_them_pass_with_a_reason() -> None:
         account = AccountConfig(
             name="team",
             subdomain=DEMO_SUBDOMAIN,
-            schema="team",
-            oauth_token=Secret(value=DEMO_OAUTH_TOKEN),
+            schema_name="team",
+            auth=OAuthToken(token=DEMO_OAUTH_TOKEN),
             base_url=server.base_url,
             start_date=START,
             opt_in=frozenset({"audit_logs"}),
-            core_rpm=20000,
-            incremental_rpm=20000,
-            warehouse_url=Secret(value=f"duckdb:///{scratch}/warehouse.duckdb"),
+            core_requests_per_minute=20000,
+            incremental_requests_per_minute=20000,
+            warehouse_url=f"duckdb:///{scratch}/warehouse.duckdb",
             state_url=f"sqlite:///{scratch}/state.sqlite",
         )
         job = build_definitions([account]).resolve_job_def(job_name(account))

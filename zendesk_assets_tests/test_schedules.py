@@ -22,7 +22,7 @@ INSTANTS = [
 
 
 def _account(**kw: object) -> AccountConfig:
-    return AccountConfig(name="acme", subdomain="acme", schema="acme", start_date=date(2024, 1, 1), **kw)  # type: ignore[arg-type]
+    return AccountConfig(name="acme", subdomain="acme", schema_name="acme", start_date=date(2024, 1, 1), **kw)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("when", INSTANTS, ids=lambda d: d.isoformat())

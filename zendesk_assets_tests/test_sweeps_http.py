@@ -14,6 +14,7 @@ from zendesk_assets.sweeps import SweepRequest, open_stream
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError
 from zendesk_assets.zendesk.resource import ZendeskResource
+from zendesk_assets.zendesk.settings import OAuthToken
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def client(tmp_path: Path) -> Iterator[ZendeskClient]:
         EmulatorConfig(seed=5, tickets=20, users=30, organizations=100, hold_back_seconds=0)
     ) as srv:
         resource = ZendeskResource(
-            subdomain="demo", oauth_access_token=DEMO_OAUTH_TOKEN, base_url=srv.base_url, export_page_size=10,
+            subdomain="demo", auth=OAuthToken(token=DEMO_OAUTH_TOKEN), base_url=srv.base_url, export_page_size=10,
             core_requests_per_minute=100_000, incremental_requests_per_minute=100_000,
             state_url=f"sqlite:///{tmp_path / 'state.sqlite'}",
         )  # fmt: skip

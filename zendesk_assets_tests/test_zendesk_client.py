@@ -192,7 +192,7 @@ def test_bearer_401_fails_once_with_actionable_message(tmp_path: Path) -> None:
     }
     client, rec = make_client(tmp_path, sequence(js(401, body)), auth=BearerTokenAuth("very-secret-token"))
     with pytest.raises(
-        ZendeskAuthError, match=r"credentials rejected for account acme: invalid_token.*oauth_access_token"
+        ZendeskAuthError, match=r"credentials rejected for account acme: invalid_token.*token in oauth_token is current"
     ) as info:
         client.get_json("/users/me")
     assert "very-secret-token" not in str(info.value)
@@ -256,7 +256,7 @@ def test_401_triggers_exactly_one_refresh_then_fails(tmp_path: Path) -> None:
     assert state["grants"] == ["client_credentials", "refresh_token"]
     state["reject_all"] = True
     with pytest.raises(
-        ZendeskAuthError, match=r"credentials rejected for account acme.*oauth_client_id \(cid\)"
+        ZendeskAuthError, match=r"credentials rejected for account acme.*client id \(cid, from client_id\)"
     ):
         client.get_json("/users/me")
     assert state["grants"] == ["client_credentials", "refresh_token", "refresh_token"]

@@ -1,7 +1,7 @@
 """Bad input is refused early with a message that says what is wrong and what to do.
 
-Contract: `ZendeskResource.get_client()` normalises the subdomain (zendesk-api.md §1) and rejects
-anything else before any request; exactly one auth method must be configured; the legacy API token
+Contract: `ZendeskResource.get_client()` normalises the subdomain and rejects anything else before
+any request; the configuration names exactly one auth method; the legacy API token
 warns with Zendesk's 2027-04-30 cut-off; secrets never appear in reprs, strings or error messages.
 """
 
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from zendesk_assets.config import ConfigError, load_accounts
 from zendesk_assets.zendesk import ZendeskConfigError, ZendeskResource, normalise_subdomain
 from zendesk_assets.zendesk.resource import ZendeskApiTokenDeprecationWarning
+from zendesk_assets.zendesk.settings import ApiToken, OAuthClientCredentials, OAuthToken
 
 SECRET = "s3cr3t-value-never-shown"
 
@@ -54,49 +56,44 @@ def test_bad_subdomains_are_refused_with_guidance(given: str) -> None:
 
 
 def test_bad_subdomain_fails_in_get_client_before_any_request(tmp_path) -> None:
-    res = ZendeskResource(subdomain="support.acme.com", oauth_access_token=SECRET, state_url=f"sqlite:///{tmp_path}/s.db")
+    res = ZendeskResource(subdomain="support.acme.com", auth=OAuthToken(token=SECRET), state_url=f"sqlite:///{tmp_path}/s.db")
     with pytest.raises(ZendeskConfigError, match="Host-mapped brand domains"):
         res.get_client()
 
 
-def test_missing_auth_names_the_three_options(tmp_path) -> None:
-    res = ZendeskResource(subdomain="acme", state_url=f"sqlite:///{tmp_path}/s.db")
-    with pytest.raises(ZendeskConfigError, match=r"zendesk\[acme\]: no authentication configured.*oauth_client_id"):
-        res.get_client()
+def test_missing_auth_names_the_three_options() -> None:
+    with pytest.raises(ConfigError, match=r"no Zendesk credentials: set ZENDESK_CLIENT_ID and ZENDESK_CLIENT_SECRET"):
+        load_accounts({"ZENDESK_SUBDOMAIN": "acme"})
 
 
-def test_two_auth_methods_are_refused_and_named(tmp_path) -> None:
-    res = ZendeskResource(
-        subdomain="acme", oauth_access_token=SECRET, email="a@acme.com", api_token=SECRET,
-        state_url=f"sqlite:///{tmp_path}/s.db",
-    )
-    with pytest.raises(ZendeskConfigError, match="exactly one authentication method, found oauth_access_token and "
-                       "email/api_token") as info:
-        res.get_client()
+def test_two_auth_methods_are_refused_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_OAUTH_TOKEN": SECRET, "ZENDESK_EMAIL": "a@acme.com",
+           "ZENDESK_API_TOKEN": SECRET}
+    with pytest.raises(ConfigError, match="exactly one way to log in, found ZENDESK_OAUTH_TOKEN and "
+                       "ZENDESK_EMAIL/ZENDESK_API_TOKEN") as info:
+        load_accounts(env)
     assert SECRET not in str(info.value)
 
 
-def test_client_id_without_secret_names_the_missing_field(tmp_path) -> None:
-    res = ZendeskResource(subdomain="acme", oauth_client_id="zd-client", state_url=f"sqlite:///{tmp_path}/s.db")
-    with pytest.raises(ZendeskConfigError, match="oauth_client_secret is missing"):
-        res.get_client()
+def test_client_id_without_secret_names_the_missing_variable() -> None:
+    with pytest.raises(ConfigError, match="ZENDESK_CLIENT_SECRET is missing"):
+        load_accounts({"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_CLIENT_ID": "zd-client"})
 
 
-def test_email_without_api_token_names_the_missing_field(tmp_path) -> None:
-    res = ZendeskResource(subdomain="acme", email="admin@acme.com", state_url=f"sqlite:///{tmp_path}/s.db")
-    with pytest.raises(ZendeskConfigError, match="api_token is missing"):
-        res.get_client()
+def test_email_without_api_token_names_the_missing_variable() -> None:
+    with pytest.raises(ConfigError, match="ZENDESK_API_TOKEN is missing"):
+        load_accounts({"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_EMAIL": "admin@acme.com"})
 
 
 def test_email_with_token_suffix_is_explained(tmp_path) -> None:
-    res = ZendeskResource(subdomain="acme", email="admin/token", api_token=SECRET, state_url=f"sqlite:///{tmp_path}/s.db")
+    res = ZendeskResource(subdomain="acme", auth=ApiToken(email="admin/token", api_token=SECRET), state_url=f"sqlite:///{tmp_path}/s.db")
     with pytest.raises(ZendeskConfigError, match="is not an email address") as info:
         res.get_client()
     assert SECRET not in str(info.value)
 
 
 def test_legacy_api_token_warns_with_the_cutoff_date(tmp_path) -> None:
-    res = ZendeskResource(subdomain="acme", email="admin@acme.com", api_token=SECRET, state_url=f"sqlite:///{tmp_path}/s.db")
+    res = ZendeskResource(subdomain="acme", auth=ApiToken(email="admin@acme.com", api_token=SECRET), state_url=f"sqlite:///{tmp_path}/s.db")
     with pytest.warns(ZendeskApiTokenDeprecationWarning, match="2027-04-30"):
         client = res.get_client()
     assert client.auth.method == "api_token"
@@ -106,14 +103,14 @@ def test_legacy_api_token_warns_with_the_cutoff_date(tmp_path) -> None:
 
 @pytest.mark.parametrize("base_url", ["http://127.0.0.1:1/x/y", "127.0.0.1:8080", "ftp://host"])
 def test_base_url_must_be_an_origin(base_url: str, tmp_path) -> None:
-    res = ZendeskResource(subdomain="acme", oauth_access_token=SECRET, base_url=base_url,
+    res = ZendeskResource(subdomain="acme", auth=OAuthToken(token=SECRET), base_url=base_url,
                           state_url=f"sqlite:///{tmp_path}/s.db")
     with pytest.raises(ZendeskConfigError, match="base_url must be scheme and host only"):
         res.get_client()
 
 
 def test_base_url_api_root_is_origin_plus_api_v2(tmp_path) -> None:
-    res = ZendeskResource(subdomain="acme", oauth_access_token=SECRET, base_url="http://127.0.0.1:8080/api/v2/",
+    res = ZendeskResource(subdomain="acme", auth=OAuthToken(token=SECRET), base_url="http://127.0.0.1:8080/api/v2/",
                           state_url=f"sqlite:///{tmp_path}/s.db")
     with res.get_client() as client:
         assert client.url_for("/users/me") == "http://127.0.0.1:8080/api/v2/users/me"
@@ -121,14 +118,14 @@ def test_base_url_api_root_is_origin_plus_api_v2(tmp_path) -> None:
 
 
 def test_export_page_size_over_zendesk_cap_is_refused(tmp_path) -> None:
-    res = ZendeskResource(subdomain="acme", oauth_access_token=SECRET, export_page_size=5000,
+    res = ZendeskResource(subdomain="acme", auth=OAuthToken(token=SECRET), export_page_size=5000,
                           state_url=f"sqlite:///{tmp_path}/s.db")
     with pytest.raises(ZendeskConfigError, match="at most 1000"):
         res.get_client()
 
 
 def test_secrets_never_in_repr_or_str(tmp_path) -> None:
-    res = ZendeskResource(subdomain="acme", oauth_client_id="zd-client", oauth_client_secret=SECRET,
+    res = ZendeskResource(subdomain="acme", auth=OAuthClientCredentials(client_id="zd-client", client_secret=SECRET),
                           state_url=f"sqlite:///{tmp_path}/s.db")
     assert SECRET not in repr(res)
     assert SECRET not in str(res)
@@ -136,7 +133,7 @@ def test_secrets_never_in_repr_or_str(tmp_path) -> None:
         assert SECRET not in repr(client)
         assert SECRET not in repr(client.auth)
         assert SECRET not in repr(client.__dict__)
-    bearer = ZendeskResource(subdomain="acme", oauth_access_token=SECRET, state_url=f"sqlite:///{tmp_path}/s.db")
+    bearer = ZendeskResource(subdomain="acme", auth=OAuthToken(token=SECRET), state_url=f"sqlite:///{tmp_path}/s.db")
     assert SECRET not in repr(bearer) and SECRET not in str(bearer)
 
 

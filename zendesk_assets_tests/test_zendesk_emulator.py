@@ -39,6 +39,7 @@ from zendesk_assets.zendesk import (
 )
 from zendesk_assets.zendesk.auth import ClientCredentialsAuth
 from zendesk_assets.zendesk.resource import ZendeskApiTokenDeprecationWarning
+from zendesk_assets.zendesk.settings import ApiToken, OAuthClientCredentials, OAuthToken
 
 FAST: dict[str, Any] = {"core_requests_per_minute": 60_000, "incremental_requests_per_minute": 60_000}
 
@@ -50,7 +51,7 @@ def srv() -> Iterator[EmulatorServer]:
 
 
 def resource(srv: EmulatorServer, tmp_path: Path, **kw: Any) -> ZendeskResource:
-    auth = {} if {"oauth_client_id", "email", "oauth_access_token"} & set(kw) else {"oauth_access_token": DEMO_OAUTH_TOKEN}
+    auth: dict[str, Any] = {} if "auth" in kw else {"auth": OAuthToken(token=DEMO_OAUTH_TOKEN)}
     return ZendeskResource(subdomain="demo", base_url=srv.base_url, state_url=f"sqlite:///{tmp_path}/state.sqlite",
                            **{**FAST, "timeout_seconds": 2.0, **auth, **kw})
 
@@ -187,7 +188,7 @@ def test_every_style_survives_faults(srv: EmulatorServer, tmp_path: Path, fault:
 
 def test_504_on_big_export_pages_halves_per_page() -> None:
     with EmulatorServer(EmulatorConfig(seed=5, tickets=400, users=40, organizations=10, faults="504>150")) as srv2:
-        with ZendeskResource(subdomain="demo", base_url=srv2.base_url, oauth_access_token=DEMO_OAUTH_TOKEN,
+        with ZendeskResource(subdomain="demo", base_url=srv2.base_url, auth=OAuthToken(token=DEMO_OAUTH_TOKEN),
                              state_url="sqlite:///:memory:", export_page_size=600, **FAST).get_client() as client:
             pages = list(client.cursor_export("tickets", start_time=0))
         assert_exactly_once(ids(pages), srv2.emulator.truth("tickets"))
@@ -206,20 +207,20 @@ def test_preflight_admin(srv: EmulatorServer, tmp_path: Path) -> None:
 
 
 def test_preflight_agent_names_the_user_and_role(srv: EmulatorServer, tmp_path: Path) -> None:
-    with resource(srv, tmp_path, oauth_access_token=DEMO_AGENT_OAUTH_TOKEN).get_client() as client, \
+    with resource(srv, tmp_path, auth=OAuthToken(token=DEMO_AGENT_OAUTH_TOKEN)).get_client() as client, \
             pytest.raises(ZendeskPermissionError, match=f"<{DEMO_AGENT_EMAIL}> whose role is 'agent'.*needs an admin"):
         client.preflight()
 
 
 def test_agent_on_export_is_refused_not_retried(srv: EmulatorServer, tmp_path: Path) -> None:
-    with resource(srv, tmp_path, oauth_access_token=DEMO_AGENT_OAUTH_TOKEN).get_client() as client:
+    with resource(srv, tmp_path, auth=OAuthToken(token=DEMO_AGENT_OAUTH_TOKEN)).get_client() as client:
         with pytest.raises(ZendeskNotAvailableError, match=r"/incremental/tickets/cursor is not available.*or an admin"):
             list(client.cursor_export("tickets", start_time=0))
         assert client.telemetry.requests == 1
 
 
 def test_bad_oauth_token(srv: EmulatorServer, tmp_path: Path) -> None:
-    with resource(srv, tmp_path, oauth_access_token="not-a-token").get_client() as client, \
+    with resource(srv, tmp_path, auth=OAuthToken(token="not-a-token")).get_client() as client, \
             pytest.raises(ZendeskAuthError, match="credentials rejected for account demo: invalid_token") as info:
         client.preflight()
     assert "not-a-token" not in str(info.value)
@@ -228,21 +229,21 @@ def test_bad_oauth_token(srv: EmulatorServer, tmp_path: Path) -> None:
 def test_expired_oauth_token(srv: EmulatorServer, tmp_path: Path) -> None:
     admin_id = srv.emulator.truth("users")[0]["id"]
     srv.emulator.add_oauth_token("expired-token-xyz", admin_id, expires_at=1)
-    with resource(srv, tmp_path, oauth_access_token="expired-token-xyz").get_client() as client, \
-            pytest.raises(ZendeskAuthError, match=r"expired, revoked.*check that oauth_access_token is current"):
+    with resource(srv, tmp_path, auth=OAuthToken(token="expired-token-xyz")).get_client() as client, \
+            pytest.raises(ZendeskAuthError, match=r"expired, revoked.*check that the token in oauth_token is current"):
         client.get_json("/groups")
 
 
 def test_legacy_api_token_works_and_warns(srv: EmulatorServer, tmp_path: Path) -> None:
     with pytest.warns(ZendeskApiTokenDeprecationWarning, match="2027-04-30"):
-        client = resource(srv, tmp_path, email=DEMO_EMAIL, api_token=DEMO_API_TOKEN).get_client()
+        client = resource(srv, tmp_path, auth=ApiToken(email=DEMO_EMAIL, api_token=DEMO_API_TOKEN)).get_client()
     with client:
         assert client.preflight().role == "admin"
 
 
 def test_bad_api_token(srv: EmulatorServer, tmp_path: Path) -> None:
     with pytest.warns(ZendeskApiTokenDeprecationWarning):
-        client = resource(srv, tmp_path, email=DEMO_EMAIL, api_token="wrong").get_client()
+        client = resource(srv, tmp_path, auth=ApiToken(email=DEMO_EMAIL, api_token="wrong")).get_client()
     with client, pytest.raises(ZendeskAuthError, match=r"Couldn't authenticate you.*check the email \(admin@"):
         client.preflight()
 
@@ -253,7 +254,7 @@ def test_client_credentials_renew_once_after_revocation(tmp_path: Path) -> None:
 
 
 def _renew_after_revocation(srv: EmulatorServer, tmp_path: Path) -> None:
-    res = resource(srv, tmp_path, oauth_client_id=DEMO_CLIENT_ID, oauth_client_secret=DEMO_CLIENT_SECRET)
+    res = resource(srv, tmp_path, auth=OAuthClientCredentials(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET))
     with res.get_client() as client:
         assert client.preflight().role == "admin"
         auth = client.auth
@@ -267,7 +268,7 @@ def _renew_after_revocation(srv: EmulatorServer, tmp_path: Path) -> None:
 
 
 def test_wrong_client_secret(srv: EmulatorServer, tmp_path: Path) -> None:
-    res = resource(srv, tmp_path, oauth_client_id=DEMO_CLIENT_ID, oauth_client_secret="nope-secret")
+    res = resource(srv, tmp_path, auth=OAuthClientCredentials(client_id=DEMO_CLIENT_ID, client_secret="nope-secret"))
     with res.get_client() as client, \
             pytest.raises(ZendeskAuthError, match=r"client_credentials grant rejected \(401: invalid_client") as info:
         client.preflight()
@@ -276,7 +277,7 @@ def test_wrong_client_secret(srv: EmulatorServer, tmp_path: Path) -> None:
 
 def test_plan_gated_endpoint_is_unavailable_on_team(tmp_path: Path) -> None:
     with EmulatorServer(EmulatorConfig(seed=2, tickets=20, users=10, organizations=3, plan="team")) as team, \
-            ZendeskResource(subdomain="demo", base_url=team.base_url, oauth_access_token=DEMO_OAUTH_TOKEN,
+            ZendeskResource(subdomain="demo", base_url=team.base_url, auth=OAuthToken(token=DEMO_OAUTH_TOKEN),
                             state_url=f"sqlite:///{tmp_path}/s.sqlite", **FAST).get_client() as client:
         assert client.is_available("/audit_logs") is False
         assert client.is_available("/groups") is True
@@ -295,7 +296,7 @@ def test_resource_inside_a_dagster_asset(srv: EmulatorServer, tmp_path: Path, mo
             return dg.MaterializeResult(metadata={"groups": rows, **client.telemetry.as_metadata()})
 
     zendesk = ZendeskResource(subdomain="https://demo.zendesk.com/agent", base_url=srv.base_url,
-                              oauth_access_token=dg.EnvVar("ZD_TEST_OAUTH_TOKEN"),
+                              auth=OAuthToken(token=dg.EnvVar("ZD_TEST_OAUTH_TOKEN")),
                               state_url=f"sqlite:///{tmp_path}/state.sqlite")
     result = dg.materialize([groups_probe], resources={"zendesk": zendesk})
     assert result.success

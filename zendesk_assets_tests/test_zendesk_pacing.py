@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, EmulatorConfig, EmulatorServer
+from zendesk_assets.zendesk.settings import OAuthToken
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 120
@@ -62,7 +63,7 @@ def test_other_apps_on_the_account_slow_us_down(tmp_path: Path) -> None:
 
     with EmulatorServer(EmulatorConfig(seed=4, tickets=300, users=20, organizations=5, core_rpm=N,
                                        external_rpm=110)) as srv:
-        res = ZendeskResource(subdomain="demo", base_url=srv.base_url, oauth_access_token=DEMO_OAUTH_TOKEN,
+        res = ZendeskResource(subdomain="demo", base_url=srv.base_url, auth=OAuthToken(token=DEMO_OAUTH_TOKEN),
                               core_requests_per_minute=N, state_url=f"sqlite:///{tmp_path}/state.sqlite")
         deadline = time.time() + 8.0
         with res.get_client() as client:

@@ -23,7 +23,7 @@ from zendesk_assets.cli.common import FAILED, OK, ensure_instance_home, say, sel
 from zendesk_assets.cli.preflight import Broken, check_warehouse
 from zendesk_assets.cli.runs import Interrupts, execute
 from zendesk_assets.collections import COLLECTIONS
-from zendesk_assets.config import AccountConfig, ConfigError, did_you_mean, load_accounts
+from zendesk_assets.config import ConfigError, did_you_mean, load_accounts
 
 
 @dataclass(frozen=True)

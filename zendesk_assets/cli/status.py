@@ -74,7 +74,8 @@ def history(account: AccountConfig, windows: Sequence[tuple[Any, ...]], now: dat
 
     spans = covered(windows)
     months = _months(account.start_date, now.date())
-    stored, gaps = [], []
+    stored: list[date] = []
+    gaps: list[date] = []
     for month in months:
         start = datetime(month.year, month.month, 1, tzinfo=UTC).timestamp()
         nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)

@@ -20,6 +20,7 @@ import tenacity
 
 from . import pagination
 from .auth import Authenticator, _error_text
+from .defaults import DEFAULT_CORE_RPM, DEFAULT_INCREMENTAL_RPM, DEFAULT_PATIENCE_SECONDS
 from .errors import (
     ZendeskAuthError,
     ZendeskError,
@@ -27,7 +28,6 @@ from .errors import (
     ZendeskPermissionError,
     ZendeskRequestError,
 )
-from .defaults import DEFAULT_CORE_RPM, DEFAULT_INCREMENTAL_RPM, DEFAULT_PATIENCE_SECONDS
 from .pagination import Page
 from .patience import Patience
 from .ratelimit import RateLimiter, parse_rate_headers, parse_retry_after
