@@ -324,6 +324,7 @@ def _account(entry: Mapping[str, Any], source: _Source, problems: list[str]) -> 
     for key in ("warehouse_url", "state_url"):
         if entry.get(f"{key}_env"):
             data[key] = dg.EnvVar(str(entry[f"{key}_env"]))
+    named = "name" in data
     data.setdefault("name", data.get("schema_name", DEFAULT_SCHEMA))
     data["auth"] = auth
     try:
@@ -331,6 +332,8 @@ def _account(entry: Mapping[str, Any], source: _Source, problems: list[str]) -> 
     except ValidationError as exc:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else ""
+            if field == "name" and not named:
+                continue  # the name defaults to the schema: its error is the schema's, said once
             key = KEY_OF_FIELD.get(field, field)
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(f"{source.label(key)}: {message}")
@@ -426,9 +429,13 @@ def accounts_from_yaml(path: Path, env: Mapping[str, str]) -> list[AccountConfig
         account = _account(entry, _Source(where, {}), problems)
         if account is not None:
             accounts.append(account)
-    for what, values in (("name", [a.name for a in accounts]), ("schema", [a.schema_name for a in accounts])):
-        for dup in sorted({v for v in values if values.count(v) > 1}):
-            problems.append(f"{path}: two accounts share the {what} '{dup}'; give each its own 'schema' (and 'name')")
+    schemas = [a.schema_name for a in accounts]
+    names = [a.name for a in accounts]
+    shared = {v for v in schemas if schemas.count(v) > 1}
+    for dup in sorted(shared):
+        problems.append(f"{path}: two accounts share the schema '{dup}'; give each its own 'schema' (and 'name')")
+    for dup in sorted({v for v in names if names.count(v) > 1} - shared):  # a name defaults to the schema
+        problems.append(f"{path}: two accounts share the name '{dup}'; give each its own 'name'")
     if problems:
         raise ConfigError("\n".join(dict.fromkeys(problems)))
     return accounts

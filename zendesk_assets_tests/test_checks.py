@@ -227,8 +227,22 @@ def test_corrupted_warehouse_fails_exactly_the_matching_checks(synced_duckdb: Sy
     job = defs.resolve_job_def(job_name(account))
     keys = {k for c in account_checks(account) for k in c.check_keys}
     with dg.DagsterInstance.from_config(str(synced_duckdb.home)) as instance:
-        result = job.get_subset(asset_check_selection=keys).execute_in_process(instance=instance)
-    assert result.success
+        result = job.get_subset(asset_check_selection=keys).execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+    # ERROR checks are blocking: their failure fails the run (so `dagster asset materialize` exits
+    # non-zero in CI); WARN failures alone never do.
+    assert not result.success
+    blocked = [
+        e.step_failure_data.error
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.STEP_FAILURE and e.step_failure_data is not None
+    ]
+    messages = sorted(err.message for err in blocked if err is not None)
+    assert all("blocking asset check" in m and "ERROR severity" in m for m in messages), messages
+    assert any(f"{account.name}/users: primary_key" in m for m in messages)
+    assert any(f"{account.name}/tickets: partition_coverage" in m for m in messages)
+    assert not any("fk_ticket_id" in m or "freshness" in m or "count_parity" in m for m in messages)
     evaluations = {e.asset_check_key: e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == keys
 

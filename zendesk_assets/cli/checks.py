@@ -59,6 +59,7 @@ def _details(metadata: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from zendesk_assets.checks import check_key, table_checks
     from zendesk_assets.definitions import build_definitions
+    from zendesk_assets.schedules import job_name
 
     accounts = select(load_accounts(), args.account)
     tables = _tables(args.table)
@@ -69,26 +70,20 @@ def run(args: argparse.Namespace) -> int:
         except Broken as broken:
             say(broken.detail)
             return broken.code
-    base = build_definitions(accounts)
-    wanted: dict[str, list[tuple[str, Any]]] = {}
-    jobs = []
-    for account in accounts:
-        specs = [(t, c) for t in tables if account.enabled(t) for c in table_checks(t)]
-        wanted[account.name] = specs
-        keys = [check_key(account, c) for _, c in specs]
-        jobs.append(dg.define_asset_job(f"{account.name}_checks", selection=dg.AssetSelection.checks(*keys)))
-    defs = dg.Definitions.merge(base, dg.Definitions(jobs=jobs))
+    defs = build_definitions(accounts)
     results: list[Result] = []
     failures: list[str] = []
     interrupts = Interrupts()
     with interrupts.installed(), dg.DagsterInstance.get() as instance:
         for account in accounts:
-            job = defs.resolve_job_def(f"{account.name}_checks")
+            specs = [(t, c) for t in tables if account.enabled(t) for c in table_checks(t)]
+            keys = {check_key(account, c) for _, c in specs}
+            job = defs.resolve_job_def(job_name(account)).get_subset(asset_check_selection=keys)
             outcome = execute(job, instance, account=account.name, part="checks", asset_selection=None,
                               tags={"zendesk/account": account.name, "zendesk/part": "checks"}, verbose=args.verbose)
             failures += outcome.failures
             found = {(e.asset_key.path[-1], e.check_name): e for e in outcome.checks}
-            for table, check in wanted[account.name]:
+            for table, check in specs:
                 evaluation = found.get((table, check.name))
                 meta = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()} if evaluation else {}
                 results.append(Result(
@@ -104,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([r.__dict__ for r in results], indent=2, default=str))
     else:
         print_table(results)
+    sys.stdout.flush()
     for line in failures:
         say(line)
     if interrupts.signal is not None:

@@ -44,7 +44,7 @@ PREFLIGHT_TIMEOUT_SECONDS = 20.0
 WAREHOUSE_CONNECT_SECONDS = 10
 # Drivers a URL's backend needs, and the package that brings each (for the "not installed" message).
 DRIVER_PACKAGES = {
-    "mysql": "mysqlclient (or pymysql, with mysql+pymysql://)",
+    "mysql": "mysqlclient",
     "mariadb": "mariadb",
     "mssql": "pyodbc",
     "oracle": "oracledb",
@@ -52,6 +52,7 @@ DRIVER_PACKAGES = {
     "bigquery": "sqlalchemy-bigquery",
     "redshift": "sqlalchemy-redshift redshift_connector",
 }
+DRIVER_HINTS = {"mysql": " (or pymysql, with a mysql+pymysql:// URL)"}
 KNOWN_DRIVERS = {"duckdb": "duckdb_engine", "postgresql+psycopg": "psycopg", "postgresql+psycopg2": "psycopg2",
                  "sqlite": "sqlite3", "mysql+pymysql": "pymysql", "mysql+mysqldb": "MySQLdb",
                  "snowflake": "snowflake.sqlalchemy", "bigquery": "sqlalchemy_bigquery"}
@@ -128,7 +129,7 @@ def zendesk_items(account: AccountConfig) -> Iterator[Item]:
     try:
         status = check_account(client, probes)
     except ZendeskAuthError as exc:
-        raise Broken("credentials", f"{name}: Zendesk rejected the credentials: {_strip(exc)}", CONFIG) from None
+        raise Broken("credentials", f"{name}: {_strip(exc)}", CONFIG) from None
     except ZendeskPermissionError as exc:
         what = "admin role" if "role is" in str(exc) else "credentials"
         raise Broken(what, f"{name}: {_strip(exc)}", CONFIG) from None
@@ -214,6 +215,7 @@ def check_warehouse(account: AccountConfig) -> str:
 
 
 def _require_driver(url: sa.engine.URL, label: str, what: str) -> None:
+    dialect_driver = url.get_driver_name()
     try:
         dialect = url.get_dialect()
         dialect.import_dbapi()
@@ -223,9 +225,9 @@ def _require_driver(url: sa.engine.URL, label: str, what: str) -> None:
         package = DRIVER_PACKAGES.get(backend, f"the SQLAlchemy dialect package for {backend}")
         raise Broken(
             "warehouse",
-            f"{what}: {label} uses {url.drivername}, whose driver is not installed; installed: "
-            f"{', '.join(installed)}. Add one with `.venv/bin/pip install {package}` (only DuckDB and "
-            "PostgreSQL are tested)",
+            f"{what}: {label} uses {url.drivername} (driver {dialect_driver}), which is not installed; installed: "
+            f"{', '.join(installed)}. Add one with `.venv/bin/pip install {package}`{DRIVER_HINTS.get(backend, '')}, "
+            "or use PostgreSQL or DuckDB (the tested ones)",
             CONFIG,
         ) from None
 
@@ -254,8 +256,8 @@ def _check_duckdb(url: sa.engine.URL, account: AccountConfig, what: str, shown: 
         except OSError as exc:
             raise Broken(
                 "warehouse",
-                f"{what}: cannot create the DuckDB file {path}: {directory} is not writable ({exc.strerror}); "
-                "point WAREHOUSE_URL at a writable directory",
+                f"{what}: cannot create the DuckDB file {path}: no file can be created in {directory} "
+                f"({exc.strerror}); point WAREHOUSE_URL at a writable directory",
                 CONFIG,
             ) from None
         return f"{shown} (will be created), schema {account.schema_name}"

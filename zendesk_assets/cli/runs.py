@@ -7,6 +7,7 @@ an interrupted run. This module turns a run's events into one line per root caus
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ class RunOutcome:
 
     account: str
     part: str
+    selected: list[str] = field(default_factory=list)  # the tables the run was asked to sync
     run_id: str | None = None
     success: bool = False
     failures: list[str] = field(default_factory=list)
@@ -73,7 +75,7 @@ def execute(
     verbose: bool,
 ) -> RunOutcome:
     """Run once; whatever happens, return an outcome (an interrupt propagates after the run ends)."""
-    outcome = RunOutcome(account, part)
+    outcome = RunOutcome(account, part, [k.to_user_string() for k in asset_selection or []])
     try:
         result = job.execute_in_process(
             run_config=run_config(verbose),
@@ -138,8 +140,7 @@ def _root_cause(error: Any) -> tuple[str, str]:
     ):
         error = error.cause
     message = _first_line(error.message or error.cls_name)
-    prefix = f"{error.cls_name}: "
-    message = message.removeprefix(prefix)
+    message = re.sub(rf"^(?:[\w]+\.)*{re.escape(error.cls_name)}: ", "", message)
     if message.startswith("zendesk[") and "]: " in message:
         message = message.split("]: ", 1)[1]
     return error.cls_name, message

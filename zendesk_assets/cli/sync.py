@@ -67,10 +67,14 @@ def describe_check(evaluation: dg.AssetCheckEvaluation) -> str:
     return f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} [{evaluation.severity.value}]: {details}"
 
 
-def summary_table(tables: Mapping[str, Mapping[str, Any]]) -> str:
+def summary_table(tables: Mapping[str, Mapping[str, Any]], failed: Sequence[str] = ()) -> str:
     head = f"{'table':<40} {'rows in warehouse':>17} {'inserted':>9} {'updated':>9} {'pages':>6}"
     lines = [head, "-" * len(head)]
-    for table, meta in sorted(tables.items()):
+    rows = {**{t: {} for t in failed}, **tables}
+    for table, meta in sorted(rows.items()):
+        if not meta:
+            lines.append(f"{table:<40} {'NOT SYNCED (see the failures below)':>44}")
+            continue
         lines.append(
             f"{table:<40} {meta.get('dagster/row_count', '?'):>17} {meta.get('rows_inserted', '-'):>9} "
             f"{meta.get('rows_updated', '-'):>9} {meta.get('pages', '-'):>6}"
@@ -126,6 +130,7 @@ def report(outcomes: Sequence[RunOutcome], home: Any, args: argparse.Namespace, 
     tables: dict[str, dict[str, Any]] = {}
     for outcome in outcomes:
         tables.update(outcome.tables)
+    not_synced = sorted({t for o in outcomes for t in o.selected} - set(tables))
     evaluations = [e for o in outcomes for e in o.checks]
     failed_checks = [e for e in evaluations if not e.passed]
     error_checks = [e for e in failed_checks if e.severity == dg.AssetCheckSeverity.ERROR]
@@ -138,17 +143,19 @@ def report(outcomes: Sequence[RunOutcome], home: Any, args: argparse.Namespace, 
             "runs": [{"account": o.account, "part": o.part, "run_id": o.run_id, "success": o.success,
                       "failures": o.failures} for o in outcomes],
             "tables": {t: {k: v for k, v in m.items() if isinstance(v, int | float | str)} for t, m in tables.items()},
+            "not_synced": not_synced,
             "checks": {"run": len(evaluations), "failed": [
                 {"asset": e.asset_key.to_user_string(), "check": e.check_name, "severity": e.severity.value}
                 for e in failed_checks]},
             "dagster_home": str(home),
         }, indent=2, default=str))
     else:
-        print(summary_table(tables))
+        print(summary_table(tables, not_synced))
         print(f"\nAsset checks: {len(evaluations) - len(failed_checks)} of {len(evaluations)} passed")
         for evaluation in failed_checks:
             print(f"  FAILED {describe_check(evaluation)}")
         print(f"\nDagster instance: {home} (runs are visible in `make dev` / `dagster dev -w workspace.yaml`)")
+    sys.stdout.flush()
     for line in failures:
         say(line)
     if interrupted is not None:

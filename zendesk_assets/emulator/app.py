@@ -633,6 +633,23 @@ async def control_shutdown_exports(request: Request) -> Response:
     return _json(200, {"exports_shutdown_at": em.exports_shutdown_at, "status": em.exports_refusal_status})
 
 
+async def control_inject(request: Request) -> Response:
+    """`POST /__emulator__/inject {"path": "/api/v2/ticket_forms*", "fault": "503", "count": 100}`: play a
+    fault on matching requests (the CLI's way to stage an outage of one endpoint)."""
+    em: Emulator = request.app.state.emulator
+    try:
+        body = orjson.loads(await request.body() or b"{}")
+        allowed = {"path", "fault", "count", "retry_after"}
+        if not isinstance(body, dict) or set(body) - allowed or "path" not in body or "fault" not in body:
+            raise ValueError("body must be a JSON object with path, fault and optionally count, retry_after")
+        retry = body.get("retry_after")
+        fault = Fault(str(body["fault"]), retry_after=None if retry is None else int(retry))
+        em.inject(str(body["path"]), fault, count=int(body.get("count", 1)))
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        return _json(400, {"error": "InvalidValue", "description": str(exc)})
+    return _json(200, {"injected": body})
+
+
 async def not_found(request: Request) -> Response:
     return _json(404, NOT_FOUND)
 
@@ -666,6 +683,7 @@ def create_app(emulator: Emulator) -> Starlette:
         Route("/__emulator__/advance", control_advance, methods=["POST"]),
         Route("/__emulator__/clock", control_clock, methods=["POST"]),
         Route("/__emulator__/shutdown_exports", control_shutdown_exports, methods=["POST"]),
+        Route("/__emulator__/inject", control_inject, methods=["POST"]),
         Route("/api/v2/{rest:path}", api_endpoint, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
         Route("/{rest:path}", not_found, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
     ])
