@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                     "not run" if evaluation is None else ("passed" if evaluation.passed else "failed"),
                     _details(meta) if evaluation else "the check did not run (see the failure above)", meta,
                 ))
-            if interrupts.signal is not None:
+            if interrupts.poll() is not None:
                 break
     if args.junit:
         write_junit(Path(args.junit), results, args.strict)

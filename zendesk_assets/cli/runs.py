@@ -7,8 +7,11 @@ an interrupted run. This module turns a run's events into one line per root caus
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,10 +40,15 @@ class RunOutcome:
 
 
 class Interrupts:
-    """SIGINT and SIGTERM end the current run cleanly (Dagster marks it failed) and launch no more."""
+    """SIGINT and SIGTERM end the current run cleanly (Dagster marks it failed) and launch no more.
+
+    While a run executes, Dagster installs its own handlers (both signals interrupt the step), so
+    which signal arrived is read from the interpreter's wakeup fd, which every handler shares.
+    """
 
     def __init__(self) -> None:
         self.signal: int | None = None
+        self._wakeup: int | None = None
 
     @property
     def exit_code(self) -> int:
@@ -50,12 +58,31 @@ class Interrupts:
         self.signal = signum
         raise KeyboardInterrupt
 
+    def poll(self) -> int | None:
+        """The first interrupting signal received so far (None: none)."""
+        if self._wakeup is not None:
+            with contextlib.suppress(BlockingIOError, OSError):
+                for number in os.read(self._wakeup, 64):
+                    if number in (signal.SIGINT, signal.SIGTERM) and self.signal is None:
+                        self.signal = number
+        return self.signal
+
     @contextmanager
     def installed(self) -> Iterator[Interrupts]:
         previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        read, write = os.pipe()
+        os.set_blocking(read, False)
+        os.set_blocking(write, False)
+        old_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        self._wakeup = read
         try:
             yield self
         finally:
+            signal.set_wakeup_fd(old_fd)
+            self.poll()
+            self._wakeup = None
+            os.close(read)
+            os.close(write)
             for s, handler in previous.items():
                 signal.signal(s, handler)
 
@@ -76,6 +103,7 @@ def execute(
 ) -> RunOutcome:
     """Run once; whatever happens, return an outcome (an interrupt propagates after the run ends)."""
     outcome = RunOutcome(account, part, [k.to_user_string() for k in asset_selection or []])
+    run_id = str(uuid.uuid4())
     try:
         result = job.execute_in_process(
             run_config=run_config(verbose),
@@ -83,8 +111,10 @@ def execute(
             tags=dict(tags),
             asset_selection=list(asset_selection) if asset_selection is not None else None,
             raise_on_error=False,
+            run_id=run_id,
         )
     except KeyboardInterrupt:
+        close_interrupted(instance, run_id)
         raise
     except Exception as exc:  # the run could not start (e.g. an unresolvable resource setting)
         outcome.failures.append(f"{account}: the {part} run could not start: {_first_line(str(exc))}")
@@ -96,6 +126,13 @@ def execute(
     if not result.success:
         outcome.failures.extend(failure_lines(result, account))
     return outcome
+
+
+def close_interrupted(instance: dg.DagsterInstance, run_id: str) -> None:
+    """An interrupt that landed outside a step leaves the run open: mark it canceled, as it was."""
+    run = instance.get_run_by_id(run_id)
+    if run is not None and not run.is_finished:
+        instance.report_run_canceled(run, message="interrupted (Ctrl-C or SIGTERM) from zendesk-assets")
 
 
 def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:

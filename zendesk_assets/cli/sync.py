@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -116,10 +117,10 @@ def run(args: argparse.Namespace) -> int:
                             tags=tags, verbose=args.verbose,
                         )
                 except KeyboardInterrupt:
-                    interrupts.signal = interrupts.signal or 2
+                    interrupts.signal = interrupts.poll() or interrupts.signal or signal.SIGINT
                     outcome = RunOutcome(account.name, part, failures=[f"{account.name}: the {part} run was interrupted"])
                 outcomes.append(outcome)
-                if interrupts.signal is not None:
+                if interrupts.poll() is not None:
                     break
             if interrupts.signal is not None:
                 break
