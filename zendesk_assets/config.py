@@ -41,7 +41,7 @@ from zendesk_assets.zendesk.settings import (
     normalise_subdomain,
 )
 
-__all__ = ["AccountConfig", "ConfigError", "load_accounts"]
+__all__ = ["AccountConfig", "ConfigError", "load_accounts", "secret_references"]
 
 DEFAULT_SCHEMA = "zendesk"
 # A fixed default: partition start dates must never move with today's date.
@@ -446,6 +446,23 @@ def _has_password(value: Any) -> bool:
         return bool(make_url(str(value)).password)
     except Exception:
         return False
+
+
+def secret_references(account: AccountConfig) -> dict[str, str]:
+    """Every secret-bearing setting of an account and the environment variable it is read from.
+
+    The model holds no secret value: each of these is a `dg.EnvVar`, so Dagster's run storage, event
+    log and UI see only the variable names (a secret scan can take the values from here).
+    """
+    found: dict[str, str] = {}
+    settings: dict[str, object] = {"warehouse_url": account.warehouse_url, "state_url": account.state_url}
+    if account.auth is not None:
+        settings.update({f"auth.{k}": v for k, v in account.auth.__dict__.items() if k != "kind"})
+    for key, value in settings.items():
+        name = env_name(value)
+        if name is not None:
+            found[key] = name
+    return found
 
 
 def load_accounts(env: Mapping[str, str] | None = None) -> list[AccountConfig]:

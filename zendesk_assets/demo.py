@@ -133,7 +133,7 @@ def main() -> None:
             print("Dagster UI: http://127.0.0.1:3000 (Ctrl-C stops it and the emulator)")
             status = run_dagster_dev(bin_dir, env)
         else:
-            status = subprocess.call([str(bin_dir / "zendesk-assets"), "sync", "--quiet"], env=env)
+            status = subprocess.call([str(bin_dir / "zendesk-assets"), "sync"], env=env)
             if status == 0:
                 print(f"\nWarehouse: {warehouse} (DuckDB; schema 'zendesk')")
                 print(

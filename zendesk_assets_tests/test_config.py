@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from zendesk_assets.assets import ResourceKeys
-from zendesk_assets.config import ConfigError, load_accounts
+from zendesk_assets.config import ConfigError, load_accounts, secret_references
 from zendesk_assets.definitions import build_definitions, zendesk_resource
 from zendesk_assets.zendesk.settings import OAuthClientCredentials, OAuthToken, env_name
 
@@ -34,6 +34,9 @@ def test_single_account_from_environment() -> None:
         assert secret not in repr(account)
     resource = zendesk_resource(account)
     assert isinstance(resource.auth, OAuthToken) and isinstance(resource.auth.token, dg.EnvVar)
+    assert secret_references(account) == {
+        "auth.token": "ZENDESK_OAUTH_TOKEN", "warehouse_url": "WAREHOUSE_URL", "state_url": "ZENDESK_STATE_URL",
+    }
 
 
 def test_defaults_live_in_one_place() -> None:

@@ -22,7 +22,16 @@ from pydantic import Field
 from .defaults import DEFAULT_CORE_RPM, DEFAULT_INCREMENTAL_RPM, DEFAULT_PATIENCE_SECONDS
 from .errors import ConfigError
 
-__all__ = ["DEFAULT_CORE_RPM", "DEFAULT_INCREMENTAL_RPM", "DEFAULT_PATIENCE_SECONDS"]
+__all__ = [
+    "DEFAULT_CORE_RPM",
+    "DEFAULT_INCREMENTAL_RPM",
+    "DEFAULT_PATIENCE_SECONDS",
+    "ApiToken",
+    "OAuthClientCredentials",
+    "OAuthToken",
+    "ZendeskAuth",
+    "normalise_subdomain",
+]
 
 if TYPE_CHECKING:
     import httpx
@@ -95,13 +104,6 @@ class OAuthToken(dg.Config):
     kind: Literal["oauth_token"] = "oauth_token"
     token: str = Field(repr=False, description="OAuth access token (an environment-variable reference).")
 
-    @property
-    def method(self) -> str:
-        return "oauth_token"
-
-    def identity(self) -> str:
-        return "bearer"
-
     def authenticator(self, settings: ClientSettings, http: httpx.Client, log: logging.Logger) -> Authenticator:
         from .auth import BearerTokenAuth
 
@@ -114,13 +116,6 @@ class OAuthClientCredentials(dg.Config):
     kind: Literal["oauth_client"] = "oauth_client"
     client_id: str = Field(description="OAuth client id (not secret).")
     client_secret: str = Field(repr=False, description="OAuth client secret (an environment-variable reference).")
-
-    @property
-    def method(self) -> str:
-        return "oauth_client_credentials"
-
-    def identity(self) -> str:
-        return f"client:{reveal(self.client_id, 'the OAuth client id')}"
 
     def authenticator(self, settings: ClientSettings, http: httpx.Client, log: logging.Logger) -> Authenticator:
         from .auth import ClientCredentialsAuth
@@ -144,13 +139,6 @@ class ApiToken(dg.Config):
     kind: Literal["api_token"] = "api_token"
     email: str = Field(description="The admin's email address (without '/token').")
     api_token: str = Field(repr=False, description="Legacy API token (an environment-variable reference).")
-
-    @property
-    def method(self) -> str:
-        return "api_token"
-
-    def identity(self) -> str:
-        return f"email:{reveal(self.email, 'the email').lower()}"
 
     def authenticator(self, settings: ClientSettings, http: httpx.Client, log: logging.Logger) -> Authenticator:
         from .auth import ApiTokenAuth
