@@ -33,7 +33,14 @@ import pytest
 
 from zendesk_assets.checks import table_checks
 from zendesk_assets.collections import COLLECTIONS
-from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, EmulatorConfig, EmulatorServer, Fault
+from zendesk_assets.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_OAUTH_TOKEN,
+    EmulatorConfig,
+    EmulatorServer,
+    Fault,
+)
 
 ZENDESK_ASSETS = str(Path(sys.executable).parent / "zendesk-assets")
 SMALL = dict(seed=9, tickets=80, users=30, organizations=8, groups=3, ticket_forms=2, activities=10,
@@ -79,6 +86,23 @@ def acct() -> Iterator[Account]:
     with tempfile.TemporaryDirectory(prefix="cli_operate_", dir=base) as root, \
             EmulatorServer(EmulatorConfig(**SMALL, hold_back_seconds=0)) as server:  # type: ignore[arg-type]
         yield Account(server, Path(root))
+
+
+def test_0_check_passes_in_three_requests_and_writes_nothing(acct: Account) -> None:
+    requests = sum(acct.server.emulator.stats()["requests"].values())
+    env = {**acct.env, "ZENDESK_OPT_IN": "audit_logs,ticket_comments", "ZENDESK_CLIENT_ID": DEMO_CLIENT_ID,
+           "ZENDESK_CLIENT_SECRET": DEMO_CLIENT_SECRET}
+    del env["ZENDESK_OAUTH_TOKEN"]
+    proc = subprocess.run([ZENDESK_ASSETS, "check"], env=env, cwd=acct.root, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    marks = [line.split()[0] for line in proc.stdout.splitlines() if line.startswith("  ")]
+    assert marks == ["✓"] * 7, proc.stdout
+    assert "✓ credentials        Demo Admin <admin@demo.example.com> via OAuth client credentials from " \
+           "ZENDESK_CLIENT_SECRET" in proc.stdout
+    # the token grant, /users/me and the audit_logs probe: at most three requests per account
+    assert sum(acct.server.emulator.stats()["requests"].values()) - requests <= 3
+    assert not acct.warehouse.exists()
 
 
 def test_1_outage_of_one_endpoint_fails_only_its_sweep(acct: Account) -> None:

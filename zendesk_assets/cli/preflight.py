@@ -83,7 +83,7 @@ class Broken(Exception):
         self.what, self.detail, self.code = what, detail, code
 
 
-def _where(url: str | None, what: str) -> tuple[str | None, str]:
+def resolve_setting(url: str | None, what: str) -> tuple[str | None, str]:
     """A URL setting's value and how to name it ("WAREHOUSE_URL", or "the accounts file's warehouse_url")."""
     if url is None:
         return None, what
@@ -95,7 +95,7 @@ def _where(url: str | None, what: str) -> tuple[str | None, str]:
 
 
 def check_state_store(account: AccountConfig) -> str:
-    url, label = _where(account.state_url, "state_url")
+    url, label = resolve_setting(account.state_url, "state_url")
     url = url or default_state_url()
     try:
         with contextlib.closing(StateStore(url).engine.connect()) as conn:
@@ -188,7 +188,7 @@ def _auth_label(account: AccountConfig) -> str:
 
 def check_warehouse(account: AccountConfig) -> str:
     """Reachable and writable, proven inside a transaction that is rolled back: nothing is written."""
-    raw, label = _where(account.warehouse_url, "warehouse_url")
+    raw, label = resolve_setting(account.warehouse_url, "warehouse_url")
     what = f"{account.name}: the warehouse"
     try:
         url = sa.engine.make_url(normalise_url(raw))

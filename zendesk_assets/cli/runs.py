@@ -152,7 +152,7 @@ def failure_lines(result: dg.ExecuteInProcessResult, account: str) -> list[str]:
             continue
         data = event.step_failure_data
         error = data.error if data is not None else None
-        cls, message = _root_cause(error)
+        cls, message = root_cause(error)
         if cls == "DagsterAssetCheckFailedError":
             continue  # the failed checks are listed on their own
         step = (event.step_key or "run").removeprefix(f"{account}__")
@@ -168,7 +168,7 @@ def failure_lines(result: dg.ExecuteInProcessResult, account: str) -> list[str]:
     return lines
 
 
-def _root_cause(error: Any) -> tuple[str, str]:
+def root_cause(error: Any) -> tuple[str, str]:
     """The innermost error's class and first line (Dagster wraps user errors in its own)."""
     if error is None:
         return "", "unknown error"

@@ -21,8 +21,8 @@ import dagster as dg
 import sqlalchemy as sa
 
 from zendesk_assets.cli.common import OK, ago, ensure_instance_home, select
-from zendesk_assets.cli.preflight import _where
-from zendesk_assets.cli.runs import _root_cause
+from zendesk_assets.cli.preflight import resolve_setting
+from zendesk_assets.cli.runs import root_cause
 from zendesk_assets.collections import COLLECTIONS, SWEEPS
 from zendesk_assets.config import AccountConfig, load_accounts
 from zendesk_assets.warehouse.naming import mask_url
@@ -124,7 +124,7 @@ def _last_error(instance: dg.DagsterInstance, account: AccountConfig, sweep: str
             if dagster_event is None or dagster_event.step_key != f"{account.name}__{sweep}":
                 continue
             data = dagster_event.step_failure_data
-            _, message = _root_cause(data.error if data else None)
+            _, message = root_cause(data.error if data else None)
             stamp = datetime.fromtimestamp(event.timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
             return f"{stamp}: {message}"
     return "-"
@@ -133,7 +133,7 @@ def _last_error(instance: dg.DagsterInstance, account: AccountConfig, sweep: str
 def account_status(account: AccountConfig, instance: dg.DagsterInstance) -> tuple[str, list[TableStatus] | str]:
     from zendesk_assets.assets import asset_key
 
-    raw, _label = _where(account.warehouse_url, "warehouse_url")
+    raw, _label = resolve_setting(account.warehouse_url, "warehouse_url")
     wh = Warehouse(raw, account.schema_name)
     wh.dialect.retry_seconds = 5.0  # a sync holding the DuckDB file: say so instead of waiting
     where = f"{mask_url(wh.dialect.url)}, schema {account.schema_name}"
