@@ -191,6 +191,35 @@ def test_4_the_next_sync_resumes_and_every_check_passes(acct: Account) -> None:
     assert acct.users_me() - before == 1
 
 
+def test_4b_dagster_asset_materialize_fails_when_an_error_check_fails(acct: Account) -> None:
+    """ERROR checks are blocking: `dagster asset materialize` in CI exits non-zero when one fails."""
+    shift = 20 * 86400  # the stored tickets window no longer reaches back to the first partition
+    con = duckdb.connect(str(acct.warehouse))
+    try:
+        con.execute(f"UPDATE zendesk._sync_state SET window_start = window_start + {shift} "
+                    "WHERE sweep = 'tickets' AND window_end IS NULL")
+    finally:
+        con.close()
+    month = date.today().replace(day=1).isoformat()
+    dagster = str(Path(sys.executable).parent / "dagster")
+    try:
+        proc = subprocess.run(
+            [dagster, "asset", "materialize", "-m", "zendesk_assets.definitions", "--select", "zendesk/tickets",
+             "--partition", month],
+            env=acct.env, cwd=acct.root, capture_output=True, text=True, timeout=240,
+        )
+    finally:
+        con = duckdb.connect(str(acct.warehouse))
+        try:
+            con.execute(f"UPDATE zendesk._sync_state SET window_start = window_start - {shift} "
+                        "WHERE sweep = 'tickets' AND window_end IS NULL")
+        finally:
+            con.close()
+    assert proc.returncode != 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "blocking asset check failed with ERROR severity" in proc.stdout + proc.stderr
+    assert "zendesk/tickets: partition_coverage" in proc.stdout + proc.stderr
+
+
 def test_5_checks_junit_clean_then_a_duplicate_row_fails_primary_key(acct: Account) -> None:
     report = acct.root / "checks.xml"
     proc = acct.run("checks", "--junit", str(report))
