@@ -110,24 +110,31 @@ def _read_state(wh: Warehouse, account: AccountConfig) -> tuple[dict[str, int], 
     return rows, windows
 
 
-def _last_error(instance: dg.DagsterInstance, account: AccountConfig, sweep: str, since: float | None) -> str:
+def last_errors(instance: dg.DagsterInstance, account: AccountConfig) -> dict[str, tuple[float, str]]:
+    """The newest step failure per sweep among the account's recent failed runs: (when, why)."""
     from zendesk_assets.schedules import job_name
 
-    runs = instance.get_run_records(
+    found: dict[str, tuple[float, str]] = {}
+    records = instance.get_run_records(
         filters=dg.RunsFilter(job_name=job_name(account), statuses=[dg.DagsterRunStatus.FAILURE]), limit=5
     )
-    for record in runs:
-        if since is not None and record.create_timestamp.timestamp() < since:
-            break
+    for record in records:  # newest first
         for event in instance.all_logs(record.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
             dagster_event = event.dagster_event
-            if dagster_event is None or dagster_event.step_key != f"{account.name}__{sweep}":
+            if dagster_event is None or dagster_event.step_key is None:
                 continue
-            data = dagster_event.step_failure_data
-            _, message = root_cause(data.error if data else None)
-            stamp = datetime.fromtimestamp(event.timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
-            return f"{stamp}: {message}"
-    return "-"
+            sweep = dagster_event.step_key.removeprefix(f"{account.name}__")
+            if sweep not in found:
+                data = dagster_event.step_failure_data
+                found[sweep] = (event.timestamp, root_cause(data.error if data else None)[1])
+    return found
+
+
+def _error_since(error: tuple[float, str] | None, success: float | None) -> str:
+    """The sweep's last error, if it came after its last success."""
+    if error is None or (success is not None and error[0] < success):
+        return "-"
+    return f"{datetime.fromtimestamp(error[0], UTC).strftime('%Y-%m-%d %H:%M UTC')}: {error[1]}"
 
 
 def account_status(account: AccountConfig, instance: dg.DagsterInstance) -> tuple[str, list[TableStatus] | str]:
@@ -146,6 +153,7 @@ def account_status(account: AccountConfig, instance: dg.DagsterInstance) -> tupl
         reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
         return where, f"the warehouse cannot be read: {reason}"
     now = datetime.now(UTC)
+    errors = last_errors(instance, account)
     out: list[TableStatus] = []
     for table, coll in COLLECTIONS.items():
         if not account.enabled(table) and table not in rows:
@@ -166,7 +174,7 @@ def account_status(account: AccountConfig, instance: dg.DagsterInstance) -> tupl
             age="never" if age is None else f"{ago(age)} ago",
             on_time=None if age is None else age <= LATE_AFTER_SECONDS,
             history=history(account, windows.get(table, []), now) if partitioned else "-",
-            last_error=_last_error(instance, account, coll.sweep, stamp),
+            last_error=_error_since(errors.get(coll.sweep), stamp),
         ))
     return where, out
 
