@@ -246,3 +246,4 @@ def test_5_checks_junit_clean_then_a_duplicate_row_fails_primary_key(acct: Accou
     assert message.startswith("tickets primary_key [ERROR]: rows=")  # type: ignore[union-attr]
     assert f"sample_duplicate_ids: [{duplicate}]" in (failures[0].find("failure").text or "")  # type: ignore[union-attr]
     assert "zendesk      tickets                    primary_key            ERROR    FAILED" in proc.stdout
+    assert proc.stderr == ""  # the failed check is the table's row, not a run failure besides

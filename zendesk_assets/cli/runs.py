@@ -147,9 +147,11 @@ def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, A
 def failure_lines(result: dg.ExecuteInProcessResult, account: str) -> list[str]:
     """One line per failed step: which sweep (or check), and the cause Zendesk or the database gave."""
     lines: list[str] = []
+    steps_failed = False
     for event in result.all_events:
         if event.event_type != dg.DagsterEventType.STEP_FAILURE:
             continue
+        steps_failed = True
         data = event.step_failure_data
         error = data.error if data is not None else None
         cls, message = root_cause(error)
@@ -163,7 +165,7 @@ def failure_lines(result: dg.ExecuteInProcessResult, account: str) -> list[str]:
         if cls in ("KeyboardInterrupt", "DagsterExecutionInterruptedError"):
             message = "interrupted; nothing half-written: the next sync resumes from the last committed page"
         lines.append(f"{account}: {what} failed: {message}")
-    if not lines and not result.success:
+    if not steps_failed and not result.success:
         lines.append(f"{account}: the run failed before any step ran (see the run in the Dagster UI)")
     return lines
 
