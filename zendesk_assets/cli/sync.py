@@ -168,6 +168,16 @@ def report(outcomes: Sequence[RunOutcome], home: Any, args: argparse.Namespace, 
     return code
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
+
+
 def add_parser(sub: Any) -> None:
     from datetime import date
 
@@ -175,7 +185,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD",
                    help="widen the partitioned history back to this date (a headless backfill)")
     p.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
-    p.add_argument("--patience", type=float, metavar="SECONDS",
+    p.add_argument("--patience", type=_seconds, metavar="SECONDS",
                    help="how long Zendesk may keep failing before a run gives up (default ZENDESK_PATIENCE_SECONDS or 60)")
     p.add_argument("--verbose", action="store_true", help="echo Dagster's event log instead of the progress view")
     p.add_argument("--quiet", action="store_true", help="no live view: plain progress lines only")
