@@ -29,6 +29,7 @@ from xml.etree import ElementTree as ET
 
 import dagster as dg
 import duckdb
+import httpx
 import pytest
 
 from zendesk_assets.checks import table_checks
@@ -103,6 +104,17 @@ def test_0_check_passes_in_three_requests_and_writes_nothing(acct: Account) -> N
     # the token grant, /users/me and the audit_logs probe: at most three requests per account
     assert sum(acct.server.emulator.stats()["requests"].values()) - requests <= 3
     assert not acct.warehouse.exists()
+
+
+def test_0b_the_emulator_stages_an_outage_over_http(acct: Account) -> None:
+    """`POST /__emulator__/inject` is how a person stages the outage below from a shell."""
+    base, auth = acct.server.base_url, {"Authorization": f"Bearer {DEMO_OAUTH_TOKEN}"}
+    staged = httpx.post(f"{base}/__emulator__/inject", json={"path": "/api/v2/groups*", "fault": "503", "count": 1})
+    assert staged.status_code == 200
+    assert httpx.get(f"{base}/api/v2/groups", headers=auth).status_code == 503
+    assert httpx.get(f"{base}/api/v2/groups", headers=auth).status_code == 200
+    refused = httpx.post(f"{base}/__emulator__/inject", json={"path": "/x", "fault": "teapot"})
+    assert refused.status_code == 400 and "unknown emulator fault kind" in refused.text
 
 
 def test_1_outage_of_one_endpoint_fails_only_its_sweep(acct: Account) -> None:

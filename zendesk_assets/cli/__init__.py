@@ -41,6 +41,7 @@ def _crash_report(exc: BaseException) -> str:
     home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home")
     path = home / "zendesk_assets_crash.log"
     try:
+        home.mkdir(parents=True, exist_ok=True)
         with path.open("a") as fh:
             fh.write(f"--- {datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n")
             fh.write("".join(traceback.format_exception(exc)))
