@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from zendesk_assets.windows import Window
 
 Record = Mapping[str, Any]
 
@@ -40,6 +43,7 @@ class Checkpoint:
     the live edge (the stream runs until Zendesk's end_of_stream). ``position`` is the epoch the
     stream has reached: everything in ``[window_start, position)`` is stored. ``resume`` is the
     opaque token (export cursor, next start_time, next-page URL) to continue from.
+    ``committed_at`` is when the warehouse stored it (read back from ``_sync_state``; never compared).
     """
 
     sweep: str
@@ -48,6 +52,22 @@ class Checkpoint:
     position: int | None
     resume: str | None
     done: bool = False
+    committed_at: datetime | None = field(default=None, compare=False)
+
+    @property
+    def window(self) -> Window:
+        return Window(self.window_start, self.window_end)
+
+    @property
+    def live(self) -> bool:
+        return self.window_end is None
+
+    def stored(self) -> Window:
+        """What this window durably holds: the live window reaches the live edge, a closed window
+        holds up to ``position`` until it is done, and all of itself once done."""
+        if self.window_end is None or self.done:
+            return self.window
+        return Window(self.window_start, self.position or self.window_start)
 
 
 @dataclass

@@ -31,13 +31,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zendesk_assets.assets import ResourceKeys, asset_key
+from zendesk_assets.batches import Checkpoint
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, Reference, Sweep
 from zendesk_assets.config import AccountConfig
-from zendesk_assets.partitions import monthly_partitions
+from zendesk_assets.partitions import monthly_partitions, partition_window
 from zendesk_assets.sweeps import state_key, written_tables
 from zendesk_assets.warehouse.naming import quote
 from zendesk_assets.warehouse.tables import STATE_TABLE
 from zendesk_assets.warehouse.warehouse import Warehouse
+from zendesk_assets.windows import Window, merge, moment, subtract
 from zendesk_assets.zendesk.client import ZendeskClient
 
 SAMPLE_SIZE = 5
@@ -60,9 +62,6 @@ LIVE_ROWS = {
     "organizations": "deleted_at IS NULL",
 }
 PRESENT = "_removed_at IS NULL"  # snapshot rows that vanished from Zendesk are not checked
-INF = math.inf
-
-Span = tuple[float, float]  # half-open [start, end) in epoch seconds; end may be INF
 Verdict = tuple[bool, dict[str, Any]]
 
 
@@ -83,7 +82,7 @@ class Probe:
     open_client: Callable[[], ZendeskClient] | None = None
     _client: ZendeskClient | None = None
     _tables: set[str] | None = None
-    _windows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    _windows: dict[str, list[Checkpoint]] = field(default_factory=dict)
     _conn: Connection | None = None
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -117,10 +116,10 @@ class Probe:
     def column(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
         return [r[0] for r in self.fetch(sql, params)]
 
-    def windows(self, sweep: str) -> list[tuple[Any, ...]]:
-        """The sweep's stored windows: (window_start, window_end, position, done, updated_at)."""
+    def windows(self, sweep: str) -> list[Checkpoint]:
+        """The sweep's stored windows, oldest first."""
         if sweep not in self._windows:
-            self._windows[sweep] = (
+            rows = (
                 self.fetch(
                     "SELECT window_start, window_end, position, done, updated_at "
                     f"FROM {self.q(STATE_TABLE)} WHERE sweep = :s ORDER BY window_start",
@@ -129,6 +128,9 @@ class Probe:
                 if self.exists(STATE_TABLE)
                 else []
             )
+            self._windows[sweep] = [
+                Checkpoint(sweep, int(r[0]), r[1], r[2], None, bool(r[3]), committed_at=r[4]) for r in rows
+            ]
         return self._windows[sweep]
 
     def client(self) -> ZendeskClient:
@@ -143,66 +145,19 @@ class Probe:
             self._client.close()
 
 
-# --------------------------------------------------------------------------- time spans
+# --------------------------------------------------------------------------- stored windows
 
 
-def merge(spans: Sequence[Span]) -> list[Span]:
-    merged: list[Span] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        elif end > start:
-            merged.append((start, end))
-    return merged
+def covered(checkpoints: Sequence[Checkpoint]) -> list[Window]:
+    """What the stored windows hold (see ``Checkpoint.stored``)."""
+    return merge(cp.stored() for cp in checkpoints)
 
 
-def subtract(spans: Sequence[Span], minus: Sequence[Span]) -> list[Span]:
-    """The parts of ``spans`` that no span of ``minus`` covers."""
-    out: list[Span] = []
-    holes = merge(minus)
-    for start, end in merge(spans):
-        cursor = start
-        for h_start, h_end in holes:
-            if h_end <= cursor or h_start >= end:
-                continue
-            if h_start > cursor:
-                out.append((cursor, h_start))
-            cursor = max(cursor, h_end)
-        if cursor < end:
-            out.append((cursor, end))
-    return out
-
-
-def covered(windows: Sequence[tuple[Any, ...]]) -> list[Span]:
-    """What the stored windows hold. A closed window is stored up to ``position`` until it is done;
-    the live window (``window_end`` NULL) reaches the live edge."""
-    spans: list[Span] = []
-    for start, end, position, done, _ in windows:
-        if end is None:
-            stop: float = INF
-        elif done:
-            stop = float(end)
-        else:
-            stop = float(position or start)
-        spans.append((float(start), stop))
-    return merge(spans)
-
-
-def day(ts: float) -> str:
-    if ts == INF:
-        return "live edge"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def spans_text(spans: Sequence[Span]) -> list[str]:
-    return [f"{day(s)} -> {day(e)}" for s, e in spans]
-
-
-def windows_md(windows: Sequence[tuple[Any, ...]]) -> dg.MetadataValue:
+def windows_md(checkpoints: Sequence[Checkpoint]) -> dg.MetadataValue:
     lines = ["| window_start | window_end | stored up to | done |", "|---|---|---|---|"]
-    for start, end, position, done, _ in windows:
-        end_text = "live edge" if end is None else day(end)
-        lines.append(f"| {day(start)} | {end_text} | {day(position) if position else '-'} | {bool(done)} |")
+    for cp in checkpoints:
+        stored = moment(cp.position) if cp.position else "-"
+        lines.append(f"| {moment(cp.window_start)} | {moment(cp.window_end)} | {stored} | {cp.done} |")
     return dg.MetadataValue.md("\n".join(lines))
 
 
@@ -247,7 +202,7 @@ def foreign_key(ref: Reference, probe: Probe, table: str) -> Verdict:
     return int(count) == 0, meta
 
 
-def stored_windows(probe: Probe, table: str) -> list[tuple[Any, ...]]:
+def stored_windows(probe: Probe, table: str) -> list[Checkpoint]:
     """The windows stored for the table set this account's sweep writes (see sweeps.state_key)."""
     sweep = SWEEPS[COLLECTIONS[table].sweep]
     return probe.windows(state_key(sweep, written_tables(sweep, probe.account.enabled, (table,))))
@@ -255,7 +210,7 @@ def stored_windows(probe: Probe, table: str) -> list[tuple[Any, ...]]:
 
 def freshness(probe: Probe, table: str, now: datetime | None = None) -> Verdict:
     sweep = COLLECTIONS[table].sweep
-    stamps = [w[4] for w in stored_windows(probe, table) if w[4] is not None]
+    stamps = [cp.committed_at for cp in stored_windows(probe, table) if cp.committed_at is not None]
     meta: dict[str, Any] = {"sweep": sweep, "limit_minutes": int(FRESHNESS_LIMIT.total_seconds() // 60)}
     if not stamps:
         if _unavailable(probe, table):
@@ -284,12 +239,11 @@ def count_tolerance(expected: int) -> int:
     return max(COUNT_TOLERANCE_ROWS, math.ceil(expected * fraction))
 
 
-def history_start(probe: Probe, sweep: Sweep) -> float:
+def history_start(probe: Probe, sweep: Sweep) -> int:
     """Where the stored history must start for a total count to be comparable."""
     if not sweep.partitioned:
-        return 0.0
-    first = monthly_partitions(probe.account).start
-    return first.timestamp()
+        return 0
+    return int(monthly_partitions(probe.account).start.timestamp())
 
 
 def count_parity(probe: Probe, table: str) -> Verdict:
@@ -297,14 +251,14 @@ def count_parity(probe: Probe, table: str) -> Verdict:
     sweep = SWEEPS[coll.sweep]
     assert coll.count_endpoint is not None
     start = history_start(probe, sweep)
-    missing = subtract([(start, INF)], covered(stored_windows(probe, table)))
+    missing = subtract([Window(start)], covered(stored_windows(probe, table)))
     if missing:
         # Tickets last changed before the stored windows are not in the warehouse, so a total
         # count cannot match; the partition_coverage check guards what was asked for.
         return True, {
             "skipped": "the stored windows do not cover the whole history; "
             "parity is checked only after a backfill from the first partition",
-            "uncovered": spans_text(missing),
+            "uncovered": [str(w) for w in missing],
         }
     probe.release()
     body = probe.client().get_json(coll.count_endpoint)
@@ -354,18 +308,15 @@ def partition_coverage(probe: Probe, table: str) -> Verdict:
     keys = sorted(probe.context.instance.get_materialized_partitions(asset_key(probe.account, table)))
     windows = stored_windows(probe, table)
     have = covered(windows)
-    needed: list[Span] = []
-    for key in keys:
-        tw = partitions.time_window_for_partition_key(key)
-        needed.append((tw.start.timestamp(), tw.end.timestamp()))
+    needed = [partition_window(partitions, key) for key in keys]
     gaps = subtract(needed, have)
-    uncovered = [k for k, span in zip(keys, needed, strict=True) if subtract([span], have)]
+    uncovered = [k for k, window in zip(keys, needed, strict=True) if subtract([window], have)]
     meta: dict[str, Any] = {
         "materialized_partitions": len(keys),
         "first_partition": keys[0] if keys else "-",
         "last_partition": keys[-1] if keys else "-",
         "stored_windows": windows_md(windows),
-        "uncovered_spans": spans_text(gaps),
+        "uncovered_spans": [str(w) for w in gaps],
         "uncovered_partitions": uncovered,
     }
     if gaps:

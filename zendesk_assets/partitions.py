@@ -9,12 +9,12 @@ open-ended and resumes from the stored export cursor every three hours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import dagster as dg
 
 from zendesk_assets.config import AccountConfig
+from zendesk_assets.windows import Window
 
 
 def monthly_partitions(account: AccountConfig) -> dg.MonthlyPartitionsDefinition:
@@ -24,22 +24,17 @@ def monthly_partitions(account: AccountConfig) -> dg.MonthlyPartitionsDefinition
     )
 
 
-@dataclass(frozen=True)
-class Window:
-    """Requested change-time range in epoch seconds; ``end`` None is the live edge."""
-
-    start: int
-    end: int | None
-
-    def contains(self, ts: int) -> bool:
-        return ts >= self.start and (self.end is None or ts < self.end)
-
-
 def window_for(start: datetime, end: datetime, now: datetime | None = None) -> Window:
     """A partition range's window; a range reaching the current month stays open-ended."""
     now = now or datetime.now(UTC)
     end_ts = int(end.timestamp())
     return Window(int(start.timestamp()), None if end_ts > now.timestamp() else end_ts)
+
+
+def partition_window(partitions: dg.MonthlyPartitionsDefinition, key: str) -> Window:
+    """The closed window one monthly partition stands for."""
+    tw = partitions.time_window_for_partition_key(key)
+    return Window(int(tw.start.timestamp()), int(tw.end.timestamp()))
 
 
 def default_range(

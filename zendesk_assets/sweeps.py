@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
 from zendesk_assets.collections import COLLECTIONS, Derive, Paging, Sweep, SweepKind
-from zendesk_assets.partitions import Window
+from zendesk_assets.windows import Window, subtract
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError, ZendeskRequestError
 from zendesk_assets.zendesk.pagination import Page, epoch
 
@@ -97,53 +97,24 @@ def plan(requested: Window, checkpoints: Sequence[Checkpoint]) -> list[WorkItem]
     when none exists. Each stretch is swept once, so a ranged backfill costs one sweep.
     """
     items: list[WorkItem] = []
-    covered: list[tuple[int, int | None]] = []
-    live = max(
-        (cp for cp in checkpoints if cp.window_end is None), key=lambda cp: cp.window_start, default=None
-    )
+    covered: list[Window] = []
+    live = max((cp for cp in checkpoints if cp.live), key=lambda cp: cp.window_start, default=None)
     for cp in checkpoints:
-        if cp.window_end is None:
+        if cp.live:
             continue
         if cp.done:
-            covered.append((cp.window_start, cp.window_end))
-        elif _overlaps(requested, cp.window_start, cp.window_end):
+            covered.append(cp.window)
+        elif cp.window.overlaps(requested):
             items.append(WorkItem(cp.window_start, cp.window_end, cp.resume, cp.position))
-            covered.append((cp.window_start, cp.window_end))
+            covered.append(cp.window)
         else:
-            covered.append((cp.window_start, cp.position or cp.window_start))
+            covered.append(cp.stored())
     if live is not None:
-        covered.append((live.window_start, None))
-    for start, end in _subtract((requested.start, requested.end), covered):
-        items.append(WorkItem(start, end))
-    if live is not None and _overlaps(requested, live.position or live.window_start, None):
+        covered.append(live.window)
+    items += [WorkItem(gap.start, gap.end) for gap in subtract([requested], covered)]
+    if live is not None and requested.overlaps(Window(live.position or live.window_start)):
         items.append(WorkItem(live.window_start, None, live.resume, live.position))
     return sorted(items, key=lambda i: (i.window_end is None, i.window_start))
-
-
-def _overlaps(req: Window, start: int, end: int | None) -> bool:
-    return (req.end is None or start < req.end) and (end is None or end > req.start)
-
-
-def _subtract(
-    span: tuple[int, int | None], covered: Iterable[tuple[int, int | None]]
-) -> list[tuple[int, int | None]]:
-    """``span`` minus the union of ``covered``; None is +infinity."""
-    inf = float("inf")
-    gaps: list[tuple[int, int | None]] = []
-    cursor: float = span[0]
-    stop: float = inf if span[1] is None else span[1]
-    for start, end in sorted(covered, key=lambda c: c[0]):
-        end_f = inf if end is None else end
-        if end_f <= cursor or start >= stop:
-            continue
-        if start > cursor:
-            gaps.append((int(cursor), int(start)))
-        cursor = max(cursor, end_f)
-        if cursor >= stop:
-            break
-    if cursor < stop:
-        gaps.append((int(cursor), None if stop == inf else int(stop)))
-    return gaps
 
 
 # --------------------------------------------------------------------------- routing

@@ -22,21 +22,15 @@ import pytest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from zendesk_assets import cli
-from zendesk_assets.checks import (
-    INF,
-    account_checks,
-    check_key,
-    count_tolerance,
-    covered,
-    subtract,
-    table_checks,
-)
+from zendesk_assets.batches import Checkpoint
+from zendesk_assets.checks import account_checks, check_key, count_tolerance, covered, table_checks
 from zendesk_assets.collections import COLLECTIONS
 from zendesk_assets.config import AccountConfig, load_accounts
 from zendesk_assets.definitions import build_definitions
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
 from zendesk_assets.partitions import monthly_partitions
 from zendesk_assets.schedules import job_name, run_requests
+from zendesk_assets.windows import Window, subtract
 from zendesk_assets.zendesk.settings import OAuthToken
 
 SMALL = dict(
@@ -286,11 +280,12 @@ def test_corrupted_warehouse_fails_exactly_the_matching_checks(synced_duckdb: Sy
 
 def test_stored_windows_cover_only_what_was_committed() -> None:
     """A closed window counts up to its position until done; the live window reaches the live edge."""
-    windows = [(0, 100, 100, True, None), (100, 200, 140, False, None), (250, None, 300, False, None)]
-    assert covered(windows) == [(0, 140), (250, INF)]
-    assert subtract([(50, 260)], covered(windows)) == [(140, 250)]
-    assert subtract([(0, 100), (300, 400)], covered(windows)) == []
-    assert covered([(0, 100, None, False, None)]) == []  # started, nothing committed yet
+    windows = [Checkpoint("s", 0, 100, 100, None, True), Checkpoint("s", 100, 200, 140, "c"),
+               Checkpoint("s", 250, None, 300, "c")]  # fmt: skip
+    assert covered(windows) == [Window(0, 140), Window(250, None)]
+    assert subtract([Window(50, 260)], covered(windows)) == [Window(140, 250)]
+    assert subtract([Window(0, 100), Window(300, 400)], covered(windows)) == []
+    assert covered([Checkpoint("s", 0, 100, None, None)]) == []  # started, nothing committed yet
 
 
 def test_count_tolerance_grows_where_zendesk_caches_counts() -> None:

@@ -6,7 +6,6 @@ from typing import Any
 
 from zendesk_assets.batches import Checkpoint
 from zendesk_assets.collections import SWEEPS
-from zendesk_assets.partitions import Window
 from zendesk_assets.sweeps import (
     SweepRequest,
     WorkItem,
@@ -17,6 +16,7 @@ from zendesk_assets.sweeps import (
     plan,
     route,
 )
+from zendesk_assets.windows import Window
 from zendesk_assets.zendesk.pagination import Page
 
 JAN, FEB, MAR, APR = 1_704_067_200, 1_706_745_600, 1_709_251_200, 1_711_929_600  # 2024-01..04-01 UTC

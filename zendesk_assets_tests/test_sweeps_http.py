@@ -9,8 +9,8 @@ import pytest
 from zendesk_assets.batches import Checkpoint
 from zendesk_assets.collections import SWEEPS
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, EmulatorConfig, EmulatorServer
-from zendesk_assets.partitions import Window
 from zendesk_assets.sweeps import SweepRequest, open_stream
+from zendesk_assets.windows import Window
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError
 from zendesk_assets.zendesk.resource import ZendeskResource
