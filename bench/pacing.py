@@ -31,6 +31,7 @@ def worker(base_url: str, state_url: str, token: str, rpm: int) -> dict[str, Any
     so a slow interpreter start on a loaded machine never shortens the measured run.
     """
     from zendesk_assets.zendesk import ZendeskResource
+    from zendesk_assets.zendesk.pagination import Read, cursor_pages
 
     resource = ZendeskResource(
         subdomain="demo",
@@ -46,7 +47,7 @@ def worker(base_url: str, state_url: str, token: str, rpm: int) -> dict[str, Any
     sweeps = 0
     with resource.get_client() as client:
         while time.time() < deadline:
-            for _page in client.cursor_pages("/ticket_metrics", "ticket_metrics"):
+            for _page in cursor_pages(client, Read("/ticket_metrics", "ticket_metrics")):
                 if time.time() >= deadline:
                     break
             sweeps += 1

@@ -73,7 +73,6 @@ class Paging(StrEnum):
     CURSOR_EXPORT = "cursor_export"  # /incremental/{tickets,users}/cursor: after_cursor + end_of_stream
     TIME_EXPORT = "time_export"  # /incremental/{organizations,ticket_events}: end_time + overlap
     CURSOR = "cursor"  # page[size] + links.next + meta.has_more
-    OFFSET = "offset"  # page + per_page; only where nothing else exists
 
 
 class SweepKind(StrEnum):

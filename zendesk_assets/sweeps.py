@@ -18,15 +18,24 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
 from zendesk_assets.collections import COLLECTIONS, Derive, Paging, Sweep, SweepKind
 from zendesk_assets.windows import Window, subtract
+from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError, ZendeskRequestError
-from zendesk_assets.zendesk.pagination import Page, epoch
+from zendesk_assets.zendesk.pagination import (
+    Page,
+    Pager,
+    Read,
+    cursor_export,
+    cursor_pages,
+    epoch,
+    time_export,
+)
 
 # Re-read this much before a windowed list's high-water mark: ratings change after creation and
 # list endpoints are eventually consistent (zendesk-api.md sections 2 and 3).
@@ -40,36 +49,12 @@ ACTIVITIES_RETENTION = 30 * 86400
 PROGRESS_EVERY_SECONDS = 15.0
 
 
-class PageSource(Protocol):
-    """The part of ``ZendeskClient`` a sweep uses (kept narrow so tests can stand in for it)."""
-
-    def cursor_export(
-        self,
-        resource: str,
-        *,
-        start_time: int | None = None,
-        resume: str | None = None,
-        include: str | None = None,
-    ) -> Iterator[Page]: ...
-
-    def time_export(
-        self,
-        resource: str,
-        *,
-        start_time: int | None = None,
-        resume: str | None = None,
-        include: str | None = None,
-    ) -> Iterator[Page]: ...
-
-    def cursor_pages(
-        self,
-        path: str,
-        record_key: str,
-        params: dict[str, Any] | None = None,
-        *,
-        resume: str | None = None,
-        budget: str = "core",
-    ) -> Iterator[Page]: ...
+# How each pagination style of the registry is read.
+PAGERS: Mapping[Paging, Pager] = {
+    Paging.CURSOR_EXPORT: cursor_export,
+    Paging.TIME_EXPORT: time_export,
+    Paging.CURSOR: cursor_pages,
+}
 
 
 def iso(ts: int) -> str:
@@ -251,7 +236,7 @@ class SweepRequest:
 
 
 def open_stream(
-    client: PageSource,
+    client: ZendeskClient,
     request: SweepRequest,
     checkpoints: Sequence[Checkpoint],
     field_defs: Mapping[str, Sequence[FieldDef]] | None = None,
@@ -285,22 +270,25 @@ def open_stream(
 
 
 def _export_batches(
-    client: PageSource, request: SweepRequest, items: Sequence[WorkItem], log: logging.Logger
+    client: ZendeskClient, request: SweepRequest, items: Sequence[WorkItem], log: logging.Logger
 ) -> Iterator[Batch]:
     sweep = request.sweep
-    resource = sweep.endpoint.split("/")[2]  # /incremental/<resource>[/cursor]
-    include = dict(sweep.params).get("include")
-    read = client.cursor_export if sweep.paging is Paging.CURSOR_EXPORT else client.time_export
     if not items:
         log.info(f"progress: {sweep.name}: the requested range is already stored; nothing to read")
     for item in items:
         end = iso(item.window_end) if item.window_end else "the live edge"
         how = "resuming the stored cursor" if item.resume else "from its start"
         log.info(f"progress: {sweep.name}: window {iso(item.window_start)} -> {end}, {how}")
-        start = None if item.resume else item.window_start
+        read = Read(
+            sweep.endpoint,
+            sweep.record_key,
+            dict(sweep.params),
+            start_time=None if item.resume else item.window_start,
+            resume=item.resume,
+            order_field=sweep.position_field,
+        )
         position = item.position or item.window_start
-        fallback = item.position or item.window_start
-        for page in _read_export(client, request, read, resource, start, item.resume, include, log, fallback):
+        for page in _read_export(client, request, read, position, log):
             records = page.records
             beyond = False
             if item.window_end is not None:
@@ -329,16 +317,8 @@ def _export_batches(
 
 
 def _read_export(
-    client: PageSource,
-    request: SweepRequest,
-    read: Callable[..., Iterator[Any]],
-    resource: str,
-    start: int | None,
-    resume: str | None,
-    include: str | None,
-    log: logging.Logger,
-    fallback: int,
-) -> Iterator[Any]:
+    client: ZendeskClient, request: SweepRequest, read: Read, fallback: int, log: logging.Logger
+) -> Iterator[Page]:
     """Export pages, recovering from the two dead ends an export can reach.
 
     A stored cursor Zendesk no longer accepts (400) restarts once from the stored position, a
@@ -348,18 +328,19 @@ def _read_export(
     rather than fail or lose them, read the full organization list once (every organization at
     its current state, so that second included) and resume the export from the next second.
     """
+    pager = PAGERS[request.sweep.paging]
     while True:
         try:
-            yield from read(resource, start_time=start, resume=resume, include=include)
+            yield from pager(client, read)
             return
         except ZendeskRequestError as exc:
-            if resume is None or exc.status != 400:
+            if read.resume is None or exc.status != 400:
                 raise
             log.warning(
                 f"progress: {request.sweep.name}: Zendesk rejected the stored cursor ({exc}); "
                 f"restarting from the stored position {iso(fallback)}"
             )
-            start, resume = fallback, None
+            read = replace(read, start_time=fallback, resume=None)
         except ZendeskExportStuckError as exc:
             if request.sweep.name != "organizations" or exc.stuck_at is None:
                 raise
@@ -367,18 +348,18 @@ def _read_export(
                 f"progress: organizations: the export cannot move past {iso(exc.stuck_at)} (1,000+ organizations "
                 "changed in that second); reading the full organization list once, then resuming after it"
             )
-            for page in client.cursor_pages("/organizations", "organizations"):
+            for page in cursor_pages(client, Read("/organizations", "organizations")):
                 yield Page(records=page.records, resume=None, position=None, end_of_stream=False)
-            start, resume = exc.stuck_at + 1, None
+            read = replace(read, start_time=exc.stuck_at + 1, resume=None)
 
 
 def _position(sweep: Sweep, record: Record) -> int | None:
     return epoch(record.get(sweep.position_field)) if sweep.position_field else None
 
 
-def _snapshot_batches(client: PageSource, request: SweepRequest, now: int) -> Iterator[Batch]:
+def _snapshot_batches(client: ZendeskClient, request: SweepRequest, now: int) -> Iterator[Batch]:
     sweep = request.sweep
-    for page in client.cursor_pages(sweep.endpoint, sweep.record_key, dict(sweep.params)):
+    for page in cursor_pages(client, Read(sweep.endpoint, sweep.record_key, dict(sweep.params))):
         yield Batch(route(sweep, page.records, page.sideloads, request.tables))
     # The last batch records when the complete snapshot was taken (freshness, and the signal
     # that lets the warehouse mark vanished rows).
@@ -386,7 +367,7 @@ def _snapshot_batches(client: PageSource, request: SweepRequest, now: int) -> It
 
 
 def _windowed_list_batches(
-    client: PageSource, request: SweepRequest, checkpoints: Sequence[Checkpoint], now: int
+    client: ZendeskClient, request: SweepRequest, checkpoints: Sequence[Checkpoint], now: int
 ) -> Iterator[Batch]:
     sweep = request.sweep
     stored = next((cp for cp in checkpoints if cp.window_start == 0), None)
@@ -406,7 +387,7 @@ def _windowed_list_batches(
         params["since"] = iso(max(start, now - ACTIVITIES_RETENTION))
     elif sweep.name == "ticket_skips" and high_water:
         stop_before = start  # newest first: stop once a whole page predates the look-back
-    for page in client.cursor_pages(sweep.endpoint, sweep.record_key, params, budget=sweep.budget.value):
+    for page in cursor_pages(client, Read(sweep.endpoint, sweep.record_key, params)):
         yield Batch(route(sweep, page.records, page.sideloads, request.tables))
         created = [epoch(r.get("created_at")) for r in page.records]
         if stop_before is not None and created and all(c is not None and c < stop_before for c in created):
@@ -457,7 +438,7 @@ def _progress_line(
     return ", ".join(parts)
 
 
-def fetch_field_defs(client: PageSource, tables: Iterable[str]) -> dict[str, list[FieldDef]]:
+def fetch_field_defs(client: ZendeskClient, tables: Iterable[str]) -> dict[str, list[FieldDef]]:
     """Custom field definitions for the tables that pivot them (one small list call each)."""
     defs: dict[str, list[FieldDef]] = {}
     for table in tables:
@@ -465,7 +446,7 @@ def fetch_field_defs(client: PageSource, tables: Iterable[str]) -> dict[str, lis
         if source is None:
             continue
         found: list[FieldDef] = []
-        for page in client.cursor_pages(source.definitions_path, source.definitions_key):
+        for page in cursor_pages(client, Read(source.definitions_path, source.definitions_key)):
             for f in page.records:
                 if (
                     f.get("removable") is False

@@ -1,8 +1,10 @@
 """Sweep planning and routing: stored windows tile the requested range with no gap and no rework,
 and one page's records reach every table its sweep feeds, shaped as the registry expects."""
 
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from zendesk_assets.batches import Checkpoint
 from zendesk_assets.collections import SWEEPS
@@ -17,7 +19,8 @@ from zendesk_assets.sweeps import (
     route,
 )
 from zendesk_assets.windows import Window
-from zendesk_assets.zendesk.pagination import Page
+from zendesk_assets.zendesk.auth import BearerTokenAuth
+from zendesk_assets.zendesk.client import ClientSettings, ZendeskClient, make_http_client
 
 JAN, FEB, MAR, APR = 1_704_067_200, 1_706_745_600, 1_709_251_200, 1_711_929_600  # 2024-01..04-01 UTC
 
@@ -110,32 +113,36 @@ def test_unselected_tables_get_no_rows() -> None:
 
 
 class FakeExport:
-    """A ticket export over fixed records, ordered by generated_timestamp, two records a page."""
+    """A ticket export over fixed records, ordered by generated_timestamp, two records a page,
+    served to a real client over ``httpx.MockTransport``; the cursor is the next record's index."""
 
     def __init__(self, stamps: list[int]) -> None:
         self.records = [{"id": i, "generated_timestamp": ts} for i, ts in enumerate(sorted(stamps))]
 
-    def cursor_export(self, resource: str, *, start_time: int | None = None, resume: str | None = None,
-                      include: str | None = None) -> Iterator[Page]:  # fmt: skip
-        at = (
-            int(resume)
-            if resume
-            else next(
-                (i for i, r in enumerate(self.records) if r["generated_timestamp"] >= (start_time or 0)),
-                len(self.records),
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        query = dict(request.url.params)
+        if "cursor" in query:
+            at = int(query["cursor"])
+        else:
+            start = int(query["start_time"])
+            at = next(
+                (i for i, r in enumerate(self.records) if r["generated_timestamp"] >= start), len(self.records)
             )
-        )
-        while True:
-            chunk = self.records[at : at + 2]
-            at += len(chunk)
-            yield Page(records=chunk, resume=str(at), end_of_stream=at >= len(self.records))
-            if at >= len(self.records):
-                return
+        chunk = self.records[at : at + 2]
+        at += len(chunk)
+        body = {"tickets": chunk, "after_cursor": str(at), "end_of_stream": at >= len(self.records)}
+        return httpx.Response(200, json=body)
+
+    def client(self, tmp_path: Path) -> ZendeskClient:
+        settings = ClientSettings(account="acme", origin="https://acme.zendesk.com",
+                                  state_url=f"sqlite:///{tmp_path}/state.sqlite",
+                                  core_requests_per_minute=60_000, incremental_requests_per_minute=60_000)  # fmt: skip
+        return ZendeskClient(settings, BearerTokenAuth("t"), http=make_http_client(5, httpx.MockTransport(self)))
 
 
-def _drain(source: FakeExport, window: Window, stored: list[Checkpoint]) -> tuple[list[int], Checkpoint]:
+def _drain(client: ZendeskClient, window: Window, stored: list[Checkpoint]) -> tuple[list[int], Checkpoint]:
     request = SweepRequest(SWEEPS["tickets"], ("tickets",), window, 0)
-    stream = open_stream(source, request, stored)  # type: ignore[arg-type]
+    stream = open_stream(client, request, stored)
     ids: list[int] = []
     last: Checkpoint | None = None
     for batch in stream.batches:
@@ -145,19 +152,20 @@ def _drain(source: FakeExport, window: Window, stored: list[Checkpoint]) -> tupl
     return ids, last
 
 
-def test_no_change_is_lost_or_doubled_at_a_partition_boundary() -> None:
+def test_no_change_is_lost_or_doubled_at_a_partition_boundary(tmp_path: Path) -> None:
     """An update at 23:59:59 on the last day of a month belongs to that month's window, one a
     second later to the next; a closed window stops at its end and the live edge takes the rest."""
     source = FakeExport([JAN + 5, FEB - 1, FEB, FEB + 1, MAR - 1, MAR])
-    older, older_cp = _drain(source, Window(JAN, FEB), [])
+    client = source.client(tmp_path)
+    older, older_cp = _drain(client, Window(JAN, FEB), [])
     assert [source.records[i]["generated_timestamp"] for i in older] == [JAN + 5, FEB - 1]
     assert older_cp.done and older_cp.position == FEB and older_cp.window_end == FEB
 
-    live, live_cp = _drain(source, Window(FEB, None), [older_cp])
+    live, live_cp = _drain(client, Window(FEB, None), [older_cp])
     assert sorted(older + live) == list(range(6))  # each record exactly once
     assert not live_cp.done and live_cp.window_end is None and live_cp.resume == "6"
 
     # The next run resumes the live cursor and reads only what came after it.
     source.records.append({"id": 6, "generated_timestamp": MAR + 60})
-    again, _ = _drain(source, Window(FEB, None), [older_cp, live_cp])
+    again, _ = _drain(client, Window(FEB, None), [older_cp, live_cp])
     assert again == [6]

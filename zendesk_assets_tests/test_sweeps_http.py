@@ -2,6 +2,7 @@
 time-based organization export stuck on a bulk-imported second still yields every organization."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,11 @@ from zendesk_assets.sweeps import SweepRequest, open_stream
 from zendesk_assets.windows import Window
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError
+from zendesk_assets.zendesk.pagination import Read, time_export
 from zendesk_assets.zendesk.resource import ZendeskResource
 from zendesk_assets.zendesk.settings import OAuthToken
+
+ORGANIZATIONS = Read("/incremental/organizations", "organizations", order_field="updated_at")
 
 
 @pytest.fixture
@@ -37,7 +41,7 @@ def client(tmp_path: Path) -> Iterator[ZendeskClient]:
 
 def test_the_stuck_organization_export_is_the_trap_we_think(client: ZendeskClient) -> None:
     with pytest.raises(ZendeskExportStuckError, match="sharing one second") as err:
-        list(client.time_export("organizations", start_time=0))
+        list(time_export(client, replace(ORGANIZATIONS, start_time=0)))
     assert err.value.stuck_at is not None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,9 +28,13 @@ from zendesk_assets.zendesk import (
 )
 from zendesk_assets.zendesk.auth import BearerTokenAuth, ClientCredentialsAuth
 from zendesk_assets.zendesk.client import ClientSettings, ZendeskClient, make_http_client
+from zendesk_assets.zendesk.pagination import Read, cursor_export, cursor_pages, time_export
 from zendesk_assets.zendesk.state import StateStore
 
 ORIGIN = "https://acme.zendesk.com"
+TICKETS = Read("/incremental/tickets/cursor", "tickets", order_field="generated_timestamp")
+USERS = Read("/incremental/users/cursor", "users", order_field="updated_at")
+ORGANIZATIONS = Read("/incremental/organizations", "organizations", order_field="updated_at")
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
@@ -328,29 +333,11 @@ def test_next_link_to_foreign_host_is_refused(tmp_path: Path) -> None:
         "links": {"next": "https://evil.example.com/api/v2/groups?page[after]=x"},
     }
     client, rec = make_client(tmp_path, sequence(js(200, page)))
-    pages = client.cursor_pages("/groups", "groups")
+    pages = cursor_pages(client, Read("/groups", "groups"))
     assert next(pages).records == [{"id": 1}]
     with pytest.raises(ZendeskError, match=r"refusing to follow 'evil\.example\.com'"):
         next(pages)
     assert all(r.url.host == "acme.zendesk.com" for r in rec.requests)
-
-
-def test_download_strips_credentials_on_redirect_to_cdn(tmp_path: Path) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.host == "acme.zendesk.com":
-            return httpx.Response(302, headers={"Location": "https://cdn.zdusercontent.com/f/1?sig=abc"})
-        return httpx.Response(200, content=b"PDFDATA")
-
-    client, rec = make_client(tmp_path, handler, auth=BearerTokenAuth("tok"))
-    assert client.download(f"{ORIGIN}/attachments/token/t/?name=x.pdf") == b"PDFDATA"
-    assert rec.requests[0].headers["Authorization"] == "Bearer tok"
-    assert "Authorization" not in rec.requests[1].headers
-
-
-def test_download_from_foreign_host_never_gets_credentials(tmp_path: Path) -> None:
-    client, rec = make_client(tmp_path, sequence(httpx.Response(200, content=b"x")))
-    client.download("https://other.example.com/file")
-    assert "Authorization" not in rec.requests[0].headers
 
 
 # -- pacing ----------------------------------------------------------------------------------------
@@ -393,7 +380,7 @@ def test_telemetry_as_metadata(tmp_path: Path) -> None:
     client, _ = make_client(
         tmp_path, sequence(js(200, {"groups": [{"id": 1}, {"id": 2}], "meta": {"has_more": False}}))
     )
-    list(client.cursor_pages("/groups", "groups"))
+    list(cursor_pages(client, Read("/groups", "groups")))
     meta = client.telemetry.as_metadata()
     assert meta["zendesk_requests"] == 1 and meta["zendesk_pages"] == 1 and meta["zendesk_rows"] == 2
     assert set(meta) >= {
@@ -430,7 +417,7 @@ def test_time_export_dedupes_the_overlap_and_keeps_the_newest(tmp_path: Path) ->
         return js(200, {"organizations": orgs, "end_time": t0 + 20, "end_of_stream": True, "count": 2})
 
     client, _rec = make_client(tmp_path, handler)
-    pages = list(client.time_export("organizations", start_time=t0))
+    pages = list(time_export(client, replace(ORGANIZATIONS, start_time=t0)))
     ids = [r["id"] for p in pages for r in p.records]
     assert ids == [1, 2, 3]
     assert [p.resume for p in pages] == [str(t0 + 10), str(t0 + 20)]
@@ -444,7 +431,7 @@ def test_time_export_clamps_start_time_and_treats_too_recent_as_caught_up(tmp_pa
     }
     client, rec = make_client(tmp_path, sequence(js(422, body)))
     now = int(time.time())
-    pages = list(client.time_export("organizations", start_time=now + 3600))
+    pages = list(time_export(client, replace(ORGANIZATIONS, start_time=now + 3600)))
     assert len(pages) == 1 and pages[0].end_of_stream and pages[0].records == []
     assert int(_q(rec.requests[0])["start_time"]) <= now - 61
 
@@ -461,14 +448,14 @@ def test_time_export_same_second_trap_raises_stuck(tmp_path: Path) -> None:
         ZendeskExportStuckError,
         match=r"returned start_time=1600000000 again with 10 records \(>= per_page=10\) sharing one second",
     ):
-        list(client.time_export("organizations", start_time=t0))
+        list(time_export(client, replace(ORGANIZATIONS, start_time=t0)))
 
 
 def test_cursor_export_non_advancing_cursor_raises_stuck(tmp_path: Path) -> None:
     body = {"tickets": [], "after_cursor": "C1", "end_of_stream": False}
     client, _ = make_client(tmp_path, sequence(js(200, body)))
     with pytest.raises(ZendeskExportStuckError, match="same cursor again"):
-        list(client.cursor_export("tickets", resume="C1"))
+        list(cursor_export(client, replace(TICKETS, resume="C1")))
 
 
 def test_cursor_export_uses_start_time_once_then_cursor_only(tmp_path: Path) -> None:
@@ -490,7 +477,7 @@ def test_cursor_export_uses_start_time_once_then_cursor_only(tmp_path: Path) -> 
         )
 
     client, rec = make_client(tmp_path, handler)
-    pages = list(client.cursor_export("tickets", start_time=50, include="metric_sets"))
+    pages = list(cursor_export(client, replace(TICKETS, start_time=50, params={"include": "metric_sets"})))
     assert [r["id"] for p in pages for r in p.records] == [1, 2]
     assert pages[0].sideloads == {"metric_sets": [{"ticket_id": 1}]}
     assert [p.resume for p in pages] == ["A", "B"] and [p.position for p in pages] == [100, 200]
@@ -508,21 +495,10 @@ def test_export_504_halves_per_page_and_keeps_the_smaller_size(tmp_path: Path) -
         return js(200, {"users": [{"id": 2}], "after_cursor": "B", "end_of_stream": True})
 
     client, rec = make_client(tmp_path, handler)
-    pages = list(client.cursor_export("users", start_time=0))
+    pages = list(cursor_export(client, replace(USERS, start_time=0)))
     assert [r["id"] for p in pages for r in p.records] == [1, 2]
     assert [_q(r)["per_page"] for r in rec.requests] == ["1000", "500", "500"]
     assert client.telemetry.page_size_reductions == 1
-
-
-def test_offset_pages_follow_next_page(tmp_path: Path) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        page = int(_q(request).get("page", "1"))
-        nxt = f"{ORIGIN}/api/v2/ticket_forms.json?page={page + 1}&per_page=100" if page < 3 else None
-        return js(200, {"ticket_forms": [{"id": page}], "next_page": nxt})
-
-    client, _ = make_client(tmp_path, handler)
-    pages = list(client.offset_pages("/ticket_forms", "ticket_forms"))
-    assert [r["id"] for p in pages for r in p.records] == [1, 2, 3] and pages[-1].end_of_stream
 
 
 def test_cursor_pages_resume_from_after_cursor(tmp_path: Path) -> None:
@@ -541,9 +517,9 @@ def test_cursor_pages_resume_from_after_cursor(tmp_path: Path) -> None:
         )
 
     client, _ = make_client(tmp_path, handler)
-    first = next(iter(client.cursor_pages("/groups", "groups")))
+    first = next(iter(cursor_pages(client, Read("/groups", "groups"))))
     assert first.resume == "X" and not first.end_of_stream
-    rest = list(client.cursor_pages("/groups", "groups", resume=first.resume))
+    rest = list(cursor_pages(client, Read("/groups", "groups", resume=first.resume)))
     assert [r["id"] for p in rest for r in p.records] == [2]
 
 
@@ -574,8 +550,8 @@ def test_budget_waits_log_a_heartbeat(tmp_path: Path, caplog: pytest.LogCaptureF
         heartbeat_seconds=20,
     )
     with caplog.at_level("INFO", logger="zendesk_assets.zendesk"):
-        list(client.cursor_export("users", start_time=0))
-        list(client.cursor_export("users", start_time=0))  # 1/min: the second waits ~63 s
+        list(cursor_export(client, replace(USERS, start_time=0)))
+        list(cursor_export(client, replace(USERS, start_time=0)))  # 1/min: the second waits ~63 s
     beats = [r.getMessage() for r in caplog.records if "waiting for" in r.getMessage()]
     assert beats and "the incremental request budget (1/min)" in beats[0]
     assert client.telemetry.wait_seconds > 60
@@ -592,7 +568,7 @@ def test_export_page_size_grows_back_after_successes(tmp_path: Path) -> None:
         return js(200, {"users": [{"id": n}], "after_cursor": f"C{n}", "end_of_stream": n >= 8})
 
     client, rec = make_client(tmp_path, handler)
-    list(client.cursor_export("users", start_time=0))
+    list(cursor_export(client, replace(USERS, start_time=0)))
     sizes = [int(_q(r)["per_page"]) for r in rec.requests]
     assert sizes == [1000, 500, 500, 500, 500, 500, 1000, 1000]
 
@@ -604,7 +580,7 @@ def test_export_read_timeout_halves_per_page(tmp_path: Path) -> None:
         return js(200, {"users": [{"id": 1}], "after_cursor": "A", "end_of_stream": True})
 
     client, rec = make_client(tmp_path, handler)
-    pages = list(client.cursor_export("users", start_time=0))
+    pages = list(cursor_export(client, replace(USERS, start_time=0)))
     assert [r["id"] for p in pages for r in p.records] == [1]
     assert [int(_q(r)["per_page"]) for r in rec.requests] == [1000, 500, 250]
     assert client.telemetry.page_size_reductions == 2

@@ -1,8 +1,7 @@
 """The client against the emulator over real HTTP (loopback): every pagination style yields each
 record exactly once, also under injected faults; auth and plan problems surface as clear errors.
 
-Contract: cursor exports, time exports, cursor pagination and offset pagination each return exactly
-the emulator's truth, once per record, through 429 storms, 503 with Retry-After, 500/502, 504 and
+Contract: cursor exports, time exports and cursor pagination each return exactly the emulator's truth, once per record, through 429 storms, 503 with Retry-After, 500/502, 504 and
 slow pages (export per_page halves), truncated and malformed bodies and dropped connections.
 """
 
@@ -11,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,14 @@ from zendesk_assets.zendesk import (
     ZendeskResource,
 )
 from zendesk_assets.zendesk.auth import ClientCredentialsAuth
+from zendesk_assets.zendesk.pagination import Read, cursor_export, cursor_pages, time_export
 from zendesk_assets.zendesk.resource import ZendeskApiTokenDeprecationWarning
 from zendesk_assets.zendesk.settings import ApiToken, OAuthClientCredentials, OAuthToken
 
+TICKETS = Read("/incremental/tickets/cursor", "tickets", order_field="generated_timestamp")
+USERS = Read("/incremental/users/cursor", "users", order_field="updated_at")
+ORGANIZATIONS = Read("/incremental/organizations", "organizations", order_field="updated_at")
+TICKET_EVENTS = Read("/incremental/ticket_events", "ticket_events", order_field="timestamp")
 FAST: dict[str, Any] = {"core_requests_per_minute": 60_000, "incremental_requests_per_minute": 60_000}
 
 
@@ -80,7 +85,7 @@ def assert_exactly_once(got: list[Any], truth: list[dict[str, Any]]) -> None:
 
 def test_cursor_export_tickets_with_metric_sets(srv: EmulatorServer, tmp_path: Path) -> None:
     with resource(srv, tmp_path, export_page_size=100).get_client() as client:
-        pages = list(client.cursor_export("tickets", start_time=0, include="metric_sets"))
+        pages = list(cursor_export(client, replace(TICKETS, start_time=0, params={"include": "metric_sets"})))
     assert len(pages) >= 3 and pages[-1].end_of_stream and not pages[0].end_of_stream
     assert_exactly_once(ids(pages), srv.emulator.truth("tickets"))
     metric_ticket_ids = [m["ticket_id"] for p in pages for m in p.sideloads.get("metric_sets", [])]
@@ -90,14 +95,14 @@ def test_cursor_export_tickets_with_metric_sets(srv: EmulatorServer, tmp_path: P
 
 def test_cursor_export_resumes_from_a_stored_cursor(srv: EmulatorServer, tmp_path: Path) -> None:
     with resource(srv, tmp_path, export_page_size=100).get_client() as client:
-        first = next(iter(client.cursor_export("users", start_time=0)))
-        rest = list(client.cursor_export("users", resume=first.resume))
+        first = next(iter(cursor_export(client, replace(USERS, start_time=0))))
+        rest = list(cursor_export(client, replace(USERS, resume=first.resume)))
     assert_exactly_once(ids([first, *rest]), srv.emulator.truth("users"))
 
 
 def test_time_export_organizations_dedupes_overlaps(srv: EmulatorServer, tmp_path: Path) -> None:
     with resource(srv, tmp_path, export_page_size=15).get_client() as client:
-        pages = list(client.time_export("organizations", start_time=0))
+        pages = list(time_export(client, replace(ORGANIZATIONS, start_time=0)))
     assert len(pages) >= 4
     assert_exactly_once(ids(pages), srv.emulator.truth("organizations"))
     positions = [p.position for p in pages]
@@ -106,15 +111,15 @@ def test_time_export_organizations_dedupes_overlaps(srv: EmulatorServer, tmp_pat
 
 def test_time_export_ticket_events(srv: EmulatorServer, tmp_path: Path) -> None:
     with resource(srv, tmp_path, export_page_size=500).get_client() as client:
-        pages = list(client.time_export("ticket_events", start_time=0, include="comment_events"))
+        pages = list(time_export(client, replace(TICKET_EVENTS, start_time=0, params={"include": "comment_events"})))
     assert_exactly_once(ids(pages), srv.emulator.truth("ticket_events"))
 
 
 def test_time_export_resume_token_continues_without_loss(srv: EmulatorServer, tmp_path: Path) -> None:
     with resource(srv, tmp_path, export_page_size=20).get_client() as client:
-        it = iter(client.time_export("organizations", start_time=0))
+        it = iter(time_export(client, replace(ORGANIZATIONS, start_time=0)))
         first = next(it)
-        rest = list(client.time_export("organizations", resume=first.resume))
+        rest = list(time_export(client, replace(ORGANIZATIONS, resume=first.resume)))
     # resuming re-reads the overlap second (at-least-once across runs; the warehouse upserts)
     assert {r["id"] for p in [first, *rest] for r in p.records} == {o["id"] for o in srv.emulator.truth("organizations")}
 
@@ -123,7 +128,7 @@ def test_time_export_from_now_is_caught_up(srv: EmulatorServer, tmp_path: Path) 
     import time
 
     with resource(srv, tmp_path).get_client() as client:
-        pages = list(client.time_export("organizations", start_time=int(time.time())))
+        pages = list(time_export(client, replace(ORGANIZATIONS, start_time=int(time.time()))))
     assert pages[-1].end_of_stream
 
 
@@ -135,16 +140,9 @@ def test_time_export_from_now_is_caught_up(srv: EmulatorServer, tmp_path: Path) 
 ])
 def test_cursor_pages(srv: EmulatorServer, tmp_path: Path, path: str, key: str, collection: str) -> None:
     with resource(srv, tmp_path).get_client() as client:
-        pages = list(client.cursor_pages(path, key))
+        pages = list(cursor_pages(client, Read(path, key)))
     assert_exactly_once(ids(pages), srv.emulator.truth(collection))
     assert pages[-1].end_of_stream
-
-
-def test_offset_pages(srv: EmulatorServer, tmp_path: Path) -> None:
-    with resource(srv, tmp_path).get_client() as client:
-        pages = list(client.offset_pages("/audit_logs", "audit_logs"))
-    assert len(pages) >= 3
-    assert_exactly_once(ids(pages), srv.emulator.truth("audit_logs"))
 
 
 # -- the same under faults --------------------------------------------------------------------------
@@ -169,11 +167,11 @@ def test_every_style_survives_faults(srv: EmulatorServer, tmp_path: Path, fault:
     client = fast_client(srv, tmp_path, export_page_size=100, timeout_seconds=1.0)
     with client:
         srv.emulator.inject("*/incremental/tickets/cursor", kind, count=count)
-        tickets = list(client.cursor_export("tickets", start_time=0))
+        tickets = list(cursor_export(client, replace(TICKETS, start_time=0)))
         srv.emulator.inject("*/incremental/organizations", kind, count=count)
-        orgs = list(client.time_export("organizations", start_time=0))
+        orgs = list(time_export(client, replace(ORGANIZATIONS, start_time=0)))
         srv.emulator.inject("*/audit_logs", kind, count=count)
-        logs = list(client.cursor_pages("/audit_logs", "audit_logs"))
+        logs = list(cursor_pages(client, Read("/audit_logs", "audit_logs")))
     assert_exactly_once(ids(tickets), srv.emulator.truth("tickets"))
     assert_exactly_once(ids(orgs), srv.emulator.truth("organizations"))
     assert_exactly_once(ids(logs), srv.emulator.truth("audit_logs"))
@@ -190,7 +188,7 @@ def test_504_on_big_export_pages_halves_per_page() -> None:
     with EmulatorServer(EmulatorConfig(seed=5, tickets=400, users=40, organizations=10, faults="504>150")) as srv2:
         with ZendeskResource(subdomain="demo", base_url=srv2.base_url, auth=OAuthToken(token=DEMO_OAUTH_TOKEN),
                              state_url="sqlite:///:memory:", export_page_size=600, **FAST).get_client() as client:
-            pages = list(client.cursor_export("tickets", start_time=0))
+            pages = list(cursor_export(client, replace(TICKETS, start_time=0)))
         assert_exactly_once(ids(pages), srv2.emulator.truth("tickets"))
         assert client.telemetry.page_size_reductions >= 2  # 600 -> 300 -> 150
         statuses = Counter(status for (_t, _b, _route, status) in srv2.emulator.request_log())
@@ -215,7 +213,7 @@ def test_preflight_agent_names_the_user_and_role(srv: EmulatorServer, tmp_path: 
 def test_agent_on_export_is_refused_not_retried(srv: EmulatorServer, tmp_path: Path) -> None:
     with resource(srv, tmp_path, auth=OAuthToken(token=DEMO_AGENT_OAUTH_TOKEN)).get_client() as client:
         with pytest.raises(ZendeskNotAvailableError, match=r"/incremental/tickets/cursor is not available.*or an admin"):
-            list(client.cursor_export("tickets", start_time=0))
+            list(cursor_export(client, replace(TICKETS, start_time=0)))
         assert client.telemetry.requests == 1
 
 
@@ -282,7 +280,7 @@ def test_plan_gated_endpoint_is_unavailable_on_team(tmp_path: Path) -> None:
         assert client.is_available("/audit_logs") is False
         assert client.is_available("/groups") is True
         with pytest.raises(ZendeskNotAvailableError, match="audit logs need Enterprise"):
-            list(client.cursor_pages("/audit_logs", "audit_logs"))
+            list(cursor_pages(client, Read("/audit_logs", "audit_logs")))
 
 
 def test_resource_inside_a_dagster_asset(srv: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -292,7 +290,7 @@ def test_resource_inside_a_dagster_asset(srv: EmulatorServer, tmp_path: Path, mo
     def groups_probe(context, zendesk: ZendeskResource) -> dg.MaterializeResult:
         with zendesk.get_client(context.log) as client:
             client.preflight()
-            rows = sum(len(p.records) for p in client.cursor_pages("/groups", "groups", {"exclude_deleted": "false"}))
+            rows = sum(len(p.records) for p in cursor_pages(client, Read("/groups", "groups", {"exclude_deleted": "false"})))
             return dg.MaterializeResult(metadata={"groups": rows, **client.telemetry.as_metadata()})
 
     zendesk = ZendeskResource(subdomain="https://demo.zendesk.com/agent", base_url=srv.base_url,

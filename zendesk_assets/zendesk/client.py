@@ -2,23 +2,22 @@
 
 Retries use tenacity (wait = Retry-After when Zendesk sends one, else capped exponential back-off with
 jitter); pacing is the shared GCRA limiter in `ratelimit.py`; connection-level retries are httpx's
-transport `retries=`. The page iterators live in `pagination.py` and are exposed as methods here.
+transport `retries=`. The page iterators in `pagination.py` use this client; it knows nothing of them.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import tenacity
 
-from . import pagination
 from .auth import Authenticator, _error_text
 from .defaults import DEFAULT_CORE_RPM, DEFAULT_INCREMENTAL_RPM, DEFAULT_PATIENCE_SECONDS
 from .errors import (
@@ -28,7 +27,6 @@ from .errors import (
     ZendeskPermissionError,
     ZendeskRequestError,
 )
-from .pagination import Page
 from .patience import Patience
 from .ratelimit import RateLimiter, parse_rate_headers, parse_retry_after
 from .state import StateStore
@@ -378,7 +376,7 @@ class ZendeskClient:
 
     def get_json(self, path: str, params: dict[str, Any] | None = None, *, budget: str = "core") -> dict[str, Any]:
         """GET one API resource as a dict."""
-        return self.send("GET", path, params=params, budget=budget, parse=_parse_json_object)
+        return self.send("GET", path, params=params, budget=budget, parse=parse_json_object)
 
     # -- account checks ----------------------------------------------------------------------------
 
@@ -424,95 +422,8 @@ class ZendeskClient:
             raise
         return True
 
-    # -- downloads ---------------------------------------------------------------------------------
 
-    def download(self, url: str, *, max_redirects: int = 5) -> bytes:
-        """Bytes of an attachment `content_url`; redirects to other hosts (CDN) are followed WITHOUT credentials."""
-        current = url
-        for _ in range(max_redirects + 1):
-            own = _origin(current) == _origin(self.settings.origin)
-            resp = self._send_raw(current, authed=own)
-            if resp.is_redirect:
-                location = resp.headers.get("Location")
-                if not location:
-                    break
-                current = urljoin(current, location)
-                continue
-            if resp.status_code >= 400:
-                raise ZendeskRequestError(
-                    f"zendesk[{self.account}]: download of {urlsplit(current).path} failed with {resp.status_code}",
-                    account=self.account,
-                    endpoint=urlsplit(current).path,
-                    status=resp.status_code,
-                )
-            return resp.content
-        raise ZendeskRequestError(
-            f"zendesk[{self.account}]: too many redirects downloading {urlsplit(url).path}",
-            account=self.account,
-            endpoint=urlsplit(url).path,
-        )
-
-    def _send_raw(self, url: str, *, authed: bool) -> httpx.Response:
-        def fetch() -> httpx.Response:
-            if authed:
-                self._await_budget("core")
-            try:
-                resp = self._http.get(url, headers=self.auth.headers() if authed else None)
-            except httpx.TransportError as exc:
-                raise _Retryable(f"network error ({type(exc).__name__})") from None
-            self.telemetry.add("requests")
-            if resp.status_code == 429 or resp.status_code >= 500:
-                raise _Retryable(f"{resp.status_code}", retry_after=parse_retry_after(resp.headers.get("Retry-After")))
-            return resp
-
-        try:
-            return tenacity.Retrying(
-                retry=tenacity.retry_if_exception_type(_Retryable),
-                stop=self._stop,
-                wait=self._wait_for_retry,
-                sleep=self._retry_sleep,
-                before_sleep=self._before_sleep,
-                reraise=True,
-            )(fetch)
-        except _Retryable as exc:
-            raise ZendeskRequestError(
-                f"zendesk[{self.account}]: download kept failing ({exc.reason})",
-                account=self.account,
-                endpoint=urlsplit(url).path,
-            ) from None
-
-    # -- pagination (see pagination.py) ------------------------------------------------------------
-
-    def cursor_export(
-        self, resource: str, *, start_time: int | None = None, resume: str | None = None, include: str | None = None
-    ) -> Iterator[Page]:
-        """Cursor-based incremental export (`/incremental/{tickets,users}/cursor`), page by page."""
-        return pagination.cursor_export(self, resource, start_time=start_time, resume=resume, include=include)
-
-    def time_export(
-        self, resource: str, *, start_time: int | None = None, resume: str | None = None, include: str | None = None
-    ) -> Iterator[Page]:
-        """Time-based incremental export (`/incremental/{organizations,ticket_events,...}`), deduplicated."""
-        return pagination.time_export(self, resource, start_time=start_time, resume=resume, include=include)
-
-    def cursor_pages(
-        self,
-        path: str,
-        record_key: str,
-        params: dict[str, Any] | None = None,
-        *,
-        resume: str | None = None,
-        budget: str = "core",
-    ) -> Iterator[Page]:
-        """Cursor pagination (`page[size]=100`, `links.next`, `meta.has_more`)."""
-        return pagination.cursor_pages(self, path, record_key, params, resume=resume, budget=budget)
-
-    def offset_pages(self, path: str, record_key: str, params: dict[str, Any] | None = None) -> Iterator[Page]:
-        """Offset pagination (`page`/`per_page`, `next_page`), for endpoints without cursor pagination."""
-        return pagination.offset_pages(self, path, record_key, params)
-
-
-def _parse_json_object(resp: httpx.Response) -> dict[str, Any]:
+def parse_json_object(resp: httpx.Response) -> dict[str, Any]:
     data = orjson.loads(resp.content)
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")

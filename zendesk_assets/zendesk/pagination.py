@@ -1,30 +1,33 @@
-"""Page iterators for Zendesk's four pagination styles (zendesk-api.md §3-§4).
+"""Page iterators for Zendesk's three pagination styles, consumed by the sweeps.
 
-Every iterator yields `Page`s, never whole lists, and each page carries the opaque `resume` token the
-caller persists *after* storing the page: on a crash the sweep restarts from the last stored page,
-nothing lost and nothing doubled.
+Each style is a function ``(client, Read) -> Iterator[Page]`` (one signature for all of them; see
+``Pager``): the cursor-based incremental export, the time-based incremental export and cursor
+pagination of ordinary lists. They yield `Page`s, never whole lists, and each page carries the
+opaque `resume` token the caller persists *after* storing the page: on a crash the sweep restarts
+from the last stored page, nothing lost and nothing doubled.
+
+- Exports: https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/
+  and https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api
+- Lists: https://developer.zendesk.com/api-reference/introduction/pagination/
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from .client import PageTooSlow, ZendeskClient, parse_json_object
 from .errors import ZendeskExportStuckError, ZendeskRequestError
-
-if TYPE_CHECKING:
-    from .client import ZendeskClient
 
 # Exports exclude the last minute and reject a start_time inside it ("Too recent start_time").
 EXPORT_HOLD_BACK_SECONDS = 61
 CBP_PAGE_SIZE = 100  # Zendesk's cap on page[size] for most list endpoints
-OBP_PAGE_SIZE = 100
 MIN_EXPORT_PAGE_SIZE = 10
 GROW_AFTER_SUCCESSES = 5
-CURSOR_EXPORTS = {"tickets", "users"}
 _META_KEYS = {
     "count",
     "end_time",
@@ -51,6 +54,26 @@ class Page:
     end_of_stream: bool = False
 
 
+@dataclass(frozen=True)
+class Read:
+    """One paged read of one endpoint: what to ask for and where to start.
+
+    ``start_time`` starts an export; ``resume`` continues any read from a stored `Page.resume`.
+    ``order_field`` is the record field an export is ordered by (epoch or ISO 8601): it gives each
+    page's position and, in the time-based export, which copy of a record is the newest.
+    """
+
+    path: str
+    record_key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    start_time: int | None = None
+    resume: str | None = None
+    order_field: str | None = None
+
+
+Pager = Callable[[ZendeskClient, Read], Iterator[Page]]
+
+
 def epoch(value: Any) -> int | None:
     """Epoch seconds from Zendesk's epoch integers or ISO 8601 strings (None when neither)."""
     if value is None or isinstance(value, bool):
@@ -65,14 +88,8 @@ def epoch(value: Any) -> int | None:
     return None
 
 
-def record_epoch(record: dict[str, Any]) -> int | None:
-    """The time an export orders a record by: tickets `generated_timestamp`, events `timestamp`,
-    users/organizations `updated_at`, metric events `time`."""
-    for key in ("generated_timestamp", "timestamp", "updated_at", "time", "created_at"):
-        got = epoch(record.get(key))
-        if got is not None:
-            return got
-    return None
+def _order(record: Mapping[str, Any], read: Read) -> int | None:
+    return epoch(record.get(read.order_field)) if read.order_field else None
 
 
 def _sideloads(data: dict[str, Any], record_key: str) -> dict[str, list[dict[str, Any]]]:
@@ -88,8 +105,8 @@ def _too_recent(exc: ZendeskRequestError) -> bool:
 
 
 class PageSizer:
-    """per_page for export pages: halved on 504/timeout (page size, not load, is the usual cause),
-    grown back after a run of successes (zendesk-api.md §5, §7 item 6)."""
+    """per_page for export pages: halved on 504/timeout (a heavy page, not load, is the usual cause:
+    retrying the same size keeps timing out), grown back after a run of successes."""
 
     def __init__(self, client: ZendeskClient, maximum: int) -> None:
         self.client = client
@@ -128,8 +145,6 @@ class PageSizer:
 def _export_get(client: ZendeskClient, path: str, params: dict[str, Any], sizer: PageSizer) -> dict[str, Any]:
     """One export page; we build each URL from the cursor/end_time ourselves, so the per_page Zendesk
     echoes in next_page/after_url never undoes a reduction."""
-    from .client import PageTooSlow, _parse_json_object
-
     while True:
         try:
             data = client.send(
@@ -138,7 +153,7 @@ def _export_get(client: ZendeskClient, path: str, params: dict[str, Any], sizer:
                 params={**params, "per_page": sizer.size},
                 budget="incremental",
                 shrinkable=True,
-                parse=_parse_json_object,
+                parse=parse_json_object,
             )
         except PageTooSlow as exc:
             sizer.shrink(exc.reason, client.endpoint_of(client.url_for(path)))
@@ -147,34 +162,25 @@ def _export_get(client: ZendeskClient, path: str, params: dict[str, Any], sizer:
         return data
 
 
-def cursor_export(
-    client: ZendeskClient,
-    resource: str,
-    *,
-    start_time: int | None = None,
-    resume: str | None = None,
-    include: str | None = None,
-) -> Iterator[Page]:
-    """`/incremental/{resource}/cursor`: first `start_time`, then `cursor` only, until `end_of_stream`."""
-    if resource not in CURSOR_EXPORTS:
-        raise ValueError(f"no cursor-based export for {resource!r}; use time_export")
-    path = f"/incremental/{resource}/cursor"
-    extra = {"include": include} if include else {}
+def cursor_export(client: ZendeskClient, read: Read) -> Iterator[Page]:
+    """Cursor-based export (`/incremental/{tickets,users}/cursor`): first `start_time`, then `cursor`
+    only, until `end_of_stream`."""
+    path, key = read.path, read.record_key
     sizer = PageSizer(client, client.settings.export_page_size)
-    cursor = resume
-    position: int | None = None if resume else (start_time if start_time is not None else None)
+    cursor = read.resume
+    position = None if cursor else read.start_time
     while True:
-        params = {"cursor": cursor, **extra} if cursor else {"start_time": _clamp_start(start_time), **extra}
+        params = {"cursor": cursor} if cursor else {"start_time": _clamp_start(read.start_time)}
         try:
-            data = _export_get(client, path, params, sizer)
+            data = _export_get(client, path, {**params, **read.params}, sizer)
         except ZendeskRequestError as exc:
             if cursor is None and _too_recent(exc):
-                yield Page([], {}, None, _clamp_start(start_time), True)
+                yield Page([], {}, None, _clamp_start(read.start_time), True)
                 return
             raise
-        records = data.get(resource) or []
+        records = data.get(key) or []
         for record in records:
-            got = record_epoch(record)
+            got = _order(record, read)
             if got is not None and (position is None or got > position):
                 position = got
         end = bool(data.get("end_of_stream"))
@@ -182,7 +188,7 @@ def cursor_export(
         client.telemetry.add("pages")
         client.telemetry.add("rows", len(records))
         if not end and (not after or after == cursor):
-            # a non-advancing cursor would loop forever (zendesk-api.md §7 item 16)
+            # Without this check a cursor that does not advance would be requested forever.
             raise ZendeskExportStuckError(
                 f"zendesk[{client.account}]: {path} returned the same cursor again without end_of_stream; "
                 "the export cannot advance. Retry later; if it persists, restart this stream from a "
@@ -190,36 +196,29 @@ def cursor_export(
                 account=client.account,
                 endpoint=path,
             )
-        yield Page(records, _sideloads(data, resource), after or cursor, position, end)
+        yield Page(records, _sideloads(data, key), after or cursor, position, end)
         if end:
             return
         cursor = after
 
 
-def time_export(
-    client: ZendeskClient,
-    resource: str,
-    *,
-    start_time: int | None = None,
-    resume: str | None = None,
-    include: str | None = None,
-) -> Iterator[Page]:
-    """`/incremental/{resource}?start_time=`: follow `end_time` until `end_of_stream`, deduplicating the
-    overlap (each page re-returns records at its `end_time` second; keep the newest of an id)."""
-    path = f"/incremental/{resource}"
-    extra = {"include": include} if include else {}
+def time_export(client: ZendeskClient, read: Read) -> Iterator[Page]:
+    """Time-based export (`/incremental/{organizations,ticket_events}?start_time=`): follow `end_time`
+    until `end_of_stream`, deduplicating the overlap (each page re-returns the records of its `end_time`
+    second; the newest copy of an id wins)."""
+    path, key = read.path, read.record_key
     sizer = PageSizer(client, client.settings.export_page_size)
-    start = _clamp_start(int(resume) if resume is not None else start_time)
+    start = _clamp_start(int(read.resume) if read.resume is not None else read.start_time)
     seen: dict[Any, int] = {}  # id -> version, for records that the next page may return again
     while True:
         try:
-            data = _export_get(client, path, {"start_time": start, **extra}, sizer)
+            data = _export_get(client, path, {"start_time": start, **read.params}, sizer)
         except ZendeskRequestError as exc:
-            if _too_recent(exc):  # nothing new yet: caught up (zendesk-api.md §3, §7 item 5)
+            if _too_recent(exc):  # a start_time inside the last minute: nothing new yet, caught up
                 yield Page([], {}, str(start), start, True)
                 return
             raise
-        raw = data.get(resource) or []
+        raw = data.get(key) or []
         end = bool(data.get("end_of_stream"))
         end_time = data.get("end_time")
         if end_time is None:
@@ -228,7 +227,7 @@ def time_export(
         order: list[Any] = []
         for record in raw:
             rid = record.get("id")
-            version = record_epoch(record) or 0
+            version = _order(record, read) or 0
             if rid in newest:
                 if version >= newest[rid][0]:
                     newest[rid] = (version, record)
@@ -260,7 +259,7 @@ def time_export(
             version = newest[rid][0]
             if version >= next_start and version >= seen.get(rid, -1):
                 seen[rid] = version
-        yield Page(records, _sideloads(data, resource), str(next_start), next_start, end)
+        yield Page(records, _sideloads(data, key), str(next_start), next_start, end)
         if end:
             return
         start = next_start
@@ -269,26 +268,15 @@ def time_export(
 def _end_time_from_next(next_page: Any) -> int | None:
     if not isinstance(next_page, str):
         return None
-    from urllib.parse import parse_qs, urlsplit
-
     values = parse_qs(urlsplit(next_page).query).get("start_time")
     return int(values[0]) if values else None
 
 
-def cursor_pages(
-    client: ZendeskClient,
-    path: str,
-    record_key: str,
-    params: dict[str, Any] | None = None,
-    *,
-    resume: str | None = None,
-    budget: str = "core",
-) -> Iterator[Page]:
-    """Cursor pagination: `page[size]=100`, follow `links.next` (host-checked), stop on `meta.has_more` false.
-
-    `resume` is the page's `meta.after_cursor` (sent as `page[after]`), or a next URL.
-    """
-    base = {**(params or {}), "page[size]": CBP_PAGE_SIZE}
+def cursor_pages(client: ZendeskClient, read: Read) -> Iterator[Page]:
+    """Cursor pagination of a list: `page[size]=100`, follow `links.next` (host-checked), stop on
+    `meta.has_more` false. `resume` is a page's `meta.after_cursor` (sent as `page[after]`), or a next URL."""
+    path, record_key, resume = read.path, read.record_key, read.resume
+    base = {**read.params, "page[size]": CBP_PAGE_SIZE}
     url: str = path
     query: dict[str, Any] | None = base
     if resume and resume.startswith(("http://", "https://")):
@@ -297,7 +285,7 @@ def cursor_pages(
         query = {**base, "page[after]": resume}
     previous: str | None = None
     while True:
-        data = client.get_json(url, query, budget=budget)
+        data = client.get_json(url, query)
         records = data.get(record_key) or []
         meta = data.get("meta") or {}
         links = data.get("links") or {}
@@ -327,30 +315,3 @@ def cursor_pages(
             url, query = client.url_for(next_url), None
         else:
             url, query = path, {**base, "page[after]": after}
-
-
-def offset_pages(
-    client: ZendeskClient, path: str, record_key: str, params: dict[str, Any] | None = None
-) -> Iterator[Page]:
-    """Offset pagination (`next_page`); only for endpoints without cursor pagination (Zendesk caps it at
-    10,000 records / 100 pages)."""
-    url: str = path
-    query: dict[str, Any] | None = {**(params or {}), "per_page": OBP_PAGE_SIZE}
-    seen_urls: set[str] = set()
-    while True:
-        data = client.get_json(url, query)
-        records = data.get(record_key) or []
-        next_page = data.get("next_page")
-        client.telemetry.add("pages")
-        client.telemetry.add("rows", len(records))
-        yield Page(records, _sideloads(data, record_key), next_page, None, not next_page)
-        if not next_page:
-            return
-        if next_page in seen_urls:
-            raise ZendeskExportStuckError(
-                f"zendesk[{client.account}]: {path} returned the same next_page twice; stopping",
-                account=client.account,
-                endpoint=path,
-            )
-        seen_urls.add(next_page)
-        url, query = client.url_for(next_page), None
