@@ -99,11 +99,8 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
         warehouse = getattr(context.resources, keys.warehouse).get_warehouse()
         try:
             ensure_checked(client, already_checked=CHECKED_TAG in context.run.tags)
-            if sweep.name == "audit_logs" and not client.is_available(sweep.endpoint):
-                context.log.warning(
-                    f"{account.name}: audit_logs is not available on this Zendesk plan (Enterprise only); "
-                    "nothing to sync. Remove it from ZENDESK_OPT_IN to silence this."
-                )
+            if sweep.plan and not client.is_available(sweep.endpoint):
+                context.log.warning(_unavailable(account, sweep, tables))
                 stream = SweepStream(sweep.name, tables, iter(()), telemetry={"unavailable": 1})
             else:
                 window = window_for(*context.partition_time_window) if partitions else None
@@ -122,6 +119,14 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
             client.close()
 
     return _sweep
+
+
+def _unavailable(account: AccountConfig, sweep: Sweep, tables: tuple[str, ...]) -> str:
+    silence = " Remove it from ZENDESK_OPT_IN to silence this." if all(COLLECTIONS[t].opt_in for t in tables) else ""
+    return (
+        f"{account.name}: {', '.join(tables)} is not available on this Zendesk plan ({sweep.plan} only); "
+        f"nothing to sync.{silence}"
+    )
 
 
 def account_assets(account: AccountConfig, kind: str) -> list[dg.AssetsDefinition]:

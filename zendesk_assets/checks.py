@@ -54,13 +54,6 @@ COUNT_TOLERANCE_ROWS = 10
 COUNT_TOLERANCE_FRACTION = 0.001
 CACHED_COUNT_ABOVE = 100_000
 CACHED_COUNT_FRACTION = 0.02
-# The count endpoints count live records only. Deleted records stay in our tables, marked the way
-# Zendesk marks them in the exports (zendesk-api.md section 3, "Deleted records in exports").
-LIVE_ROWS = {
-    "tickets": "(status IS NULL OR status <> 'deleted')",
-    "users": "(active IS NULL OR active)",
-    "organizations": "deleted_at IS NULL",
-}
 PRESENT = "_removed_at IS NULL"  # snapshot rows that vanished from Zendesk are not checked
 Verdict = tuple[bool, dict[str, Any]]
 
@@ -275,8 +268,17 @@ def count_parity(probe: Probe, table: str) -> Verdict:
             "skipped": "Zendesk is recounting (refreshed_at null, value capped)",
             "zendesk_count": value,
         }
-    where = [PRESENT, LIVE_ROWS.get(table, "1 = 1")]
+    # The count endpoints count live records only; deleted ones stay in our tables, marked as
+    # Zendesk marks them in the exports (the collection's Tombstone).
+    where = [PRESENT]
     params: dict[str, Any] = {}
+    if coll.deleted is not None:
+        mark = quote(coll.deleted.column)
+        if coll.deleted.value is None:
+            where.append(f"{mark} IS NULL")
+        else:
+            where.append(f"({mark} IS NULL OR {mark} <> :tombstone)")
+            params["tombstone"] = coll.deleted.value
     cutoff = _parse_time(refreshed)
     if cutoff is not None and "created_at" in coll.column_names:
         where.append("created_at <= :cutoff")

@@ -8,14 +8,35 @@ Zendesk properties we land because a warehouse user asks for them.
 
 The expensive unit is an API sweep, not a table: one sweep may feed several tables (the ticket
 export with ``include=metric_sets`` feeds tickets and ticket_metrics; the ticket_events export
-with ``include=comment_events`` feeds ticket_events, ticket_comments and attachments).
+with ``include=comment_events`` feeds ticket_events, ticket_comments and attachments). Every
+behaviour that differs between collections or sweeps is a field of their entry below; the code
+that reads them (``sweeps.py``, ``assets.py``, ``checks.py``, ``warehouse/``) never names one.
+
+Adding a collection
+-------------------
+1. Here: a ``Collection`` entry (keyword arguments; its columns, primary key, version field) and,
+   when it comes from an endpoint no sweep reads yet, a ``Sweep`` entry: its kind (partitioned
+   export, incremental or snapshot), pagination, endpoint, record key, and for an incremental list
+   the ``time_filter`` and ``lookback`` that window it. A table derived from another sweep's pages
+   (as ticket_comments are from ticket_events) names that sweep and a ``rows`` function (see
+   "How rows come out of a page" below). ``_validate`` fails at import on anything inconsistent.
+2. In the emulator (``zendesk_assets/emulator/``): the records of the new collection and their
+   truth, and the route when the endpoint is new, so the end-to-end test compares it cell by cell.
+3. Regenerate the README table: ``python -m zendesk_assets.docs``.
+Assets, asset checks, DDL, column schemas and the schedule pick the entry up by themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+Record = Mapping[str, Any]
+
+HOUR = 3600
+DAY = 24 * HOUR
 
 
 class SqlType(StrEnum):
@@ -59,16 +80,13 @@ SYSTEM_COLUMNS: tuple[Column, ...] = (
     C("received_at", TIMESTAMP, "When this row was last written by the sync."),
     C("_raw", JSON, "The full record as Zendesk returned it, so no property is ever lost."),
     C("_version", BIGINT, "Epoch seconds of the record version; older versions never replace newer ones."),
-    C(
-        "_removed_at",
-        TIMESTAMP,
-        "When the row vanished from a full snapshot of its collection; null while present.",
-    ),
+    C("_removed_at", TIMESTAMP, "When the row vanished from a full snapshot of its collection; null while present."),
 )
 
 
 class Paging(StrEnum):
-    """Zendesk's pagination styles (zendesk-api.md sections 3 and 4)."""
+    """Zendesk's pagination styles (https://developer.zendesk.com/api-reference/introduction/pagination/
+    and the incremental exports' own, https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api)."""
 
     CURSOR_EXPORT = "cursor_export"  # /incremental/{tickets,users}/cursor: after_cursor + end_of_stream
     TIME_EXPORT = "time_export"  # /incremental/{organizations,ticket_events}: end_time + overlap
@@ -83,26 +101,18 @@ class SweepKind(StrEnum):
     SNAPSHOT = "snapshot"  # re-read whole; rows that vanished get _removed_at
 
 
-class Budget(StrEnum):
-    """The two rate budgets of a Zendesk account (zendesk-api.md section 5)."""
+class TimeFilter(StrEnum):
+    """How an incremental list endpoint is asked for one window of records [start, end)."""
 
-    CORE = "core"
-    INCREMENTAL = "incremental"
-
-
-class Derive(StrEnum):
-    """How a table's rows are taken from its sweep's pages."""
-
-    RECORDS = "records"  # the page's primary records, as they are
-    METRIC_SETS = "metric_sets"  # the metric_sets side-load of the ticket export
-    CHILD_EVENTS = "child_events"  # one row per child event of each ticket event
-    COMMENTS = "comments"  # Comment child events (full comment_events payload)
-    ATTACHMENTS = "attachments"  # attachments of those comments
+    START_END_TIME = "start_end_time"  # ?start_time=&end_time= in epoch seconds
+    CREATED_AT_RANGE = "created_at_range"  # ?filter[created_at][]=<ISO start>&filter[created_at][]=<ISO end>
+    SINCE = "since"  # ?since=<ISO start>, no earlier than the endpoint's retention allows
+    NEWEST_FIRST = "newest_first"  # no filter: sorted newest first, read until a whole page predates start
 
 
 @dataclass(frozen=True)
 class Reference:
-    """A foreign key the seed implies; asset checks verify it."""
+    """A foreign key the seed implies: ``column`` holds the ``target`` of a ``table`` row."""
 
     column: str
     table: str
@@ -113,14 +123,18 @@ R = Reference
 
 
 @dataclass(frozen=True)
-class ParentRemoval:
-    """Rows that vanish with their parent: when the sweep's primary record has ``field == value``
-    (a ticket whose status became "deleted"), rows whose ``column`` holds its id get ``_removed_at``.
-    Zendesk drops a deleted ticket's metric set rather than exporting it again."""
+class Tombstone:
+    """How Zendesk marks a deleted record that its export keeps returning: ``column`` equal to
+    ``value``, or, with no value, ``column`` set at all. Such rows stay, marked, in the warehouse.
+    See https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api
+    ("Excluding deleted tickets") and the users and organizations references."""
 
     column: str
-    field: str
-    value: str
+    value: str | bool | None = None
+
+    def marks(self, record: Record) -> bool:
+        found = record.get(self.column)
+        return found is not None if self.value is None else found == self.value
 
 
 @dataclass(frozen=True)
@@ -140,34 +154,116 @@ class CustomFieldSource:
 
 TICKET_FIELDS = CustomFieldSource("custom_fields", "/ticket_fields", "ticket_fields", "id")
 USER_FIELDS = CustomFieldSource("user_fields", "/user_fields", "user_fields", "key")
-ORGANIZATION_FIELDS = CustomFieldSource(
-    "organization_fields", "/organization_fields", "organization_fields", "key"
-)
+ORGANIZATION_FIELDS = CustomFieldSource("organization_fields", "/organization_fields", "organization_fields", "key")
 
 
-@dataclass(frozen=True)
+# --------------------------------------------------------------------------- how rows come out of a page
+
+# A table's rows from one page of its sweep: the page's records and its side-loads.
+Rows = Callable[[Sequence[Record], Mapping[str, Sequence[Record]]], Iterator[Record]]
+
+
+def records(page: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
+    """The page's records as they are."""
+    yield from page
+
+
+def metric_sets(tickets: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
+    """Metric sets of these tickets. They arrive as a top-level ``metric_sets`` side-load, though a
+    per-ticket ``metric_set`` has been reported too; take both, once each. See
+    https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#incremental-ticket-export-cursor-based."""
+    ids = {t.get("id") for t in tickets}
+    seen: set[Any] = set()
+    for ms in sideloads.get("metric_sets") or ():
+        if ms.get("ticket_id") in ids and ms.get("id") not in seen:
+            seen.add(ms.get("id"))
+            yield ms
+    for ticket in tickets:
+        embedded = ticket.get("metric_set")
+        if isinstance(embedded, Mapping) and embedded.get("id") not in seen:
+            seen.add(embedded.get("id"))
+            yield {"ticket_id": ticket.get("id"), **embedded}
+
+
+def event_rows(event: Record) -> Iterator[Record]:
+    """One ticket_events row per child event (what changed), carrying its parent's context."""
+    parent = {
+        "ticket_event_id": event.get("id"),
+        "ticket_id": event.get("ticket_id"),
+        "timestamp": event.get("timestamp"),
+        "updater_id": event.get("updater_id"),
+        "ticket_event_via": event.get("via"),
+        "system": event.get("system"),
+    }
+    children = [c for c in event.get("child_events") or () if isinstance(c, Mapping)]
+    if not children:  # an update with no recorded children still happened: keep it
+        yield {**event, **parent}
+        return
+    for child in children:
+        yield {"created_at": event.get("created_at"), **child, **parent, "via": child.get("via", event.get("via"))}
+
+
+def comment_rows(event: Record) -> Iterator[Record]:
+    """Comment child events (side-loaded ``comment_events``) with the ticket id copied from the
+    parent, since comment children lack it. See
+    https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#incremental-ticket-event-export."""
+    for child in event.get("child_events") or ():
+        if isinstance(child, Mapping) and child.get("event_type") in ("Comment", "VoiceComment"):
+            yield {
+                "created_at": event.get("created_at"),
+                **child,
+                "ticket_id": event.get("ticket_id"),
+                "ticket_event_id": event.get("id"),
+            }
+
+
+def child_events(events: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
+    for event in events:
+        yield from event_rows(event)
+
+
+def comments(events: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
+    for event in events:
+        yield from comment_rows(event)
+
+
+def attachments(events: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
+    """Attachments of the page's comments, with the ticket and comment that carry them."""
+    for comment in comments(events, sideloads):
+        for attachment in comment.get("attachments") or ():
+            if isinstance(attachment, Mapping):
+                yield {**attachment, "ticket_id": comment.get("ticket_id"), "comment_id": comment.get("id")}
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True, kw_only=True)
 class Collection:
     """One warehouse table: the seed's columns plus how the sync fills and checks it."""
 
     name: str
     description: str
-    sweep: str
+    sweep: str  # the Sweep whose pages feed it
     columns: tuple[Column, ...]
     version: str | None  # record field giving the monotonic version (epoch or ISO 8601)
     primary_key: str = "id"
-    derive: Derive = Derive.RECORDS
-    opt_in: bool = False
+    rows: Rows = records  # how its rows come out of one page of the sweep
+    opt_in: bool = False  # synced on schedule only when configured
     custom_fields: CustomFieldSource | None = None
-    references: tuple[Reference, ...] = ()
-    count_endpoint: str | None = None
-    removed_with_parent: ParentRemoval | None = None
+    references: tuple[Reference, ...] = ()  # foreign keys the checks verify
+    count_endpoint: str | None = None  # Zendesk's count of live records, for the count_parity check
+    deleted: Tombstone | None = None  # how a deleted record shows (not live for count_parity)
+    # Rows that vanish with their parent: when a record of ``table`` (fed by the same sweep) is
+    # marked deleted by its Tombstone, rows whose ``column`` holds its ``target`` get _removed_at.
+    removed_with_parent: Reference | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Sweep:
     """One read of one Zendesk endpoint; it feeds every collection whose ``sweep`` names it."""
 
@@ -175,11 +271,21 @@ class Sweep:
     kind: SweepKind
     paging: Paging
     endpoint: str
-    record_key: str
-    budget: Budget
+    record_key: str  # the key holding the page's records
     params: tuple[tuple[str, str], ...] = ()
     position_field: str | None = None  # record field that orders the stream (epoch or ISO)
     description: str = ""
+    # Incremental lists (no export): how a window is asked for, and how far before the stored
+    # high-water mark each run re-reads, for records that change or appear late.
+    time_filter: TimeFilter | None = None
+    lookback: int = HOUR
+    retention: int | None = None  # seconds of history the endpoint keeps
+    # Zendesk plan that includes the endpoint, when not all do: a run probes it first and stores
+    # nothing (with a warning) on an account without it.
+    plan: str | None = None
+    # A time export cannot move past a second shared by a full page of records (a bulk import).
+    # This list endpoint holds every record at its current state: read it whole once, resume after.
+    full_list: str | None = None
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -189,125 +295,115 @@ class Sweep:
     def partitioned(self) -> bool:
         return self.kind is SweepKind.PARTITIONED
 
+    @property
+    def export(self) -> bool:
+        return self.paging in (Paging.CURSOR_EXPORT, Paging.TIME_EXPORT)
+
+
+def snapshot(*, name: str, params: tuple[tuple[str, str], ...] = (), description: str = "") -> Sweep:
+    """A small list read whole every run: ``GET /{name}``, its records under ``name``."""
+    return Sweep(
+        name=name,
+        kind=SweepKind.SNAPSHOT,
+        paging=Paging.CURSOR,
+        endpoint=f"/{name}",
+        record_key=name,
+        params=params,
+        description=description,
+    )
+
 
 _SWEEPS: tuple[Sweep, ...] = (
     Sweep(
-        "tickets",
-        SweepKind.PARTITIONED,
-        Paging.CURSOR_EXPORT,
-        "/incremental/tickets/cursor",
-        "tickets",
-        Budget.INCREMENTAL,
-        (("include", "metric_sets"),),
-        "generated_timestamp",
-        "Cursor-based ticket export with metric sets side-loaded: tickets and ticket_metrics in one read.",
+        name="tickets",
+        kind=SweepKind.PARTITIONED,
+        paging=Paging.CURSOR_EXPORT,
+        endpoint="/incremental/tickets/cursor",
+        record_key="tickets",
+        params=(("include", "metric_sets"),),
+        position_field="generated_timestamp",
+        description="Cursor-based ticket export with metric sets side-loaded: tickets and ticket_metrics in one read.",
     ),
     Sweep(
-        "ticket_events",
-        SweepKind.PARTITIONED,
-        Paging.TIME_EXPORT,
-        "/incremental/ticket_events",
-        "ticket_events",
-        Budget.INCREMENTAL,
-        (("include", "comment_events"),),
-        "timestamp",
-        "Time-based ticket event export with comments side-loaded: events, comments and attachments.",
+        name="ticket_events",
+        kind=SweepKind.PARTITIONED,
+        paging=Paging.TIME_EXPORT,
+        endpoint="/incremental/ticket_events",
+        record_key="ticket_events",
+        params=(("include", "comment_events"),),
+        position_field="timestamp",
+        description="Time-based ticket event export with comments side-loaded: events, comments and attachments.",
     ),
     Sweep(
-        "users",
-        SweepKind.INCREMENTAL,
-        Paging.CURSOR_EXPORT,
-        "/incremental/users/cursor",
-        "users",
-        Budget.INCREMENTAL,
-        (),
-        "updated_at",
-        "Cursor-based user export over the account's whole history.",
+        name="users",
+        kind=SweepKind.INCREMENTAL,
+        paging=Paging.CURSOR_EXPORT,
+        endpoint="/incremental/users/cursor",
+        record_key="users",
+        position_field="updated_at",
+        description="Cursor-based user export over the account's whole history.",
     ),
     Sweep(
-        "organizations",
-        SweepKind.INCREMENTAL,
-        Paging.TIME_EXPORT,
-        "/incremental/organizations",
-        "organizations",
-        Budget.INCREMENTAL,
-        (),
-        "updated_at",
-        "Time-based organization export (no cursor variant exists).",
+        name="organizations",
+        kind=SweepKind.INCREMENTAL,
+        paging=Paging.TIME_EXPORT,
+        endpoint="/incremental/organizations",
+        record_key="organizations",
+        position_field="updated_at",
+        full_list="/organizations",
+        description="Time-based organization export (no cursor variant exists).",
     ),
     Sweep(
-        "satisfaction_ratings",
-        SweepKind.INCREMENTAL,
-        Paging.CURSOR,
-        "/satisfaction_ratings",
-        "satisfaction_ratings",
-        Budget.CORE,
-        (),
-        "created_at",
-        "Ratings in bounded start_time/end_time windows with a look-back, since ratings change after creation.",
+        name="satisfaction_ratings",
+        kind=SweepKind.INCREMENTAL,
+        paging=Paging.CURSOR,
+        endpoint="/satisfaction_ratings",
+        record_key="satisfaction_ratings",
+        position_field="created_at",
+        time_filter=TimeFilter.START_END_TIME,
+        lookback=30 * DAY,  # ratings change after they are created
+        description="Ratings in bounded start_time/end_time windows with a look-back, since ratings change after creation.",
     ),
     Sweep(
-        "activities",
-        SweepKind.INCREMENTAL,
-        Paging.CURSOR,
-        "/activities",
-        "activities",
-        Budget.CORE,
-        (),
-        "created_at",
-        "The requesting agent's activity stream; Zendesk keeps only the last 30 days.",
+        name="activities",
+        kind=SweepKind.INCREMENTAL,
+        paging=Paging.CURSOR,
+        endpoint="/activities",
+        record_key="activities",
+        position_field="created_at",
+        time_filter=TimeFilter.SINCE,
+        retention=30 * DAY,
+        description="The requesting agent's activity stream; Zendesk keeps only the last 30 days.",
     ),
     Sweep(
-        "ticket_skips",
-        SweepKind.INCREMENTAL,
-        Paging.CURSOR,
-        "/skips",
-        "skips",
-        Budget.CORE,
-        (("sort_order", "desc"),),
-        "created_at",
-        "Ticket skips, newest first, read until the stored high-water mark.",
+        name="ticket_skips",
+        kind=SweepKind.INCREMENTAL,
+        paging=Paging.CURSOR,
+        endpoint="/skips",
+        record_key="skips",
+        params=(("sort_order", "desc"),),
+        position_field="created_at",
+        time_filter=TimeFilter.NEWEST_FIRST,
+        lookback=DAY,
+        description="Ticket skips, newest first, read until the stored high-water mark.",
     ),
     Sweep(
-        "audit_logs",
-        SweepKind.INCREMENTAL,
-        Paging.CURSOR,
-        "/audit_logs",
-        "audit_logs",
-        Budget.CORE,
-        (("sort", "created_at"),),
-        "created_at",
-        "Enterprise audit log, append-only by created_at.",
+        name="audit_logs",
+        kind=SweepKind.INCREMENTAL,
+        paging=Paging.CURSOR,
+        endpoint="/audit_logs",
+        record_key="audit_logs",
+        params=(("sort", "created_at"),),
+        position_field="created_at",
+        time_filter=TimeFilter.CREATED_AT_RANGE,
+        plan="Enterprise",
+        description="Enterprise audit log, append-only by created_at.",
     ),
-    Sweep(
-        "groups",
-        SweepKind.SNAPSHOT,
-        Paging.CURSOR,
-        "/groups",
-        "groups",
-        Budget.CORE,
-        (("exclude_deleted", "false"),),
-        None,
-        "All groups, deleted ones included.",
-    ),
-    Sweep("ticket_fields", SweepKind.SNAPSHOT, Paging.CURSOR, "/ticket_fields", "ticket_fields", Budget.CORE),
-    Sweep("ticket_forms", SweepKind.SNAPSHOT, Paging.CURSOR, "/ticket_forms", "ticket_forms", Budget.CORE),
-    Sweep(
-        "group_memberships",
-        SweepKind.SNAPSHOT,
-        Paging.CURSOR,
-        "/group_memberships",
-        "group_memberships",
-        Budget.CORE,
-    ),
-    Sweep(
-        "organization_memberships",
-        SweepKind.SNAPSHOT,
-        Paging.CURSOR,
-        "/organization_memberships",
-        "organization_memberships",
-        Budget.CORE,
-    ),
+    snapshot(name="groups", params=(("exclude_deleted", "false"),), description="All groups, deleted ones included."),
+    snapshot(name="ticket_fields"),
+    snapshot(name="ticket_forms"),
+    snapshot(name="group_memberships"),
+    snapshot(name="organization_memberships"),
 )
 
 SWEEPS: Mapping[str, Sweep] = {s.name: s for s in _SWEEPS}
@@ -334,14 +430,10 @@ _COLLECTIONS: tuple[Collection, ...] = (
         version="updated_at",
         custom_fields=USER_FIELDS,
         count_endpoint="/users/count",
+        deleted=Tombstone("active", False),
         columns=(
             C("id", BIGINT, "Automatically assigned when the user is created."),
-            C(
-                "url",
-                TEXT,
-                'Segment sets the "url" field users see in their Warehouse to equal the "id" from Zendesk, rather than the "url" field.',
-                path=("id",),
-            ),
+            C("url", TEXT, 'Segment sets the "url" field users see in their Warehouse to equal the "id" from Zendesk, rather than the "url" field.', path=("id",)),
             C("name", TEXT, "The name of the user."),
             C("email", TEXT, "The primary email address of this user.."),
             C("time_zone", TEXT, "The time-zone of this user."),
@@ -351,23 +443,11 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("organization_id", BIGINT, "The ID of the organization this user is associated with."),
             C("role", TEXT, 'The role of the user. Possible values: "end-user", "agent", "admin".'),
             C("verified", BOOLEAN, "The user's primary identity is verified or not."),
-            C(
-                "external_id",
-                TEXT,
-                "A unique identifier from another system. The API treats the ID as case insensitive. Example: ian1 and Ian1 are the same user.",
-            ),
+            C("external_id", TEXT, "A unique identifier from another system. The API treats the ID as case insensitive. Example: ian1 and Ian1 are the same user."),
             C("alias", TEXT, "An alias displayed to end users."),
             C("active", BOOLEAN, "false if the user has been deleted."),
-            C(
-                "shared",
-                BOOLEAN,
-                "If the user is shared from a different Zendesk Support instance. Ticket sharing accounts only.",
-            ),
-            C(
-                "shared_agent",
-                BOOLEAN,
-                "If the user is a shared agent from a different Zendesk Support instance. Ticket sharing accounts only.",
-            ),
+            C("shared", BOOLEAN, "If the user is shared from a different Zendesk Support instance. Ticket sharing accounts only."),
+            C("shared_agent", BOOLEAN, "If the user is a shared agent from a different Zendesk Support instance. Ticket sharing accounts only."),
             C("last_login_at", TIMESTAMP, "The last time the user signed in to Zendesk Support."),
             C("two_factor_auth_enabled", BOOLEAN, "If two factor authentication is enabled."),
             C("signature", TEXT, "The user's signature. Only agents and admins can have signatures."),
@@ -375,34 +455,14 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("notes", TEXT, "Any notes you want to store about the user."),
             C("custom_role_id", BIGINT, "A custom role if the user is an agent on the Enterprise plan."),
             C("moderator", BOOLEAN, "Designates whether the user has forum moderation capabilities."),
-            C(
-                "ticket_restriction",
-                TEXT,
-                'Specifies which tickets the user has access to. Possible values are: "organization", "groups", "assigned", "requested", null.',
-            ),
+            C("ticket_restriction", TEXT, 'Specifies which tickets the user has access to. Possible values are: "organization", "groups", "assigned", "requested", null.'),
             C("only_private_comments", BOOLEAN, "true if the user can only create private comments."),
-            C(
-                "restricted_agent",
-                BOOLEAN,
-                "If the agent has any restrictions; false for admins and unrestricted agents, true for other agents.",
-            ),
-            C(
-                "suspended",
-                BOOLEAN,
-                "If the agent is suspended. Tickets from suspended users are also suspended, and these users cannot sign in to the end user portal.",
-            ),
+            C("restricted_agent", BOOLEAN, "If the agent has any restrictions; false for admins and unrestricted agents, true for other agents."),
+            C("suspended", BOOLEAN, "If the agent is suspended. Tickets from suspended users are also suspended, and these users cannot sign in to the end user portal."),
             C("chat_only", BOOLEAN, "Whether or not the user is a chat-only agent."),
             C("created_at", TIMESTAMP, "The time the user was created."),
-            C(
-                "updated_at",
-                TIMESTAMP,
-                'The time of the last update of the user (the seed lists this row as a second "suspended").',
-            ),
-            C(
-                "role_type",
-                INTEGER,
-                "Zendesk role type (0 custom agent, 1 light agent, 2 chat agent, ... ); null for end users and admins.",
-            ),
+            C("updated_at", TIMESTAMP, 'The time of the last update of the user (the seed lists this row as a second "suspended").'),
+            C("role_type", INTEGER, "Zendesk role type (0 custom agent, 1 light agent, 2 chat agent, ... ); null for end users and admins."),
             C("tags", JSON, "Tags applied to the user."),
         ),
     ),
@@ -413,6 +473,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         version="generated_timestamp",
         custom_fields=TICKET_FIELDS,
         count_endpoint="/tickets/count",
+        deleted=Tombstone("status", "deleted"),
         references=(
             R("requester_id", "users"),
             R("submitter_id", "users"),
@@ -424,82 +485,34 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("id", BIGINT, "Automatically assigned when the ticket is created."),
             C("url", TEXT, "The API url of this ticket."),
             C("external_id", TEXT, "An ID you can use to link Zendesk Support tickets to local records."),
-            C(
-                "type",
-                TEXT,
-                'The type of this ticket. Possible values: "problem", "incident", "question" or "task".',
-            ),
+            C("type", TEXT, 'The type of this ticket. Possible values: "problem", "incident", "question" or "task".'),
             C("subject", TEXT, "The value of the subject field for this ticket."),
-            C(
-                "raw_subject",
-                TEXT,
-                'The dynamic content placeholder, if present, or the "subject" value, if not.',
-            ),
+            C("raw_subject", TEXT, 'The dynamic content placeholder, if present, or the "subject" value, if not.'),
             C("description", TEXT, "The first comment on the ticket."),
-            C(
-                "priority",
-                TEXT,
-                'The urgency with which the ticket should be addressed. Possible values: "urgent", "high", "normal", "low".',
-            ),
-            C(
-                "status",
-                TEXT,
-                'The state of the ticket. Possible values: "new", "open", "pending", "hold", "solved", "closed".',
-            ),
+            C("priority", TEXT, 'The urgency with which the ticket should be addressed. Possible values: "urgent", "high", "normal", "low".'),
+            C("status", TEXT, 'The state of the ticket. Possible values: "new", "open", "pending", "hold", "solved", "closed".'),
             C("recipient", TEXT, "The original recipient e-mail address of the ticket."),
             C("requester_id", BIGINT, "The user who requested this ticket."),
-            C(
-                "submitter_id",
-                BIGINT,
-                "The user who submitted the ticket. The submitter always becomes the author of the first comment on the ticket.",
-            ),
+            C("submitter_id", BIGINT, "The user who submitted the ticket. The submitter always becomes the author of the first comment on the ticket."),
             C("assignee_id", BIGINT, "The agent currently assigned to the ticket."),
-            C(
-                "organization_id",
-                BIGINT,
-                "The organization of the requester. You can only specify the ID of an organization associated with the requester.",
-            ),
+            C("organization_id", BIGINT, "The organization of the requester. You can only specify the ID of an organization associated with the requester."),
             C("group_id", BIGINT, "The group this ticket is assigned to."),
             C("collaborator_ids", JSON, "The IDs of users currently cc'ed on the ticket."),
             C("forum_topic_id", BIGINT, "The topic this ticket originated from, if any."),
-            C(
-                "problem_id",
-                BIGINT,
-                'For tickets of type "incident", the ID of the problem the incident is linked to.',
-            ),
-            C(
-                "has_incidents",
-                BOOLEAN,
-                "Is true of this ticket has been marked as a problem, false otherwise.",
-            ),
-            C(
-                "due_at",
-                TIMESTAMP,
-                'If this is a ticket of type "task" it has a due date. Due date format uses ISO 8601 format.',
-            ),
+            C("problem_id", BIGINT, 'For tickets of type "incident", the ID of the problem the incident is linked to.'),
+            C("has_incidents", BOOLEAN, "Is true of this ticket has been marked as a problem, false otherwise."),
+            C("due_at", TIMESTAMP, 'If this is a ticket of type "task" it has a due date. Due date format uses ISO 8601 format.'),
             C("tags", JSON, "The array of tags applied to this ticket."),
             C("sharing_agreement_ids", JSON, "The IDs of the sharing agreements used for this ticket."),
             C("created_at", TIMESTAMP, "When this record was created."),
             C("updated_at", TIMESTAMP, "When this record last got updated."),
-            C(
-                "ticket_form_id",
-                BIGINT,
-                "The ID of the ticket form to render for the ticket (Enterprise only).",
-            ),
-            C(
-                "generated_timestamp",
-                BIGINT,
-                "Epoch seconds of the last change of any kind, including system-only updates; the export cursor field.",
-            ),
+            C("ticket_form_id", BIGINT, "The ID of the ticket form to render for the ticket (Enterprise only)."),
+            C("generated_timestamp", BIGINT, "Epoch seconds of the last change of any kind, including system-only updates; the export cursor field."),
             C("brand_id", BIGINT, "The brand this ticket belongs to."),
             C("custom_status_id", BIGINT, "The custom ticket status, when custom statuses are enabled."),
             C("follower_ids", JSON, "The IDs of agents following the ticket."),
             C("via", JSON, "How the ticket was created: channel and source."),
-            C(
-                "satisfaction_rating",
-                JSON,
-                "Embedded snapshot of the satisfaction rating; satisfaction_ratings holds the authoritative records.",
-            ),
+            C("satisfaction_rating", JSON, "Embedded snapshot of the satisfaction rating; satisfaction_ratings holds the authoritative records."),
         ),
     ),
     Collection(
@@ -510,60 +523,24 @@ _COLLECTIONS: tuple[Collection, ...] = (
         columns=(
             C("id", BIGINT, "Automatically assigned upon creation."),
             C("url", TEXT, "The URL for this resource."),
-            C(
-                "type",
-                TEXT,
-                'The type of the ticket field: "checkbox", "date", "decimal", "integer", "regexp", "tagger", "text", or "textarea". *Type is not editable once created.',
-            ),
+            C("type", TEXT, 'The type of the ticket field: "checkbox", "date", "decimal", "integer", "regexp", "tagger", "text", or "textarea". *Type is not editable once created.'),
             C("slug", TEXT, "The title of the ticket field separated by _."),
             C("title", TEXT, "The title of the ticket field."),
-            C(
-                "raw_title",
-                TEXT,
-                'The dynamic content placeholder, if present, or the "title" value, if not.',
-            ),
+            C("raw_title", TEXT, 'The dynamic content placeholder, if present, or the "title" value, if not.'),
             C("description", TEXT, "The description of the purpose of this ticket field, shown to users."),
-            C(
-                "raw_description",
-                TEXT,
-                'The dynamic content placeholder, if present, or the "description" value, if not.',
-            ),
-            C(
-                "position",
-                INTEGER,
-                "A relative position for the ticket fields that determines the order of ticket fields on a ticket. Note that positions 0 to 7 are reserved for system fields.",
-            ),
+            C("raw_description", TEXT, 'The dynamic content placeholder, if present, or the "description" value, if not.'),
+            C("position", INTEGER, "A relative position for the ticket fields that determines the order of ticket fields on a ticket. Note that positions 0 to 7 are reserved for system fields."),
             C("active", BOOLEAN, "Whether this field is available."),
             C("required", BOOLEAN, "If it's required for this field to have a value when updated by agents."),
-            C(
-                "collapsed_for_agents",
-                BOOLEAN,
-                "If this field should be shown to agents by default or be hidden alongside infrequently used fields. Classic interface only.",
-            ),
-            C(
-                "regexp_for_validation",
-                TEXT,
-                "Regular expression field only. The validation pattern for a field value to be deemed valid.",
-            ),
+            C("collapsed_for_agents", BOOLEAN, "If this field should be shown to agents by default or be hidden alongside infrequently used fields. Classic interface only."),
+            C("regexp_for_validation", TEXT, "Regular expression field only. The validation pattern for a field value to be deemed valid."),
             C("title_in_portal", TEXT, "The title of the ticket field when shown to end users."),
-            C(
-                "raw_title_in_portal",
-                TEXT,
-                'The dynamic content placeholder, if present, or the "title_in_portal" value, if not.',
-            ),
+            C("raw_title_in_portal", TEXT, 'The dynamic content placeholder, if present, or the "title_in_portal" value, if not.'),
             C("visible_in_portal", BOOLEAN, "Whether this field is available to end users."),
             C("editable_in_portal", BOOLEAN, "Whether this field is editable by end users."),
-            C(
-                "required_in_portal",
-                BOOLEAN,
-                "If it's required for this field to have a value when updated by end users.",
-            ),
+            C("required_in_portal", BOOLEAN, "If it's required for this field to have a value when updated by end users."),
             C("tag", TEXT, "A tag value to set for checkbox fields when checked."),
-            C(
-                "removable",
-                BOOLEAN,
-                "If this field is not a system basic field that must be present for all tickets on the account.",
-            ),
+            C("removable", BOOLEAN, "If this field is not a system basic field that must be present for all tickets on the account."),
             C("created_at", TIMESTAMP, "The time the ticket field was created."),
             C("updated_at", TIMESTAMP, "The time of the last update of the ticket field."),
         ),
@@ -572,8 +549,8 @@ _COLLECTIONS: tuple[Collection, ...] = (
         name="ticket_metrics",
         description="All kinds of aggregate metrics about a ticket",
         sweep="tickets",
-        derive=Derive.METRIC_SETS,
-        removed_with_parent=ParentRemoval("ticket_id", "status", "deleted"),
+        rows=metric_sets,
+        removed_with_parent=R("ticket_id", "tickets"),
         version="updated_at",
         references=(R("ticket_id", "tickets"),),
         columns=(
@@ -583,78 +560,18 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("assignee_stations", INTEGER, "Number of assignees this ticket had."),
             C("reopens", INTEGER, "Total number of times the ticket was reopened."),
             C("replies", INTEGER, "Total number of times ticket was replied to."),
-            C(
-                "reply_time_in_minutes_calendar",
-                INTEGER,
-                "Number of minutes to the first reply outside of business hours.",
-                path=("reply_time_in_minutes", "calendar"),
-            ),
-            C(
-                "reply_time_in_minutes_business",
-                INTEGER,
-                "Number of minutes to the first reply during business hours.",
-                path=("reply_time_in_minutes", "business"),
-            ),
-            C(
-                "first_resolution_time_in_minutes_calendar",
-                INTEGER,
-                "Number of minutes to the first resolution time outside of business hours.",
-                path=("first_resolution_time_in_minutes", "calendar"),
-            ),
-            C(
-                "first_resolution_time_in_minutes_business",
-                INTEGER,
-                "Number of minutes to the first resolution time during business hours.",
-                path=("first_resolution_time_in_minutes", "business"),
-            ),
-            C(
-                "full_resolution_time_in_minutes_calendar",
-                INTEGER,
-                "Number of minutes to the full resolution outside of business hours.",
-                path=("full_resolution_time_in_minutes", "calendar"),
-            ),
-            C(
-                "full_resolution_time_in_minutes_business",
-                INTEGER,
-                "Number of minutes to the full resolution during business hours.",
-                path=("full_resolution_time_in_minutes", "business"),
-            ),
-            C(
-                "agent_wait_time_in_minutes_calendar",
-                INTEGER,
-                "Number of minutes the agent spent waiting outside of business hours.",
-                path=("agent_wait_time_in_minutes", "calendar"),
-            ),
-            C(
-                "agent_wait_time_in_minutes_business",
-                INTEGER,
-                "Number of minutes the agent spent waiting during business hours.",
-                path=("agent_wait_time_in_minutes", "business"),
-            ),
-            C(
-                "requester_wait_time_in_minutes_calendar",
-                INTEGER,
-                "Number of minutes the requester spent waiting outside of business hours.",
-                path=("requester_wait_time_in_minutes", "calendar"),
-            ),
-            C(
-                "requester_wait_time_in_minutes_business",
-                INTEGER,
-                "Number of minutes the requester spent waiting during business hours.",
-                path=("requester_wait_time_in_minutes", "business"),
-            ),
-            C(
-                "on_hold_time_in_minutes_calendar",
-                INTEGER,
-                "Number of minutes the ticket was on hold outside of business hours.",
-                path=("on_hold_time_in_minutes", "calendar"),
-            ),
-            C(
-                "on_hold_time_in_minutes_business",
-                INTEGER,
-                "Number of minutes the ticket was on hold during business hours.",
-                path=("on_hold_time_in_minutes", "business"),
-            ),
+            C("reply_time_in_minutes_calendar", INTEGER, "Number of minutes to the first reply outside of business hours.", path=("reply_time_in_minutes", "calendar")),
+            C("reply_time_in_minutes_business", INTEGER, "Number of minutes to the first reply during business hours.", path=("reply_time_in_minutes", "business")),
+            C("first_resolution_time_in_minutes_calendar", INTEGER, "Number of minutes to the first resolution time outside of business hours.", path=("first_resolution_time_in_minutes", "calendar")),
+            C("first_resolution_time_in_minutes_business", INTEGER, "Number of minutes to the first resolution time during business hours.", path=("first_resolution_time_in_minutes", "business")),
+            C("full_resolution_time_in_minutes_calendar", INTEGER, "Number of minutes to the full resolution outside of business hours.", path=("full_resolution_time_in_minutes", "calendar")),
+            C("full_resolution_time_in_minutes_business", INTEGER, "Number of minutes to the full resolution during business hours.", path=("full_resolution_time_in_minutes", "business")),
+            C("agent_wait_time_in_minutes_calendar", INTEGER, "Number of minutes the agent spent waiting outside of business hours.", path=("agent_wait_time_in_minutes", "calendar")),
+            C("agent_wait_time_in_minutes_business", INTEGER, "Number of minutes the agent spent waiting during business hours.", path=("agent_wait_time_in_minutes", "business")),
+            C("requester_wait_time_in_minutes_calendar", INTEGER, "Number of minutes the requester spent waiting outside of business hours.", path=("requester_wait_time_in_minutes", "calendar")),
+            C("requester_wait_time_in_minutes_business", INTEGER, "Number of minutes the requester spent waiting during business hours.", path=("requester_wait_time_in_minutes", "business")),
+            C("on_hold_time_in_minutes_calendar", INTEGER, "Number of minutes the ticket was on hold outside of business hours.", path=("on_hold_time_in_minutes", "calendar")),
+            C("on_hold_time_in_minutes_business", INTEGER, "Number of minutes the ticket was on hold during business hours.", path=("on_hold_time_in_minutes", "business")),
             C("created_at", TIMESTAMP, "When this record was created."),
             C("updated_at", TIMESTAMP, "When this record last got updated."),
             C("assignee_updated_at", TIMESTAMP, "When the assignee last updated the ticket."),
@@ -670,7 +587,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         name="ticket_events",
         description="Returns a stream of changes that occurred on tickets. Each event is tied to an update on a ticket and contains all the fields that were updated in that change. **Note**: Segment pulls one year of ticket events to start by default. If you need more, reach out to [Segment support](https://segment.com/help/contact/). Support can do a run to pull further back in history.",
         sweep="ticket_events",
-        derive=Derive.CHILD_EVENTS,
+        rows=child_events,
         version="timestamp",
         references=(R("ticket_id", "tickets"),),
         columns=(
@@ -680,36 +597,12 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("timestamp", TIMESTAMP, "The time when the ticket was updated."),
             C("updater_id", BIGINT, "The ID of the user who updated the ticket."),
             C("ticket_event_via", TEXT, "How the event was created."),
-            C(
-                "context_client",
-                TEXT,
-                'This refers to the "client" used to submit this ticket change (for example, browser name and type).',
-                path=("system", "client"),
-            ),
-            C(
-                "context_location",
-                TEXT,
-                "The plain text name of where the request was made, if available (for example, country, city).",
-                path=("system", "location"),
-            ),
-            C(
-                "context_latitude",
-                DOUBLE,
-                "Latitude of the location where the ticket was changed.",
-                path=("system", "latitude"),
-            ),
-            C(
-                "context_longitude",
-                DOUBLE,
-                "Longitude of the location where the ticket was changed.",
-                path=("system", "longitude"),
-            ),
+            C("context_client", TEXT, 'This refers to the "client" used to submit this ticket change (for example, browser name and type).', path=("system", "client")),
+            C("context_location", TEXT, "The plain text name of where the request was made, if available (for example, country, city).", path=("system", "location")),
+            C("context_latitude", DOUBLE, "Latitude of the location where the ticket was changed.", path=("system", "latitude")),
+            C("context_longitude", DOUBLE, "Longitude of the location where the ticket was changed.", path=("system", "longitude")),
             C("via", TEXT, "How the event was created."),
-            C(
-                "event_type",
-                TEXT,
-                "The child event type: Create, Change, Comment, ... (the parent audit when it has no children).",
-            ),
+            C("event_type", TEXT, "The child event type: Create, Change, Comment, ... (the parent audit when it has no children)."),
             C("created_at", TIMESTAMP, "When the ticket update happened (ISO form of timestamp)."),
         ),
     ),
@@ -721,11 +614,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         columns=(
             C("id", BIGINT, "Automatically assigned upon creation."),
             C("url", TEXT, "The API url of this activity."),
-            C(
-                "verb",
-                TEXT,
-                "The type of activity. Can be tickets.assignment, tickets.comment, or tickets.priority_increase.",
-            ),
+            C("verb", TEXT, "The type of activity. Can be tickets.assignment, tickets.comment, or tickets.priority_increase."),
             C("title", TEXT, "Description of this activity."),
             C("created_at", TIMESTAMP, "When this record was created."),
             C("updated_at", TIMESTAMP, "When this record last got updated."),
@@ -737,7 +626,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         name="attachments",
         description="This API is for attachments in tickets and forum posts in the Web portal.",
         sweep="ticket_events",
-        derive=Derive.ATTACHMENTS,
+        rows=attachments,
         version=None,
         references=(R("ticket_id", "tickets"),),
         columns=(
@@ -745,19 +634,11 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("file_name", TEXT, "The name of the image file."),
             C("content_url", TEXT, "A full URL where the attachment image file can be downloaded."),
             C("content_type", TEXT, "The content type of the image. Example value: image/png."),
-            C(
-                "inline",
-                BOOLEAN,
-                "If true, the attachment is excluded from the attachment list and the attachment's URL can be referenced within the comment of a ticket. Default is false.",
-            ),
+            C("inline", BOOLEAN, "If true, the attachment is excluded from the attachment list and the attachment's URL can be referenced within the comment of a ticket. Default is false."),
             C("size", INTEGER, "The size of the image file in bytes."),
             C("ticket_id", BIGINT, "The ticket whose comment carries the attachment."),
             C("comment_id", BIGINT, "The comment that carries the attachment."),
-            C(
-                "mapped_content_url",
-                TEXT,
-                "The URL of the attachment on a host-mapped domain, when one is configured.",
-            ),
+            C("mapped_content_url", TEXT, "The URL of the attachment on a host-mapped domain, when one is configured."),
         ),
     ),
     Collection(
@@ -767,6 +648,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         version="updated_at",
         custom_fields=ORGANIZATION_FIELDS,
         count_endpoint="/organizations/count",
+        deleted=Tombstone("deleted_at"),
         columns=(
             C("id", BIGINT, "Automatically assigned when the organization is created."),
             C("external_id", TEXT, "A unique external ID to associate organizations to an external record."),
@@ -774,21 +656,9 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("name", TEXT, "A unique name for the organization."),
             C("details", TEXT, "This includes any details about the organization, such as the address."),
             C("notes", TEXT, "Any notes you have about the organization."),
-            C(
-                "group_id",
-                BIGINT,
-                "New tickets from users in this organization are automatically put in this group.",
-            ),
-            C(
-                "shared_tickets",
-                BOOLEAN,
-                "End users in this organization are able to see each other's tickets.",
-            ),
-            C(
-                "shared_comments",
-                BOOLEAN,
-                "End users in this organization are able to see each other's comments on tickets.",
-            ),
+            C("group_id", BIGINT, "New tickets from users in this organization are automatically put in this group."),
+            C("shared_tickets", BOOLEAN, "End users in this organization are able to see each other's tickets."),
+            C("shared_comments", BOOLEAN, "End users in this organization are able to see each other's comments on tickets."),
             C("created_at", TIMESTAMP, "The time the organization was created."),
             C("updated_at", TIMESTAMP, "The time of the last update of the organization."),
             C("deleted_at", TIMESTAMP, "When the organization was deleted; null while it exists."),
@@ -819,7 +689,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         name="ticket_comments",
         description="Ticket comments represent the conversation between requesters, collaborators, and agents. It includes the full body of each comment, public and private. **Note**: This collection is not included by default. To request it, [contact Segment support](https://segment.com/help/contact/).",
         sweep="ticket_events",
-        derive=Derive.COMMENTS,
+        rows=comments,
         version="created_at",
         opt_in=True,
         references=(R("ticket_id", "tickets"),),
@@ -829,11 +699,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("ticket_id", BIGINT, "The ID of ticket being commented."),
             C("type", TEXT, "Comment or VoiceComment. The JSON object for voice comments is different."),
             C("body", TEXT, "The comment string."),
-            C(
-                "public",
-                BOOLEAN,
-                "true if a public comment; false if an internal note. The initial value set on ticket creation persists for any additional comment unless you change it.",
-            ),
+            C("public", BOOLEAN, "true if a public comment; false if an internal note. The initial value set on ticket creation persists for any additional comment unless you change it."),
             C("author_id", BIGINT, "The ID of the comment author."),
             C("via", JSON, "How the comment was created."),
             C("created_at", TIMESTAMP, "The time the comment was created."),
@@ -857,26 +723,10 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("url", TEXT, "The API url of this ticket."),
             C("created_at", TIMESTAMP, "The time the ticket form was created."),
             C("display_name", TEXT, "The name of the form that displays to the end user."),
-            C(
-                "in_all_brands",
-                BOOLEAN,
-                "This shows if the form is available for use in all brands on this account.",
-            ),
-            C(
-                "position",
-                INTEGER,
-                "The position of this form among other forms in the account (for example, dropdown)",
-            ),
-            C(
-                "raw_display_name",
-                TEXT,
-                'The dynamic content placeholder (if available,) or the "display_name" value, if the dynamic content placeholder is unavailable.',
-            ),
-            C(
-                "raw_name",
-                TEXT,
-                'The dynamic content placeholder (if available,) or the "name" value, if the dynamic content placeholder is unavailable.',
-            ),
+            C("in_all_brands", BOOLEAN, "This shows if the form is available for use in all brands on this account."),
+            C("position", INTEGER, "The position of this form among other forms in the account (for example, dropdown)"),
+            C("raw_display_name", TEXT, 'The dynamic content placeholder (if available,) or the "display_name" value, if the dynamic content placeholder is unavailable.'),
+            C("raw_name", TEXT, 'The dynamic content placeholder (if available,) or the "name" value, if the dynamic content placeholder is unavailable.'),
             C("default", BOOLEAN, "This shows if this form is the default form for this account."),
         ),
     ),
@@ -940,11 +790,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("source_id", BIGINT, "The ID of the item being audited."),
             C("source_type", TEXT, "The item type being audited."),
             C("source_label", TEXT, "The name of the item being audited."),
-            C(
-                "action",
-                TEXT,
-                'The action a user performed. Either "login", "create", "update", or "destroy".',
-            ),
+            C("action", TEXT, 'The action a user performed. Either "login", "create", "update", or "destroy".'),
             C("change_description", TEXT, "The description of the change that occurred."),
             C("ip_address", TEXT, "The IP address of the user performing the audit."),
             C("action_label", TEXT, "A localized string of action field."),
@@ -965,21 +811,36 @@ def collection(name: str) -> Collection:
         raise KeyError(f"unknown Zendesk collection {name!r}; known: {', '.join(COLLECTIONS)}") from None
 
 
-def sweep_of(table: str) -> Sweep:
-    return SWEEPS[collection(table).sweep]
+def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None:
+    """Fail if a registry contradicts itself; run on this one at import, so a typo never reaches a
+    warehouse."""
+    by_name = {c.name: c for c in collections}
+    sweep_names = {s.name for s in sweeps}
+    fed = {c.sweep for c in collections}
+    system = {s.name for s in SYSTEM_COLUMNS}
+    for s in sweeps:
+        assert s.name in fed, f"sweep {s.name} feeds no collection"
+        assert not s.export or s.position_field, f"{s.name}: an export needs the position_field it is ordered by"
+        windowed = s.kind is SweepKind.INCREMENTAL and not s.export
+        assert windowed == (s.time_filter is not None), f"{s.name}: only incremental lists take a time_filter"
+        assert s.time_filter is not TimeFilter.SINCE or s.retention, f"{s.name}: a since-filter needs retention"
+        assert s.full_list is None or s.paging is Paging.TIME_EXPORT, f"{s.name}: full_list backs a time export"
+    for c in collections:
+        assert c.sweep in sweep_names, f"{c.name}: unknown sweep {c.sweep}"
+        columns = c.column_names
+        assert len(set(columns)) == len(columns), f"{c.name}: duplicate columns"
+        assert c.primary_key in columns, f"{c.name}: primary key {c.primary_key} is not a column"
+        assert not system & set(columns), f"{c.name}: clashes with a system column"
+        assert c.deleted is None or c.deleted.column in columns, f"{c.name}: {c.deleted} names no column"
+        refs = (*c.references, *([c.removed_with_parent] if c.removed_with_parent else []))
+        for ref in refs:
+            target = by_name.get(ref.table)
+            assert ref.column in columns and target and ref.target in target.column_names, f"{c.name}: {ref}"
+        if c.removed_with_parent:
+            parent = by_name[c.removed_with_parent.table]
+            assert parent.deleted and parent.sweep == c.sweep and parent.rows is records, (
+                f"{c.name}: rows vanish with a parent that its own sweep feeds as records, with a Tombstone"
+            )
 
 
-def _validate() -> None:
-    """Fail at import if the registry contradicts itself, so a typo never reaches a warehouse."""
-    for c in _COLLECTIONS:
-        assert c.sweep in SWEEPS, f"{c.name}: unknown sweep {c.sweep}"
-        names = c.column_names
-        assert len(set(names)) == len(names), f"{c.name}: duplicate columns"
-        assert c.primary_key in names, f"{c.name}: primary key {c.primary_key} is not a column"
-        assert not {s.name for s in SYSTEM_COLUMNS} & set(names), f"{c.name}: clashes with a system column"
-        for ref in c.references:
-            assert ref.column in names and ref.table in {x.name for x in _COLLECTIONS}, f"{c.name}: {ref}"
-    assert len(_COLLECTIONS) == 16
-
-
-_validate()
+validate(_SWEEPS, _COLLECTIONS)

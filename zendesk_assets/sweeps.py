@@ -2,15 +2,15 @@
 
 A sweep turns the client's pages into a lazy ``SweepStream`` of batches (one per API page, with
 the checkpoint that page reached). Nothing here holds more than a page; the warehouse commits
-each batch with its checkpoint, and the next run plans its work from those checkpoints:
+each batch with its checkpoint, and the next run plans its work from those checkpoints. What a
+sweep does follows from its registry entry (``collections.Sweep``), never from its name:
 
-* partitioned sweeps (tickets, ticket_events) and the exports (users, organizations) keep
-  half-open time windows of *change time*; a run covers the requested range by resuming windows
-  that stopped part-way, sweeping the gaps between stored windows, and resuming the live edge;
-* windowed lists (satisfaction_ratings, activities, ticket_skips, audit_logs) re-read from their
-  high-water mark minus a look-back, because Zendesk offers no exact change feed for them;
-* snapshots (groups, fields, forms, memberships) are re-read whole and rows that vanished are
-  marked removed by the warehouse.
+* exports (``Paging.CURSOR_EXPORT``/``TIME_EXPORT``) keep half-open windows of *change time*; a
+  run covers the requested range by resuming windows that stopped part-way, sweeping the gaps
+  between stored windows, and resuming the live edge;
+* incremental lists re-read from their high-water mark minus the entry's ``lookback``, asked for
+  by its ``time_filter``, because Zendesk offers no exact change feed for them;
+* snapshots are re-read whole and rows that vanished are marked removed by the warehouse.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
-from zendesk_assets.collections import COLLECTIONS, Derive, Paging, Sweep, SweepKind
+from zendesk_assets.collections import COLLECTIONS, Paging, Sweep, SweepKind, TimeFilter
 from zendesk_assets.windows import Window, subtract
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError, ZendeskRequestError
@@ -37,15 +37,6 @@ from zendesk_assets.zendesk.pagination import (
     time_export,
 )
 
-# Re-read this much before a windowed list's high-water mark: ratings change after creation and
-# list endpoints are eventually consistent (zendesk-api.md sections 2 and 3).
-LOOKBACK_SECONDS = {
-    "satisfaction_ratings": 30 * 86400,
-    "audit_logs": 3600,
-    "activities": 3600,
-    "ticket_skips": 86400,
-}
-ACTIVITIES_RETENTION = 30 * 86400
 PROGRESS_EVERY_SECONDS = 15.0
 
 
@@ -106,100 +97,24 @@ def plan(requested: Window, checkpoints: Sequence[Checkpoint]) -> list[WorkItem]
 
 
 def route(
-    sweep: Sweep, records: Sequence[Record], sideloads: Mapping[str, Sequence[Record]], tables: Iterable[str]
+    records: Sequence[Record], sideloads: Mapping[str, Sequence[Record]], tables: Iterable[str]
 ) -> dict[str, list[Record]]:
     """Rows per table from one page, for the selected tables the sweep feeds."""
-    return {table: list(_derive(COLLECTIONS[table].derive, records, sideloads)) for table in tables}
-
-
-def _derive(
-    how: Derive, records: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]
-) -> Iterator[Record]:
-    if how is Derive.RECORDS:
-        yield from records
-    elif how is Derive.METRIC_SETS:
-        yield from metric_sets(records, sideloads)
-    elif how is Derive.CHILD_EVENTS:
-        for event in records:
-            yield from event_rows(event)
-    elif how is Derive.COMMENTS:
-        for event in records:
-            yield from comment_rows(event)
-    elif how is Derive.ATTACHMENTS:
-        for event in records:
-            for comment in comment_rows(event):
-                for attachment in comment.get("attachments") or ():
-                    if isinstance(attachment, Mapping):
-                        yield {
-                            **attachment,
-                            "ticket_id": comment.get("ticket_id"),
-                            "comment_id": comment.get("id"),
-                        }
+    return {table: list(COLLECTIONS[table].rows(records, sideloads)) for table in tables}
 
 
 def removals(records: Sequence[Record], tables: Iterable[str]) -> dict[str, tuple[str, list[Any]]]:
-    """Rows of derived tables that vanish with their parent record (see ParentRemoval)."""
+    """Rows of these tables that vanish with a parent record of this page (``removed_with_parent``)."""
     found: dict[str, tuple[str, list[Any]]] = {}
     for table in tables:
         rule = COLLECTIONS[table].removed_with_parent
-        if rule is None:
+        tombstone = COLLECTIONS[rule.table].deleted if rule else None
+        if rule is None or tombstone is None:
             continue
-        ids = [r.get("id") for r in records if r.get(rule.field) == rule.value]
-        if ids:
-            found[table] = (rule.column, ids)
+        gone = [r.get(rule.target) for r in records if tombstone.marks(r)]
+        if gone:
+            found[table] = (rule.column, gone)
     return found
-
-
-def metric_sets(tickets: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
-    """Metric sets of these tickets: Zendesk shapes them either as a top-level ``metric_sets``
-    side-load or as a per-ticket ``metric_set`` (zendesk-api.md section 2, CONFLICT); take both."""
-    ids = {t.get("id") for t in tickets}
-    seen: set[Any] = set()
-    for ms in sideloads.get("metric_sets") or ():
-        if ms.get("ticket_id") in ids and ms.get("id") not in seen:
-            seen.add(ms.get("id"))
-            yield ms
-    for ticket in tickets:
-        embedded = ticket.get("metric_set")
-        if isinstance(embedded, Mapping) and embedded.get("id") not in seen:
-            seen.add(embedded.get("id"))
-            yield {"ticket_id": ticket.get("id"), **embedded}
-
-
-def event_rows(event: Record) -> Iterator[Record]:
-    """One ticket_events row per child event (what changed), carrying its parent's context."""
-    parent = {
-        "ticket_event_id": event.get("id"),
-        "ticket_id": event.get("ticket_id"),
-        "timestamp": event.get("timestamp"),
-        "updater_id": event.get("updater_id"),
-        "ticket_event_via": event.get("via"),
-        "system": event.get("system"),
-    }
-    children = [c for c in event.get("child_events") or () if isinstance(c, Mapping)]
-    if not children:  # an update with no recorded children still happened: keep it
-        yield {**event, **parent}
-        return
-    for child in children:
-        yield {
-            "created_at": event.get("created_at"),
-            **child,
-            **parent,
-            "via": child.get("via", event.get("via")),
-        }
-
-
-def comment_rows(event: Record) -> Iterator[Record]:
-    """Comment child events (side-loaded comment_events) with the ticket id copied from the
-    parent, since comment children lack it (zendesk-api.md section 2)."""
-    for child in event.get("child_events") or ():
-        if isinstance(child, Mapping) and child.get("event_type") in ("Comment", "VoiceComment"):
-            yield {
-                "created_at": event.get("created_at"),
-                **child,
-                "ticket_id": event.get("ticket_id"),
-                "ticket_event_id": event.get("id"),
-            }
 
 
 # --------------------------------------------------------------------------- streams
@@ -219,6 +134,20 @@ def state_key(sweep: Sweep, tables: Iterable[str]) -> str:
     (an opt-in such as ticket_comments), the new set gets windows of its own and re-reads history."""
     names = sorted(set(tables))
     return sweep.name if names == sorted(sweep.tables) else f"{sweep.name}[{','.join(names)}]"
+
+
+def sweep_read(
+    sweep: Sweep, *, params: Mapping[str, Any] | None = None, start_time: int | None = None, resume: str | None = None
+) -> Read:
+    """A read of the sweep's endpoint (with its own params unless given others), from where it says."""
+    return Read(
+        sweep.endpoint,
+        sweep.record_key,
+        dict(sweep.params) if params is None else params,
+        start_time=start_time,
+        resume=resume,
+        order_field=sweep.position_field,
+    )
 
 
 @dataclass(frozen=True)
@@ -250,7 +179,7 @@ def open_stream(
     if sweep.kind is SweepKind.SNAPSHOT:
         batches = _snapshot_batches(client, request, now)
         snapshot = frozenset(request.tables)
-    elif sweep.paging in (Paging.CURSOR_EXPORT, Paging.TIME_EXPORT):
+    elif sweep.export:
         window = request.window or Window(0, None)
         batches = _export_batches(client, request, plan(window, checkpoints), log)
         snapshot = frozenset()
@@ -279,14 +208,7 @@ def _export_batches(
         end = iso(item.window_end) if item.window_end else "the live edge"
         how = "resuming the stored cursor" if item.resume else "from its start"
         log.info(f"progress: {sweep.name}: window {iso(item.window_start)} -> {end}, {how}")
-        read = Read(
-            sweep.endpoint,
-            sweep.record_key,
-            dict(sweep.params),
-            start_time=None if item.resume else item.window_start,
-            resume=item.resume,
-            order_field=sweep.position_field,
-        )
+        read = sweep_read(sweep, start_time=None if item.resume else item.window_start, resume=item.resume)
         position = item.position or item.window_start
         for page in _read_export(client, request, read, position, log):
             records = page.records
@@ -306,12 +228,7 @@ def _export_batches(
                 resume=page.resume,
                 done=done,
             )
-            yield Batch(
-                route(sweep, records, page.sideloads, request.tables),
-                checkpoint,
-                None,
-                removals(records, request.tables),
-            )
+            yield Batch(route(records, page.sideloads, request.tables), checkpoint, None, removals(records, request.tables))
             if done:
                 break
 
@@ -322,13 +239,15 @@ def _read_export(
     """Export pages, recovering from the two dead ends an export can reach.
 
     A stored cursor Zendesk no longer accepts (400) restarts once from the stored position, a
-    start_time (zendesk-api.md section 3 advises keeping one for exactly this); the re-read
-    overlap is harmless to the monotonic upsert. And when 1,000+ organizations share one second
-    (a bulk import) the time-based export cannot advance, and organizations have no cursor export:
-    rather than fail or lose them, read the full organization list once (every organization at
-    its current state, so that second included) and resume the export from the next second.
+    start_time (Zendesk advises keeping one for exactly this:
+    https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api);
+    the re-read overlap is harmless to the monotonic upsert. And when a full page of records
+    shares one second (a bulk import) a time-based export cannot advance: where the sweep names a
+    ``full_list`` holding every record at its current state, read that once (the stuck second
+    included) and resume the export from the next second, rather than fail or lose them.
     """
-    pager = PAGERS[request.sweep.paging]
+    sweep = request.sweep
+    pager = PAGERS[sweep.paging]
     while True:
         try:
             yield from pager(client, read)
@@ -337,18 +256,18 @@ def _read_export(
             if read.resume is None or exc.status != 400:
                 raise
             log.warning(
-                f"progress: {request.sweep.name}: Zendesk rejected the stored cursor ({exc}); "
+                f"progress: {sweep.name}: Zendesk rejected the stored cursor ({exc}); "
                 f"restarting from the stored position {iso(fallback)}"
             )
             read = replace(read, start_time=fallback, resume=None)
         except ZendeskExportStuckError as exc:
-            if request.sweep.name != "organizations" or exc.stuck_at is None:
+            if sweep.full_list is None or exc.stuck_at is None:
                 raise
             log.warning(
-                f"progress: organizations: the export cannot move past {iso(exc.stuck_at)} (1,000+ organizations "
-                "changed in that second); reading the full organization list once, then resuming after it"
+                f"progress: {sweep.name}: the export cannot move past {iso(exc.stuck_at)} (1,000+ {sweep.record_key} "
+                f"changed in that second); reading the full {sweep.record_key} list once, then resuming after it"
             )
-            for page in cursor_pages(client, Read("/organizations", "organizations")):
+            for page in cursor_pages(client, Read(sweep.full_list, sweep.record_key)):
                 yield Page(records=page.records, resume=None, position=None, end_of_stream=False)
             read = replace(read, start_time=exc.stuck_at + 1, resume=None)
 
@@ -359,8 +278,8 @@ def _position(sweep: Sweep, record: Record) -> int | None:
 
 def _snapshot_batches(client: ZendeskClient, request: SweepRequest, now: int) -> Iterator[Batch]:
     sweep = request.sweep
-    for page in cursor_pages(client, Read(sweep.endpoint, sweep.record_key, dict(sweep.params))):
-        yield Batch(route(sweep, page.records, page.sideloads, request.tables))
+    for page in cursor_pages(client, sweep_read(sweep)):
+        yield Batch(route(page.records, page.sideloads, request.tables))
     # The last batch records when the complete snapshot was taken (freshness, and the signal
     # that lets the warehouse mark vanished rows).
     yield Batch({t: [] for t in request.tables}, Checkpoint(request.state_key, 0, None, now, None, done=True))
@@ -372,25 +291,25 @@ def _windowed_list_batches(
     sweep = request.sweep
     stored = next((cp for cp in checkpoints if cp.window_start == 0), None)
     high_water = stored.position if stored and stored.position else None
-    lookback = LOOKBACK_SECONDS.get(sweep.name, 3600)
-    start = max(request.start_date, high_water - lookback) if high_water else request.start_date
+    start = max(request.start_date, high_water - sweep.lookback) if high_water else request.start_date
     # List filters end at now: records that become visible late are re-read by the next run's
     # look-back, so holding the end back (as the exports must) would only delay fresh rows.
     end = now
     params: dict[str, Any] = dict(sweep.params)
-    stop_before: int | None = None
-    if sweep.name == "satisfaction_ratings":
-        params.update(start_time=start, end_time=end)
-    elif sweep.name == "audit_logs":
-        params["filter[created_at][]"] = [iso(start), iso(end)]
-    elif sweep.name == "activities":
-        params["since"] = iso(max(start, now - ACTIVITIES_RETENTION))
-    elif sweep.name == "ticket_skips" and high_water:
-        stop_before = start  # newest first: stop once a whole page predates the look-back
-    for page in cursor_pages(client, Read(sweep.endpoint, sweep.record_key, params)):
-        yield Batch(route(sweep, page.records, page.sideloads, request.tables))
-        created = [epoch(r.get("created_at")) for r in page.records]
-        if stop_before is not None and created and all(c is not None and c < stop_before for c in created):
+    stop_before: int | None = None  # newest first: stop once a whole page predates the look-back
+    match sweep.time_filter:
+        case TimeFilter.START_END_TIME:
+            params.update(start_time=start, end_time=end)
+        case TimeFilter.CREATED_AT_RANGE:
+            params["filter[created_at][]"] = [iso(start), iso(end)]
+        case TimeFilter.SINCE:
+            params["since"] = iso(max(start, end - (sweep.retention or 0)))
+        case TimeFilter.NEWEST_FIRST:
+            stop_before = start if high_water else None
+    for page in cursor_pages(client, sweep_read(sweep, params=params)):
+        yield Batch(route(page.records, page.sideloads, request.tables))
+        stamps = [_position(sweep, r) for r in page.records]
+        if stop_before is not None and stamps and all(t is not None and t < stop_before for t in stamps):
             break
     yield Batch({t: [] for t in request.tables}, Checkpoint(request.state_key, 0, None, end, None))
 

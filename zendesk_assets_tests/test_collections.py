@@ -1,6 +1,22 @@
 """The registry is the single description of the 16 collections: it must be complete and coherent."""
 
-from zendesk_assets.collections import COLLECTIONS, OPT_IN, SWEEPS, SYSTEM_COLUMNS, SweepKind
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from zendesk_assets.collections import (
+    BIGINT,
+    COLLECTIONS,
+    OPT_IN,
+    SWEEPS,
+    TEXT,
+    C,
+    R,
+    SweepKind,
+    Tombstone,
+    validate,
+)
 
 SPEC_COLLECTIONS = {
     "users", "groups", "tickets", "ticket_fields", "activities", "attachments", "organizations",
@@ -17,11 +33,6 @@ def test_opt_in_collections_are_the_specs() -> None:
     assert {"ticket_comments", "audit_logs"} == OPT_IN
 
 
-def test_every_collection_is_fed_by_a_sweep_that_lists_it() -> None:
-    for c in COLLECTIONS.values():
-        assert c.name in SWEEPS[c.sweep].tables
-
-
 def test_one_sweep_feeds_several_tables_where_the_design_says() -> None:
     assert set(SWEEPS["tickets"].tables) == {"tickets", "ticket_metrics"}
     assert set(SWEEPS["ticket_events"].tables) == {"ticket_events", "ticket_comments", "attachments"}
@@ -32,16 +43,27 @@ def test_only_tickets_and_ticket_events_sweeps_are_partitioned() -> None:
     assert partitioned == {"tickets", "ticket_events"}
 
 
-def test_references_point_at_existing_columns() -> None:
-    for c in COLLECTIONS.values():
-        for ref in c.references:
-            assert ref.target in COLLECTIONS[ref.table].column_names
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"references": (R("ticket_id", "no_such_table"),)}, "no_such_table"),
+        ({"references": (R("ticket_id", "tickets", "no_such_column"),)}, "no_such_column"),
+        ({"columns": (C("id", BIGINT, "x"), C("_raw", TEXT, "x"))}, "system column"),
+        ({"deleted": Tombstone("gone")}, "names no column"),
+        ({"removed_with_parent": R("ticket_id", "users")}, "Tombstone"),
+    ],
+)
+def test_validation_refuses_an_inconsistent_entry(change: dict[str, Any], complaint: str) -> None:
+    """The registry checks itself at import: each broken entry is refused, naming what is wrong."""
+    entries = [replace(c, **change) if c.name == "ticket_metrics" else c for c in COLLECTIONS.values()]
+    with pytest.raises(AssertionError, match=complaint):
+        validate(tuple(SWEEPS.values()), entries)
 
 
-def test_system_columns_never_collide_with_zendesk_properties() -> None:
-    system = {s.name for s in SYSTEM_COLUMNS}
-    for c in COLLECTIONS.values():
-        assert not system & set(c.column_names), c.name
+def test_validation_refuses_a_list_sweep_without_time_filter() -> None:
+    sweeps = [replace(s, time_filter=None) if s.name == "activities" else s for s in SWEEPS.values()]
+    with pytest.raises(AssertionError, match="time_filter"):
+        validate(sweeps, tuple(COLLECTIONS.values()))
 
 
 def test_readme_collections_table_is_generated_from_the_registry() -> None:

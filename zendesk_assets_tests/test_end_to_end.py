@@ -23,11 +23,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from zendesk_assets.collections import COLLECTIONS, SWEEPS, SqlType, SweepKind
+from zendesk_assets.collections import COLLECTIONS, SWEEPS, SqlType, SweepKind, event_rows
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
-from zendesk_assets.sweeps import epoch, event_rows
 from zendesk_assets.warehouse import Warehouse
 from zendesk_assets.warehouse.naming import quote
+from zendesk_assets.zendesk.pagination import epoch
 
 HOLD_BACK = 2
 SCALAR_TYPES = {

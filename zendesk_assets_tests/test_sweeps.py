@@ -7,17 +7,8 @@ from typing import Any
 import httpx
 
 from zendesk_assets.batches import Checkpoint
-from zendesk_assets.collections import SWEEPS
-from zendesk_assets.sweeps import (
-    SweepRequest,
-    WorkItem,
-    comment_rows,
-    event_rows,
-    metric_sets,
-    open_stream,
-    plan,
-    route,
-)
+from zendesk_assets.collections import SWEEPS, comment_rows, event_rows, metric_sets
+from zendesk_assets.sweeps import SweepRequest, WorkItem, open_stream, plan, removals, route
 from zendesk_assets.windows import Window
 from zendesk_assets.zendesk.auth import BearerTokenAuth
 from zendesk_assets.zendesk.client import ClientSettings, ZendeskClient, make_http_client
@@ -94,7 +85,7 @@ def test_an_event_without_children_is_kept_as_one_row() -> None:
 def test_comments_get_the_ticket_id_their_children_lack_and_attachments_follow() -> None:
     comments = list(comment_rows(EVENT))
     assert [(c["id"], c["ticket_id"], c["ticket_event_id"]) for c in comments] == [(902, 7, 900)]
-    rows = route(SWEEPS["ticket_events"], [EVENT], {}, ("ticket_events", "ticket_comments", "attachments"))
+    rows = route([EVENT], {}, ("ticket_events", "ticket_comments", "attachments"))
     assert [(a["id"], a["ticket_id"], a["comment_id"]) for a in rows["attachments"]] == [(77, 7, 902)]
     assert len(rows["ticket_events"]) == 2 and len(rows["ticket_comments"]) == 1
 
@@ -108,8 +99,14 @@ def test_metric_sets_come_from_either_shape_once_and_only_for_the_page_tickets()
 
 
 def test_unselected_tables_get_no_rows() -> None:
-    rows = route(SWEEPS["tickets"], [{"id": 1}], {}, ("tickets",))
+    rows = route([{"id": 1}], {}, ("tickets",))
     assert set(rows) == {"tickets"}
+
+
+def test_metric_sets_of_deleted_tickets_are_named_for_removal() -> None:
+    page = [{"id": 1, "status": "open"}, {"id": 2, "status": "deleted"}]
+    assert removals(page, ("tickets", "ticket_metrics")) == {"ticket_metrics": ("ticket_id", [2])}
+    assert removals(page, ("tickets",)) == {}
 
 
 class FakeExport:

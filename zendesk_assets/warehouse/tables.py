@@ -54,21 +54,21 @@ class CustomFieldColumn:
 
 
 @dataclass(frozen=True)
-class TableColumn:
-    """A physical column and how a record fills it."""
+class TableColumn(Column):
+    """A physical column and how a record fills it: a registry column, or a custom field's."""
 
-    name: str
-    sql_type: SqlType
-    description: str
-    source: tuple[str, ...] = ()
     custom: CustomFieldColumn | None = None
+
+    @property
+    def sql_type(self) -> SqlType:
+        return self.type
 
 
 def base_columns(table: str) -> list[TableColumn]:
     """Registry columns then system columns (the part of a table that never depends on data)."""
     coll = COLLECTIONS[table]
     cols: list[Column] = [*coll.columns, *SYSTEM_COLUMNS]
-    return [TableColumn(c.name, c.type, c.description, c.source) for c in cols]
+    return [TableColumn(c.name, c.type, c.description, c.path) for c in cols]
 
 
 def table_columns(table: str, custom: Sequence[CustomFieldColumn]) -> list[TableColumn]:
