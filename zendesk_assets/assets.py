@@ -19,6 +19,7 @@ from zendesk_assets.config import AccountConfig
 from zendesk_assets.partitions import monthly_partitions, window_for
 from zendesk_assets.progress import observe
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream, written_tables
+from zendesk_assets.warehouse.dialects import warehouse_kind as dialect_kind
 from zendesk_assets.zendesk.preflight import CHECKED_TAG, ensure_checked
 from zendesk_assets.zendesk.settings import env_name
 
@@ -41,11 +42,12 @@ def asset_key(account: AccountConfig, table: str) -> dg.AssetKey:
 
 
 def warehouse_kind(account: AccountConfig) -> str:
+    """The account's warehouse engine as a Dagster kind (the warehouse package decides which)."""
     url = account.warehouse_url
     name = env_name(url)
     if name is not None:
         url = os.environ.get(name)
-    return "postgres" if url and url.startswith("postgres") else "duckdb"
+    return dialect_kind(url)
 
 
 def column_schema(collection: Collection) -> dg.TableSchema:

@@ -27,8 +27,6 @@ from functools import partial
 from typing import Any
 
 import dagster as dg
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from zendesk_assets.assets import ResourceKeys, asset_key
 from zendesk_assets.batches import Checkpoint
@@ -36,7 +34,7 @@ from zendesk_assets.collections import COLLECTIONS, SWEEPS, Reference, Sweep
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.partitions import monthly_partitions, partition_window
 from zendesk_assets.sweeps import state_key, written_tables
-from zendesk_assets.warehouse.naming import quote
+from zendesk_assets.warehouse.reading import Reader
 from zendesk_assets.warehouse.tables import STATE_TABLE
 from zendesk_assets.warehouse.warehouse import Warehouse
 from zendesk_assets.windows import Window, merge, moment, subtract
@@ -54,7 +52,6 @@ COUNT_TOLERANCE_ROWS = 10
 COUNT_TOLERANCE_FRACTION = 0.001
 CACHED_COUNT_ABOVE = 100_000
 CACHED_COUNT_FRACTION = 0.02
-PRESENT = "_removed_at IS NULL"  # snapshot rows that vanished from Zendesk are not checked
 Verdict = tuple[bool, dict[str, Any]]
 
 
@@ -74,56 +71,29 @@ class Probe:
     context: dg.AssetCheckExecutionContext
     open_client: Callable[[], ZendeskClient] | None = None
     _client: ZendeskClient | None = None
-    _tables: set[str] | None = None
     _windows: dict[str, list[Checkpoint]] = field(default_factory=dict)
-    _conn: Connection | None = None
+    _reader: Reader | None = None
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
-    def q(self, table: str) -> str:
-        return self.warehouse.sql_name(table)
-
-    def fetch(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        if self._conn is None:
-            self._conn = self._stack.enter_context(self.warehouse.dialect.transaction())
-        return [tuple(r) for r in self._conn.execute(sa.text(sql), params or {}).all()]
+    def reader(self) -> Reader:
+        if self._reader is None:
+            self._reader = self._stack.enter_context(self.warehouse.read())
+        return self._reader
 
     def release(self) -> None:
         """End the transaction: after an error (PostgreSQL refuses queries in a failed one), and
         before calling Zendesk (a DuckDB file stays locked to other processes while it is open)."""
         with contextlib.suppress(Exception):
             self._stack.close()
-        self._stack, self._conn = contextlib.ExitStack(), None
+        self._stack, self._reader = contextlib.ExitStack(), None
 
     def exists(self, table: str) -> bool:
-        if self._tables is None:
-            rows = self.fetch(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = :s",
-                {"s": self.warehouse.schema},
-            )
-            self._tables = {r[0] for r in rows}
-        return table in self._tables
-
-    def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
-        return self.fetch(sql, params)[0][0]
-
-    def column(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
-        return [r[0] for r in self.fetch(sql, params)]
+        return self.reader().exists(table)
 
     def windows(self, sweep: str) -> list[Checkpoint]:
         """The sweep's stored windows, oldest first."""
         if sweep not in self._windows:
-            rows = (
-                self.fetch(
-                    "SELECT window_start, window_end, position, done, updated_at "
-                    f"FROM {self.q(STATE_TABLE)} WHERE sweep = :s ORDER BY window_start",
-                    {"s": sweep},
-                )
-                if self.exists(STATE_TABLE)
-                else []
-            )
-            self._windows[sweep] = [
-                Checkpoint(sweep, int(r[0]), r[1], r[2], None, bool(r[3]), committed_at=r[4]) for r in rows
-            ]
+            self._windows[sweep] = self.reader().checkpoints(sweep)
         return self._windows[sweep]
 
     def client(self) -> ZendeskClient:
@@ -158,18 +128,11 @@ def windows_md(checkpoints: Sequence[Checkpoint]) -> dg.MetadataValue:
 
 
 def primary_key(probe: Probe, table: str) -> Verdict:
-    pk = quote(COLLECTIONS[table].primary_key)
-    rows, keyed, distinct = probe.fetch(
-        f"SELECT count(*), count({pk}), count(DISTINCT {pk}) FROM {probe.q(table)}"
-    )[0]
-    nulls, duplicates = int(rows) - int(keyed), int(keyed) - int(distinct)
-    meta: dict[str, Any] = {"rows": int(rows), "null_keys": nulls, "duplicate_rows": duplicates}
-    if duplicates:
-        meta["sample_duplicate_ids"] = probe.column(
-            f"SELECT {pk} FROM {probe.q(table)} WHERE {pk} IS NOT NULL GROUP BY {pk} "
-            f"HAVING count(*) > 1 ORDER BY {pk} LIMIT {SAMPLE_SIZE}"
-        )
-    return nulls == 0 and duplicates == 0, meta
+    keys = probe.reader().key_stats(table, COLLECTIONS[table].primary_key, SAMPLE_SIZE)
+    meta: dict[str, Any] = {"rows": keys.rows, "null_keys": keys.null_keys, "duplicate_rows": keys.duplicate_rows}
+    if keys.duplicate_rows:
+        meta["sample_duplicate_ids"] = keys.sample
+    return keys.null_keys == 0 and keys.duplicate_rows == 0, meta
 
 
 def foreign_key(ref: Reference, probe: Probe, table: str) -> Verdict:
@@ -177,22 +140,15 @@ def foreign_key(ref: Reference, probe: Probe, table: str) -> Verdict:
         return False, {
             "error": f"{probe.warehouse.schema}.{ref.table} does not exist yet: materialize {ref.table}"
         }
-    col, target = quote(ref.column), quote(ref.target)
-    orphans = (
-        f"FROM {probe.q(table)} c WHERE c.{PRESENT} AND c.{col} IS NOT NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM {probe.q(ref.table)} p WHERE p.{target} = c.{col})"
-    )
-    count, distinct = probe.fetch(f"SELECT count(*), count(DISTINCT c.{col}) {orphans}")[0]
+    orphans = probe.reader().orphans(table, ref, SAMPLE_SIZE)
     meta: dict[str, Any] = {
-        "orphan_rows": int(count),
-        "orphan_ids": int(distinct),
+        "orphan_rows": orphans.rows,
+        "orphan_ids": orphans.ids,
         "reference": f"{table}.{ref.column} -> {ref.table}.{ref.target}",
     }
-    if count:
-        meta[f"sample_orphan_{ref.column}s"] = probe.column(
-            f"SELECT DISTINCT c.{col} {orphans} ORDER BY c.{col} LIMIT {SAMPLE_SIZE}"
-        )
-    return int(count) == 0, meta
+    if orphans.rows:
+        meta[f"sample_orphan_{ref.column}s"] = orphans.sample
+    return orphans.rows == 0, meta
 
 
 def stored_windows(probe: Probe, table: str) -> list[Checkpoint]:
@@ -269,21 +225,10 @@ def count_parity(probe: Probe, table: str) -> Verdict:
             "zendesk_count": value,
         }
     # The count endpoints count live records only; deleted ones stay in our tables, marked as
-    # Zendesk marks them in the exports (the collection's Tombstone).
-    where = [PRESENT]
-    params: dict[str, Any] = {}
-    if coll.deleted is not None:
-        mark = quote(coll.deleted.column)
-        if coll.deleted.value is None:
-            where.append(f"{mark} IS NULL")
-        else:
-            where.append(f"({mark} IS NULL OR {mark} <> :tombstone)")
-            params["tombstone"] = coll.deleted.value
-    cutoff = _parse_time(refreshed)
-    if cutoff is not None and "created_at" in coll.column_names:
-        where.append("created_at <= :cutoff")
-        params["cutoff"] = cutoff
-    stored = int(probe.scalar(f"SELECT count(*) FROM {probe.q(table)} WHERE {' AND '.join(where)}", params))
+    # Zendesk marks them in the exports (the collection's Tombstone). Rows that vanished from a
+    # snapshot are not counted, nor rows created after Zendesk last counted.
+    cutoff = _parse_time(refreshed) if "created_at" in coll.column_names else None
+    stored = probe.reader().live_rows(table, coll.deleted, cutoff)
     tolerance = count_tolerance(value)
     return abs(stored - value) <= tolerance, {
         "zendesk_count": value,

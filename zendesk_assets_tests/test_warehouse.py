@@ -21,7 +21,7 @@ import pytest
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
 from zendesk_assets.collections import COLLECTIONS, SYSTEM_COLUMNS
 from zendesk_assets.warehouse import Warehouse
-from zendesk_assets.warehouse.dialects import GenericDialect
+from zendesk_assets.warehouse.dialects import GenericDialect, dialect_for, warehouse_kind
 
 
 @dataclass
@@ -438,3 +438,18 @@ def test_rows_removed_with_their_parent_are_marked_and_restored(backend: Backend
     assert rows(wh, "ticket_metrics", "id, _removed_at IS NOT NULL") == [(10, False), (20, True)]
     wh.write_stream(stream("tickets", [{"ticket_metrics": [metric(20, 2, "2024-02-01T00:00:00Z")]}]))
     assert rows(wh, "ticket_metrics", "id, _removed_at IS NOT NULL") == [(10, False), (20, False)]
+
+
+def test_the_engine_is_decided_in_one_place_from_the_url() -> None:
+    """The asset kind and the adapter come from the same URL parsing (dialects.DIALECTS)."""
+    assert [warehouse_kind(u) for u in (None, "postgres://u@h/d", "duckdb:///x.duckdb", "snowflake://a/b")] == [
+        "duckdb", "postgres", "duckdb", "snowflake",
+    ]  # fmt: skip
+    assert warehouse_kind("not a url with p4ssw0rd") == "sql"  # reported when a run opens it
+    assert type(dialect_for("postgres://u@h/d")).__name__ == "PostgresDialect"
+
+
+def test_names_are_quoted_and_qualified_by_the_engine(duckdb_url: str) -> None:
+    wh = Warehouse(duckdb_url, "acme")
+    assert wh.sql_name("tickets") == '"warehouse"."acme"."tickets"'  # DuckDB: the file's catalog too
+    assert wh.dialect.quote('a"b') == '"a""b"'

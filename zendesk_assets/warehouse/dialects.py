@@ -1,10 +1,12 @@
-"""The adapter seam between the warehouse and a database: type names, connections, bulk merge.
+"""The adapter seam between the warehouse and a database: everything that differs between engines.
 
-DuckDB (the embedded default) and PostgreSQL are first-class and tested. Any other SQLAlchemy
-dialect (Snowflake, BigQuery, Redshift, ...) goes through ``GenericDialect``: types compiled by the
-dialect itself and a portable merge (look up stored versions, INSERT new keys, UPDATE newer ones)
-with executemany. To add a fast path for one, subclass ``Dialect`` and override ``type_name`` and
-``merge``; everything else (DDL, state, checkpoints) is plain SQL shared by all dialects.
+Names (quoting, the schema's namespace), type names, introspection, DDL, connections and their
+locking, and the bulk merge. DuckDB (the embedded default) and PostgreSQL are first-class and
+tested. Any other SQLAlchemy dialect (Snowflake, BigQuery, Redshift, ...) goes through
+``GenericDialect``: quoting and types as SQLAlchemy's dialect compiles them and a portable merge
+(look up stored versions, INSERT new keys, UPDATE newer ones) with executemany. A fast path for one
+is a subclass registered in ``DIALECTS`` (see ``README.md`` in this package); the bookkeeping tables
+are SQLAlchemy Core and need nothing per engine.
 
 Every ``merge`` obeys one contract: rows are already deduplicated by primary key; a row replaces
 the stored one only if its ``_version`` is >= the stored ``_version`` (or either is NULL); the
@@ -22,17 +24,19 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from zendesk_assets.collections import SqlType
 from zendesk_assets.warehouse.coerce import json_text, strip_nul
 from zendesk_assets.warehouse.naming import mask_url, quote
-from zendesk_assets.warehouse.tables import TableColumn
+from zendesk_assets.warehouse.tables import INFORMATION_COLUMNS, INFORMATION_TABLES, TableColumn
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +58,23 @@ def _version_guard(target: str, incoming: str) -> str:
     )
 
 
+# Type names most engines share; a dialect adds or overrides the rest.
+STANDARD_TYPES: dict[SqlType, str] = {
+    SqlType.BIGINT: "BIGINT",
+    SqlType.INTEGER: "INTEGER",
+    SqlType.BOOLEAN: "BOOLEAN",
+    SqlType.DATE: "DATE",
+}
+
+
 class Dialect:
     """Base adapter; subclasses fill in what differs."""
 
     name = "generic"
+    kind = ""  # the engine as a Dagster kind (asset tag); the URL's backend name when empty
     types: dict[SqlType, str] = {}
     retry_seconds = 600.0  # give up waiting for a busy database after this long
+    unnest_arrays = False  # INSERT ... SELECT unnest(:array) exists, so keys go in one statement
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -73,6 +88,56 @@ class Dialect:
 
     def type_name(self, sql_type: SqlType) -> str:
         return self.types[sql_type]
+
+    # ----------------------------------------------------------------- names
+
+    def quote(self, name: str) -> str:
+        """An identifier quoted as this engine quotes (always, whatever its case or spelling)."""
+        return self.engine.dialect.identifier_preparer.quote_identifier(name)
+
+    def sa_schema(self, schema: str) -> str:
+        """The schema as SQLAlchemy Core tables name it (``Table(schema=...)``)."""
+        return schema
+
+    def namespace(self, schema: str) -> str:
+        """The schema, quoted, as it qualifies a table in SQL text."""
+        return self.quote(schema)
+
+    # ----------------------------------------------------------------- introspection and DDL
+    # information_schema, not SQLAlchemy reflection: duckdb-engine's reflection fails on REGCLASS.
+
+    def table_names(self, conn: Connection, schema: str) -> set[str]:
+        t = INFORMATION_TABLES
+        return set(conn.execute(sa.select(t.c.table_name).where(t.c.table_schema == schema)).scalars())
+
+    def column_names(self, conn: Connection, schema: str, table: str) -> set[str]:
+        c = INFORMATION_COLUMNS
+        query = sa.select(c.c.column_name).where(c.c.table_schema == schema, c.c.table_name == table)
+        return set(conn.execute(query).scalars())
+
+    def create_table(
+        self, conn: Connection, table: str, columns: Sequence[TableColumn], key: Sequence[str]
+    ) -> None:
+        """``table`` (qualified, as ``Warehouse.sql_name`` gives it) with ``key`` as primary key."""
+        body = ", ".join(f"{self.quote(c.name)} {self.type_name(c.sql_type)}" for c in columns)
+        pk = f", PRIMARY KEY ({', '.join(self.quote(k) for k in key)})" if key else ""
+        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {table} ({body}{pk})")
+
+    def add_column(self, conn: Connection, table: str, column: str, sql_type: SqlType) -> None:
+        conn.exec_driver_sql(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {self.quote(column)} {self.type_name(sql_type)}"
+        )
+
+    def insert_ids(self, conn: Connection, table: sa.Table, label: str, ids: Sequence[int]) -> None:
+        """Append ``(label, id)`` rows to a two-column bookkeeping table (``_snapshot_seen``)."""
+        if not ids:
+            return
+        if self.unnest_arrays:
+            many = sa.func.unnest(sa.bindparam("ids", type_=ARRAY(sa.BigInteger())))
+            conn.execute(sa.insert(table).from_select(["table_name", "id"], sa.select(sa.literal(label), many)),
+                         {"ids": list(ids)})  # fmt: skip
+        else:
+            conn.execute(sa.insert(table), [{"table_name": label, "id": i} for i in ids])
 
     def is_retryable(self, exc: BaseException) -> bool:
         """Transient errors after which the whole transaction is simply run again."""
@@ -110,7 +175,7 @@ class Dialect:
         stored: dict[Any, Any] = {}
         for chunk in range(0, len(keys), 500):
             part = keys[chunk : chunk + 500]
-            stmt = sa.text(f"SELECT {quote(pk)}, _version FROM {table} WHERE {quote(pk)} IN :keys").bindparams(
+            stmt = sa.text(f"SELECT {self.quote(pk)}, _version FROM {table} WHERE {self.quote(pk)} IN :keys").bindparams(
                 sa.bindparam("keys", expanding=True)
             )
             stored.update(dict(conn.execute(stmt, {"keys": part}).all()))  # type: ignore[arg-type]
@@ -131,31 +196,27 @@ class Dialect:
             else:
                 counts.skipped_older += 1
         if inserts:
-            cols = ", ".join(quote(n) for n in names)
+            cols = ", ".join(self.quote(n) for n in names)
             conn.execute(
                 sa.text(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(':' + p for p in params)})"), inserts
             )
         if updates:
-            sets = ", ".join(f"{quote(n)} = :{p}" for n, p in zip(names, params, strict=True) if n != pk)
+            sets = ", ".join(f"{self.quote(n)} = :{p}" for n, p in zip(names, params, strict=True) if n != pk)
             incoming = f"CAST(:{params[ver_i]} AS {self.type_name(SqlType.BIGINT)})"
             guard = f"(_version IS NULL OR {incoming} IS NULL OR {incoming} >= _version)"
             conn.execute(
-                sa.text(f"UPDATE {table} SET {sets} WHERE {quote(pk)} = :{params[pk_i]} AND {guard}"), updates
+                sa.text(f"UPDATE {table} SET {sets} WHERE {self.quote(pk)} = :{params[pk_i]} AND {guard}"), updates
             )
         counts.inserted, counts.updated = len(inserts), len(updates)
         return counts
 
-    def insert_keys(self, conn: Connection, table: str, label: str, keys: Sequence[int]) -> None:
-        """Append (label, key) pairs to the snapshot bookkeeping table."""
-        if keys:
-            conn.execute(
-                sa.text(f"INSERT INTO {table} (table_name, id) VALUES (:t, :k)"),
-                [{"t": label, "k": k} for k in keys],
-            )
-
 
 class GenericDialect(Dialect):
     """Any SQLAlchemy dialect: types as the dialect compiles them; JSON falls back to text."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.kind = self.engine.url.get_backend_name()
 
     _sa_types: dict[SqlType, sa.types.TypeEngine[Any]] = {
         SqlType.BIGINT: sa.BigInteger(),
@@ -179,16 +240,15 @@ class PostgresDialect(Dialect):
     """PostgreSQL via psycopg 3: COPY into a temporary table, then one merge statement per table."""
 
     name = "postgresql"
+    kind = "postgres"
     types = {
-        SqlType.BIGINT: "BIGINT",
-        SqlType.INTEGER: "INTEGER",
+        **STANDARD_TYPES,
         SqlType.DOUBLE: "DOUBLE PRECISION",
-        SqlType.BOOLEAN: "BOOLEAN",
         SqlType.TEXT: "TEXT",
         SqlType.TIMESTAMP: "TIMESTAMPTZ",
-        SqlType.DATE: "DATE",
         SqlType.JSON: "JSONB",
     }
+    unnest_arrays = True
 
     def is_retryable(self, exc: BaseException) -> bool:
         # Two partitions of one sweep adding the same new custom field, or a deadlock between
@@ -240,13 +300,6 @@ class PostgresDialect(Dialect):
         inserted, updated = int(result[0]), int(result[1])
         return MergeCounts(inserted, updated, len(rows) - inserted - updated)
 
-    def insert_keys(self, conn: Connection, table: str, label: str, keys: Sequence[int]) -> None:
-        if keys:
-            conn.execute(
-                sa.text(f"INSERT INTO {table} (table_name, id) SELECT :t, unnest(CAST(:k AS BIGINT[]))"),
-                {"t": label, "k": list(keys)},
-            )
-
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
@@ -267,16 +320,27 @@ class DuckDBDialect(Dialect):
     """
 
     name = "duckdb"
+    kind = "duckdb"
     types = {
-        SqlType.BIGINT: "BIGINT",
-        SqlType.INTEGER: "INTEGER",
+        **STANDARD_TYPES,
         SqlType.DOUBLE: "DOUBLE",
-        SqlType.BOOLEAN: "BOOLEAN",
         SqlType.TEXT: "VARCHAR",
         SqlType.TIMESTAMP: "TIMESTAMP",
-        SqlType.DATE: "DATE",
         SqlType.JSON: "JSON",
     }
+    unnest_arrays = True
+
+    def _catalog(self) -> str:
+        database = self.engine.url.database or ""
+        return "memory" if database in ("", ":memory:") else Path(database).stem
+
+    def sa_schema(self, schema: str) -> str:
+        """``catalog.schema``: DuckDB names a file's catalog after the file, so ``zendesk.duckdb``
+        with schema ``zendesk`` makes ``"zendesk"."t"`` ambiguous unless qualified."""
+        return f"{self._catalog()}.{schema}"
+
+    def namespace(self, schema: str) -> str:
+        return f"{self.quote(self._catalog())}.{self.quote(schema)}"
 
     def is_retryable(self, exc: BaseException) -> bool:
         text = str(getattr(exc, "orig", exc))
@@ -369,11 +433,6 @@ class DuckDBDialect(Dialect):
             line = orjson.dumps(strip_nul(record))
         return line + b"\n"
 
-    def insert_keys(self, conn: Connection, table: str, label: str, keys: Sequence[int]) -> None:
-        if keys:
-            raw: Any = conn.connection.driver_connection
-            raw.execute(f"INSERT INTO {table} (table_name, id) SELECT ?, unnest(?::BIGINT[])", [label, list(keys)])
-
 
 def normalise_url(url: str | None) -> str:
     """Fill in defaults: no URL -> ./zendesk.duckdb; PostgreSQL always through psycopg 3."""
@@ -385,22 +444,35 @@ def normalise_url(url: str | None) -> str:
     return url
 
 
-def dialect_for(url: str | None) -> Dialect:
-    """The adapter for a warehouse URL (already normalised or not)."""
-    full = normalise_url(url)
+# The adapters with a fast path, by SQLAlchemy backend name; any other backend is GenericDialect.
+DIALECTS: dict[str, type[Dialect]] = {"duckdb": DuckDBDialect, "postgresql": PostgresDialect}
+
+
+def _backend(url: str) -> str:
     try:
-        backend = sa.engine.make_url(full).get_backend_name()
+        return sa.engine.make_url(url).get_backend_name()
     except Exception:
         # SQLAlchemy's own message repeats the whole string, password included.
         raise ValueError(
             "WAREHOUSE_URL is not a valid SQLAlchemy URL (expected e.g. postgresql://user:pass@host:5432/db "
             "or duckdb:///path/to/file.duckdb); fix the URL in the environment or accounts file."
         ) from None
-    if backend == "duckdb":
-        return DuckDBDialect(full)
-    if backend == "postgresql":
-        return PostgresDialect(full)
-    return GenericDialect(full)
+
+
+def dialect_for(url: str | None) -> Dialect:
+    """The adapter for a warehouse URL (already normalised or not)."""
+    full = normalise_url(url)
+    return DIALECTS.get(_backend(full), GenericDialect)(full)
+
+
+def warehouse_kind(url: str | None) -> str:
+    """The engine a warehouse URL names, as a Dagster kind; decided without connecting. A URL that
+    does not parse is reported when a run opens the warehouse, not while definitions load."""
+    try:
+        backend = _backend(normalise_url(url))
+    except ValueError:
+        return "sql"
+    return DIALECTS[backend].kind if backend in DIALECTS else backend
 
 
 class Session:

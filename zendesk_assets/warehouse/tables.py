@@ -1,10 +1,14 @@
-"""Table shapes: the registry's columns, the system columns, and the account's custom fields.
+"""Table shapes: the registry's columns, the system columns, the account's custom fields, and the
+bookkeeping tables.
 
 Nothing here is written per collection: a table is ``COLLECTIONS[name].columns`` plus
 ``SYSTEM_COLUMNS`` plus the custom-field columns recorded in the ``_custom_fields`` dictionary.
 Custom fields are keyed by Zendesk field id (user/organization fields by their immutable ``key``),
-never by title: a renamed field keeps its column, and two fields titled alike get distinct names
-(zendesk-api.md "Tickets": pivots break when titles change, so key pivots by field id).
+never by title: admins rename fields, and a pivot keyed by title would move the data to a new
+column; two fields titled alike still get distinct names.
+
+The bookkeeping tables (``_sync_state``, ``_custom_fields``, ``_snapshot_seen``) are SQLAlchemy Core
+tables: the same statements run on every engine, which compiles them with its own quoting and types.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
 
 from zendesk_assets.batches import FieldDef
 from zendesk_assets.collections import COLLECTIONS, SYSTEM_COLUMNS, Collection, Column, SqlType
@@ -23,6 +29,68 @@ if TYPE_CHECKING:
 STATE_TABLE = "_sync_state"
 CUSTOM_FIELDS_TABLE = "_custom_fields"
 SEEN_TABLE = "_snapshot_seen"
+
+# An instant: PostgreSQL keeps it as TIMESTAMPTZ, DuckDB as a naive UTC TIMESTAMP, as the data tables do.
+_INSTANT = sa.DateTime(timezone=True).with_variant(sa.DateTime(), "duckdb")
+_BOOKKEEPING = sa.MetaData()
+
+SYNC_STATE = sa.Table(
+    STATE_TABLE,
+    _BOOKKEEPING,
+    sa.Column("sweep", sa.Text, primary_key=True),  # the sweep's state key (sweeps.state_key)
+    sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("window_end", sa.BigInteger),  # NULL: the live window
+    sa.Column("position", sa.BigInteger),
+    sa.Column("resume", sa.Text),
+    sa.Column("done", sa.Boolean),
+    sa.Column("updated_at", _INSTANT),  # when the checkpoint was committed
+)
+CUSTOM_FIELDS = sa.Table(
+    CUSTOM_FIELDS_TABLE,
+    _BOOKKEEPING,
+    sa.Column("table_name", sa.Text, primary_key=True),
+    sa.Column("column_name", sa.Text, primary_key=True),
+    sa.Column("field_id", sa.BigInteger),
+    sa.Column("field_key", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("field_type", sa.Text),
+    sa.Column("sql_type", sa.Text),
+    sa.Column("updated_at", _INSTANT),
+)
+SNAPSHOT_SEEN = sa.Table(  # keys seen by a snapshot pass still under way
+    SEEN_TABLE,
+    _BOOKKEEPING,
+    sa.Column("table_name", sa.Text),
+    sa.Column("id", sa.BigInteger),
+)
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    """The bookkeeping tables of one warehouse schema."""
+
+    state: sa.Table
+    custom_fields: sa.Table
+    seen: sa.Table
+
+    @classmethod
+    def in_schema(cls, sa_schema: str) -> Bookkeeping:
+        metadata = sa.MetaData()
+        state, custom, seen = (t.to_metadata(metadata, schema=sa_schema) for t in (SYNC_STATE, CUSTOM_FIELDS, SNAPSHOT_SEEN))
+        return cls(state, custom, seen)
+
+    @property
+    def tables(self) -> tuple[sa.Table, ...]:
+        return (self.state, self.custom_fields, self.seen)
+
+
+# Introspection reads the SQL standard's information_schema (see Dialect.table_names).
+INFORMATION_TABLES = sa.table(
+    "tables", sa.column("table_schema"), sa.column("table_name"), schema="information_schema"
+)
+INFORMATION_COLUMNS = sa.table(
+    "columns", sa.column("table_schema"), sa.column("table_name"), sa.column("column_name"), schema="information_schema"
+)
 
 # Zendesk field types (ticket, user and organization fields) -> column types; anything else,
 # including tagger/dropdown/text/textarea/regexp and types Zendesk adds later, lands as TEXT.

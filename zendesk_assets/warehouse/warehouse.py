@@ -13,26 +13,26 @@ doubled or stale, whatever crashes. Three rules deliver it:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
-from pathlib import Path
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateSchema, CreateTable
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream, TableStats
 from zendesk_assets.collections import COLLECTIONS, SqlType, collection
 from zendesk_assets.warehouse.coerce import CONVERTERS, coerce, extract, version_of
 from zendesk_assets.warehouse.dialects import Dialect, Session, dialect_for
-from zendesk_assets.warehouse.naming import mask_url, quote, sanitize_identifier
+from zendesk_assets.warehouse.naming import mask_url, sanitize_identifier
+from zendesk_assets.warehouse.reading import Reader, custom_fields
 from zendesk_assets.warehouse.tables import (
-    CUSTOM_FIELDS_TABLE,
-    SEEN_TABLE,
-    STATE_TABLE,
+    Bookkeeping,
     CustomFieldColumn,
     CustomFieldPlan,
     TableColumn,
@@ -47,43 +47,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_STATE_COLUMNS: Mapping[str, Sequence[tuple[str, SqlType]]] = {
-    STATE_TABLE: (
-        ("sweep", SqlType.TEXT),
-        ("window_start", SqlType.BIGINT),
-        ("window_end", SqlType.BIGINT),
-        ("position", SqlType.BIGINT),
-        ("resume", SqlType.TEXT),
-        ("done", SqlType.BOOLEAN),
-        ("updated_at", SqlType.TIMESTAMP),
-    ),
-    CUSTOM_FIELDS_TABLE: (
-        ("table_name", SqlType.TEXT),
-        ("column_name", SqlType.TEXT),
-        ("field_id", SqlType.BIGINT),
-        ("field_key", SqlType.TEXT),
-        ("title", SqlType.TEXT),
-        ("field_type", SqlType.TEXT),
-        ("sql_type", SqlType.TEXT),
-        ("updated_at", SqlType.TIMESTAMP),
-    ),
-    SEEN_TABLE: (("table_name", SqlType.TEXT), ("id", SqlType.BIGINT)),
-}
-_STATE_KEYS = {STATE_TABLE: ("sweep", "window_start"), CUSTOM_FIELDS_TABLE: ("table_name", "column_name")}
-
 
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _namespace(dialect: Dialect, schema: str) -> str:
-    """``schema``, or on DuckDB ``catalog.schema``: DuckDB names the file's catalog after the file, so
-    ``zendesk.duckdb`` with schema ``zendesk`` makes ``"zendesk"."t"`` ambiguous unless qualified."""
-    if dialect.name != "duckdb":
-        return quote(schema)
-    database = sa.engine.make_url(dialect.url).database or ""
-    catalog = "memory" if database in ("", ":memory:") else Path(database).stem
-    return f"{quote(catalog)}.{quote(schema)}"
 
 
 class Warehouse:
@@ -92,61 +58,59 @@ class Warehouse:
     def __init__(self, url: str | None, schema: str = "zendesk") -> None:
         self.schema = sanitize_identifier(schema) or "zendesk"
         self.dialect: Dialect = dialect_for(url)
-        self._namespace = _namespace(self.dialect, self.schema)
         self._ready: set[str] = set()  # tables known to exist with their registry columns
 
     def __repr__(self) -> str:
         return f"Warehouse({mask_url(self.dialect.url)}, schema={self.schema!r})"
+
+    @cached_property
+    def book(self) -> Bookkeeping:
+        """This schema's bookkeeping tables (SQLAlchemy Core)."""
+        return Bookkeeping.in_schema(self.dialect.sa_schema(self.schema))
 
     # ----------------------------------------------------------------- names and shapes
 
     def qualified_name(self, table: str) -> str:
         """``schema.table`` as shown in Dagster's ``dagster/table_name`` (never the URL).
 
-        For display: in SQL use ``sql_name``, which is quoted and, on DuckDB, catalog-qualified.
+        For display: in SQL use ``sql_name``, which is quoted and qualified as the engine needs.
         """
         return f"{self.schema}.{table}"
 
     def sql_name(self, table: str) -> str:
-        """The table's quoted, fully qualified name for SQL."""
-        return f"{self._namespace}.{quote(table)}"
-
-    _q = sql_name
+        """The table's quoted, fully qualified name for SQL text."""
+        return f"{self.dialect.namespace(self.schema)}.{self.dialect.quote(table)}"
 
     def table_schema(self, table: str) -> dg.TableSchema:
         return _table_schema(table, self.custom_fields(table))
 
-    def custom_fields(self, table: str) -> list[CustomFieldColumn]:
-        """The ``_custom_fields`` dictionary rows of one table, in column order."""
-        with self.dialect.transaction() as conn:
-            if CUSTOM_FIELDS_TABLE not in self._tables_in(conn):
-                return []
-            return self._load_custom(conn, table)
-
     # ----------------------------------------------------------------- reading
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Reader]:
+        """A ``Reader`` over one read transaction: several queries for the price of one connection."""
+        with self.dialect.transaction() as conn:
+            yield self._reader(conn)
+
+    def _reader(self, conn: Connection) -> Reader:
+        return Reader(conn, self.dialect, self.schema, self.book)
 
     def checkpoints(self, sweep: str) -> list[Checkpoint]:
         """Stored checkpoints of a sweep, one per window, oldest window first."""
-        with self.dialect.transaction() as conn:
-            if STATE_TABLE not in self._tables_in(conn):
-                return []
-            rows = conn.execute(
-                sa.text(
-                    "SELECT sweep, window_start, window_end, position, resume, done "
-                    f"FROM {self._q(STATE_TABLE)} WHERE sweep = :sweep ORDER BY window_start"
-                ),
-                {"sweep": sweep},
-            ).all()
-        return [Checkpoint(r[0], int(r[1]), r[2], r[3], r[4], bool(r[5])) for r in rows]
+        with self.read() as reader:
+            return reader.checkpoints(sweep)
+
+    def custom_fields(self, table: str) -> list[CustomFieldColumn]:
+        """The ``_custom_fields`` dictionary rows of one table, in column order."""
+        with self.read() as reader:
+            return reader.custom_fields(table)
 
     def row_count(self, table: str) -> int:
-        with self.dialect.transaction() as conn:
-            if table not in self._tables_in(conn):
-                return 0
-            return int(conn.execute(sa.text(f"SELECT count(*) FROM {self._q(table)}")).scalar_one())
+        with self.read() as reader:
+            return reader.row_count(table)
 
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """Run a read query (``:name`` parameters) and return all rows; for asset checks."""
+        """Run a read query written as SQL text (``:name`` parameters); for tests and ad hoc reads."""
         with self.dialect.transaction() as conn:
             return [tuple(r) for r in conn.execute(sa.text(sql), dict(params or {})).all()]
 
@@ -156,109 +120,52 @@ class Warehouse:
         Holds one connection (on DuckDB: the file) until exhausted or closed; iterate promptly.
         """
         with self.dialect.transaction() as conn:
-            result = conn.execution_options(yield_per=batch_size).execute(
-                sa.text(f"SELECT * FROM {self._q(table)}")
-            )
-            for row in result.mappings():
+            query: sa.Select[Any] = sa.select(sa.literal_column("*")).select_from(self._reader(conn).table(table))
+            for row in conn.execution_options(yield_per=batch_size).execute(query).mappings():
                 yield dict(row)
-
-    def _tables_in(self, conn: Connection) -> set[str]:
-        rows = conn.execute(
-            sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
-            {"s": self.schema},
-        ).all()
-        return {r[0] for r in rows}
-
-    def _columns_in(self, conn: Connection, table: str) -> set[str]:
-        # information_schema, not reflection: duckdb-engine 0.17's reflection fails on REGCLASS.
-        rows = conn.execute(
-            sa.text(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = :s AND table_name = :t"
-            ),
-            {"s": self.schema, "t": table},
-        ).all()
-        return {r[0] for r in rows}
-
-    def _load_custom(self, conn: Connection, table: str) -> list[CustomFieldColumn]:
-        rows = conn.execute(
-            sa.text(
-                "SELECT table_name, column_name, field_id, field_key, title, field_type, sql_type "
-                f"FROM {self._q(CUSTOM_FIELDS_TABLE)} WHERE table_name = :t ORDER BY updated_at, column_name"
-            ),
-            {"t": table},
-        ).all()
-        return [
-            CustomFieldColumn(
-                r[0], r[1], None if r[2] is None else int(r[2]), r[3], r[4], r[5], SqlType(r[6])
-            )
-            for r in rows
-        ]
 
     # ----------------------------------------------------------------- DDL
 
     def ensure_tables(self, tables: Iterable[str]) -> None:
-        """Create the schema, the state tables and the given tables (idempotent)."""
+        """Create the schema, the bookkeeping tables and the given tables (idempotent)."""
         self._run(lambda conn: self._ensure(conn, list(tables)))
         self._ready.update(tables)
-
-    def _create(
-        self, conn: Connection, table: str, columns: Sequence[tuple[str, SqlType]], key: Sequence[str]
-    ) -> None:
-        body = ", ".join(f"{quote(n)} {self.dialect.type_name(t)}" for n, t in columns)
-        pk = f", PRIMARY KEY ({', '.join(quote(k) for k in key)})" if key else ""
-        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {self._q(table)} ({body}{pk})")
 
     def _ensure(self, conn: Connection, tables: Sequence[str]) -> None:
         todo = [t for t in tables if t not in self._ready]
         if not todo:
             return
-        existing = self._tables_in(conn)
-        if not {STATE_TABLE, CUSTOM_FIELDS_TABLE, SEEN_TABLE} <= existing:
-            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {self._namespace}")
-            for name, cols in _STATE_COLUMNS.items():
-                self._create(conn, name, cols, _STATE_KEYS.get(name, ()))
+        existing = self.dialect.table_names(conn, self.schema)
+        if not {t.name for t in self.book.tables} <= existing:
+            conn.execute(CreateSchema(self.dialect.sa_schema(self.schema), if_not_exists=True))
+            for bookkeeping in self.book.tables:
+                conn.execute(CreateTable(bookkeeping, if_not_exists=True))
         for table in todo:
-            custom = self._load_custom(conn, table)
-            wanted = table_columns(table, custom)
+            wanted = table_columns(table, custom_fields(conn, self.book, table))
             if table not in existing:
-                self._create(
-                    conn, table, [(c.name, c.sql_type) for c in wanted], (collection(table).primary_key,)
-                )
+                self.dialect.create_table(conn, self.sql_name(table), wanted, (collection(table).primary_key,))
             else:  # columns added to the registry (or lost custom columns) since the table was made
-                have = self._columns_in(conn, table)
+                have = self.dialect.column_names(conn, self.schema, table)
                 for col in wanted:
                     if col.name not in have:
-                        self._add_column(conn, table, col.name, col.sql_type)
-
-    def _add_column(self, conn: Connection, table: str, name: str, sql_type: SqlType) -> None:
-        conn.exec_driver_sql(
-            f"ALTER TABLE {self._q(table)} ADD COLUMN IF NOT EXISTS {quote(name)} {self.dialect.type_name(sql_type)}"
-        )
+                        self.dialect.add_column(conn, self.sql_name(table), col.name, col.sql_type)
 
     def _save_custom(self, conn: Connection, cols: Sequence[CustomFieldColumn]) -> None:
+        c = self.book.custom_fields
         now = _utcnow()
         for col in cols:
+            conn.execute(sa.delete(c).where(c.c.table_name == col.table_name, c.c.column_name == col.column_name))
             conn.execute(
-                sa.text(
-                    f"DELETE FROM {self._q(CUSTOM_FIELDS_TABLE)} WHERE table_name = :t AND column_name = :c"
-                ),
-                {"t": col.table_name, "c": col.column_name},
-            )
-            conn.execute(
-                sa.text(
-                    f"INSERT INTO {self._q(CUSTOM_FIELDS_TABLE)} (table_name, column_name, field_id, field_key, "
-                    "title, field_type, sql_type, updated_at) VALUES (:t, :c, :i, :k, :ti, :ft, :st, :u)"
-                ),
-                {
-                    "t": col.table_name,
-                    "c": col.column_name,
-                    "i": col.field_id,
-                    "k": col.field_key,
-                    "ti": col.title,
-                    "ft": col.field_type,
-                    "st": col.sql_type.value,
-                    "u": now,
-                },
+                sa.insert(c).values(
+                    table_name=col.table_name,
+                    column_name=col.column_name,
+                    field_id=col.field_id,
+                    field_key=col.field_key,
+                    title=col.title,
+                    field_type=col.field_type,
+                    sql_type=col.sql_type.value,
+                    updated_at=now,
+                )
             )
 
     # ----------------------------------------------------------------- writing
@@ -344,7 +251,7 @@ class Warehouse:
         coll = COLLECTIONS[table]
         if coll.custom_fields is None:
             return table_columns(table, [])
-        plan = CustomFieldPlan(table, self._load_custom(conn, table))
+        plan = CustomFieldPlan(table, custom_fields(conn, self.book, table))
         for fd in defs:
             plan.define(fd)
         seen: set[int | str] = set()
@@ -353,7 +260,7 @@ class Warehouse:
         for ident in sorted(seen, key=str):
             plan.observe(ident)
         for col in plan.new:
-            self._add_column(conn, table, col.column_name, col.sql_type)
+            self.dialect.add_column(conn, self.sql_name(table), col.column_name, col.sql_type)
         self._save_custom(conn, [*plan.new, *plan.changed])
         return table_columns(table, plan.columns)
 
@@ -374,12 +281,12 @@ class Warehouse:
             if not latest:
                 continue
             rows = _rows(table, columns, latest, customs, now)
-            counts = self.dialect.merge(conn, self._q(table), columns, coll.primary_key, rows)
+            counts = self.dialect.merge(conn, self.sql_name(table), columns, coll.primary_key, rows)
             delta.inserted, delta.updated = counts.inserted, counts.updated
             delta.skipped_older = counts.skipped_older + len(records) - len(rows)
             if table in stream.snapshot_tables:
                 pk_i = [c.name for c in columns].index(coll.primary_key)
-                self.dialect.insert_keys(conn, self._q(SEEN_TABLE), table, [r[pk_i] for r in rows])
+                self.dialect.insert_ids(conn, self.book.seen, table, [r[pk_i] for r in rows])
         for table, (column, values) in (batch.removals or {}).items():
             deltas.setdefault(table, TableStats()).removed += self._remove(conn, table, column, values, now)
         if batch.checkpoint is not None:
@@ -392,43 +299,26 @@ class Warehouse:
         keys = [k for k in (coerce(v, SqlType.BIGINT) for v in values) if k is not None]
         if not keys:
             return 0
-        where = f"_removed_at IS NULL AND {quote(column)} IN :keys"
-        params = {"keys": keys, "now": now}
-        target = self._q(table)
-        count = conn.execute(
-            sa.text(f"SELECT count(*) FROM {target} WHERE {where}").bindparams(
-                sa.bindparam("keys", expanding=True)
-            ),
-            params,
-        ).scalar_one()
-        conn.execute(
-            sa.text(f"UPDATE {target} SET _removed_at = :now WHERE {where}").bindparams(
-                sa.bindparam("keys", expanding=True)
-            ),
-            params,
-        )
+        t = self._reader(conn).table(table, column, "_removed_at")
+        where = sa.and_(t.c["_removed_at"].is_(None), t.c[column].in_(keys))
+        # Counted first: rowcount is not reliable on every driver (duckdb-engine).
+        count = conn.execute(sa.select(sa.func.count()).select_from(t).where(where)).scalar_one()
+        conn.execute(sa.update(t).where(where).values(_removed_at=now))
         return int(count)
 
     def _save_checkpoint(self, conn: Connection, cp: Checkpoint) -> None:
-        state = self._q(STATE_TABLE)
+        s = self.book.state
+        conn.execute(sa.delete(s).where(s.c.sweep == cp.sweep, s.c.window_start == cp.window_start))
         conn.execute(
-            sa.text(f"DELETE FROM {state} WHERE sweep = :s AND window_start = :w"),
-            {"s": cp.sweep, "w": cp.window_start},
-        )
-        conn.execute(
-            sa.text(
-                f"INSERT INTO {state} (sweep, window_start, window_end, position, resume, done, updated_at) "
-                "VALUES (:s, :w, :e, :p, :r, :d, :u)"
-            ),
-            {
-                "s": cp.sweep,
-                "w": cp.window_start,
-                "e": cp.window_end,
-                "p": cp.position,
-                "r": cp.resume,
-                "d": cp.done,
-                "u": _utcnow(),
-            },
+            sa.insert(s).values(
+                sweep=cp.sweep,
+                window_start=cp.window_start,
+                window_end=cp.window_end,
+                position=cp.position,
+                resume=cp.resume,
+                done=cp.done,
+                updated_at=_utcnow(),
+            )
         )
 
     def _finish(
@@ -442,27 +332,17 @@ class Warehouse:
         if not complete:
             return removed
         now = _utcnow()
-        seen = self._q(SEEN_TABLE)
+        seen = self.book.seen
         for table in sorted(stream.snapshot_tables):
-            target, pk = self._q(table), quote(collection(table).primary_key)
-            keys = f"(SELECT id FROM {seen} WHERE table_name = :t)"
-            vanished = f"_removed_at IS NULL AND {pk} NOT IN {keys}"
+            pk = collection(table).primary_key
+            t = self._reader(conn).table(table, pk, "_removed_at")
+            keys = sa.select(seen.c.id).where(seen.c.table_name == table)
+            vanished = sa.and_(t.c["_removed_at"].is_(None), t.c[pk].not_in(keys))
             # Counted first: rowcount is not reliable on every driver (duckdb-engine).
-            removed[table] = int(
-                conn.execute(
-                    sa.text(f"SELECT count(*) FROM {target} WHERE {vanished}"), {"t": table}
-                ).scalar_one()
-            )
-            conn.execute(
-                sa.text(f"UPDATE {target} SET _removed_at = :now WHERE {vanished}"), {"now": now, "t": table}
-            )
-            conn.execute(
-                sa.text(
-                    f"UPDATE {target} SET _removed_at = NULL WHERE _removed_at IS NOT NULL AND {pk} IN {keys}"
-                ),
-                {"t": table},
-            )
-            conn.execute(sa.text(f"DELETE FROM {seen} WHERE table_name = :t"), {"t": table})
+            removed[table] = int(conn.execute(sa.select(sa.func.count()).select_from(t).where(vanished)).scalar_one())
+            conn.execute(sa.update(t).where(vanished).values(_removed_at=now))
+            conn.execute(sa.update(t).where(t.c["_removed_at"].is_not(None), t.c[pk].in_(keys)).values(_removed_at=None))
+            conn.execute(sa.delete(seen).where(seen.c.table_name == table))
         return removed
 
 
