@@ -1,24 +1,27 @@
 """The asset graph: one asset per collection, one multi-asset per API sweep, per account.
 
-Everything is generated from the registry: a sweep's multi-asset has one output per table it
+Everything is generated from the registry: a sweep's multi-asset has one asset spec per table it
 feeds, so the ticket export fills tickets and ticket_metrics in one read and the ticket_events
-export fills ticket_events, ticket_comments and attachments. Each output carries the shared lazy
-stream; the account's IO manager drains it once, page by page, with checkpoints.
+export fills ticket_events, ticket_comments and attachments. The multi-asset writes the sweep's lazy
+stream through the account's warehouse resource, page by page with checkpoints, then reports one
+``MaterializeResult`` per selected table.
 """
 
 import os
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from zendesk_assets.batches import SweepStream, TableOutput
+from zendesk_assets.batches import SweepStream, TableStats
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, SYSTEM_COLUMNS, Collection, Sweep
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.partitions import monthly_partitions, window_for
 from zendesk_assets.progress import observe
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream, written_tables
+from zendesk_assets.warehouse import table_metadata
 from zendesk_assets.warehouse.dialects import warehouse_kind as dialect_kind
 from zendesk_assets.zendesk.preflight import CHECKED_TAG, ensure_checked
 from zendesk_assets.zendesk.settings import env_name
@@ -60,14 +63,13 @@ def column_schema(collection: Collection) -> dg.TableSchema:
     )
 
 
-def _out(account: AccountConfig, collection: Collection, kind: str) -> dg.AssetOut:
+def _spec(account: AccountConfig, collection: Collection, kind: str) -> dg.AssetSpec:
     opt_in = " Opt-in: synced by the schedule only when ZENDESK_OPT_IN names it." if collection.opt_in else ""
-    return dg.AssetOut(
+    return dg.AssetSpec(
         key=asset_key(account, collection.name),
-        io_manager_key=ResourceKeys.of(account).io_manager,
         group_name=account.name,
         description=collection.description + opt_in,
-        is_required=False,
+        skippable=True,
         kinds={"zendesk", kind},
         tags={"zendesk/opt_in": "true"} if collection.opt_in else None,
         metadata={
@@ -76,7 +78,7 @@ def _out(account: AccountConfig, collection: Collection, kind: str) -> dg.AssetO
             "zendesk/sweep": collection.sweep,
             "zendesk/primary_key": collection.primary_key,
         },
-    )
+    ).with_io_manager_key(ResourceKeys.of(account).io_manager)  # downstream assets load tables through it
 
 
 def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDefinition:
@@ -87,23 +89,26 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
     @dg.multi_asset(
         name=f"{account.name}__{sweep.name}",
         description=sweep.description or f"Snapshot of {sweep.endpoint}.",
-        outs={t: _out(account, COLLECTIONS[t], kind) for t in sweep.tables},
+        specs=[_spec(account, COLLECTIONS[t], kind) for t in sweep.tables],
         can_subset=True,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
         required_resource_keys={keys.zendesk, keys.warehouse},
         op_tags={"zendesk/account": account.name, "zendesk/sweep": sweep.name},
     )
-    def _sweep(context: dg.AssetExecutionContext) -> Iterator[dg.Output[TableOutput]]:
+    def _sweep(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         selected = tuple(t for t in sweep.tables if asset_key(account, t) in context.selected_asset_keys)
         tables = written_tables(sweep, account.enabled, selected)
         client = getattr(context.resources, keys.zendesk).get_client(log=context.log)
         warehouse = getattr(context.resources, keys.warehouse).get_warehouse()
         try:
             ensure_checked(client, already_checked=CHECKED_TAG in context.run.tags)
+            started = time.monotonic()
+            telemetry: dict[str, float | int] = {}
             if sweep.plan and not client.is_available(sweep.endpoint):
                 context.log.warning(_unavailable(account, sweep, tables))
-                stream = SweepStream(sweep.name, tables, iter(()), telemetry={"unavailable": 1})
+                stream = SweepStream(sweep.name, tables, iter(()))
+                telemetry["unavailable"] = 1
             else:
                 window = window_for(*context.partition_time_window) if partitions else None
                 request = SweepRequest(sweep, tables, window, start_epoch)
@@ -114,13 +119,23 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
                     fetch_field_defs(client, tables),
                     context.log,
                 )
-                stream.batches = observe(account.name, sweep.name, client, stream.batches)
+                stream = replace(stream, batches=observe(account.name, sweep.name, client, stream.batches))
+            stats = warehouse.write_stream(stream, log=context.log)
+            telemetry.update(_telemetry(client.telemetry.as_metadata(), stats, time.monotonic() - started))
             for table in selected:
-                yield dg.Output(TableOutput(stream, table), output_name=table)
+                metadata = table_metadata(warehouse, table, stats.get(table, TableStats()), telemetry)
+                yield dg.MaterializeResult(asset_key=asset_key(account, table), metadata=metadata)
         finally:
             client.close()
 
     return _sweep
+
+
+def _telemetry(client: dict[str, float | int], stats: dict[str, TableStats], seconds: float) -> dict[str, float | int]:
+    """The sweep's own numbers, shared by its tables: the client's counters, the pages and rows the
+    stream carried, and how long it took."""
+    pages = max((s.pages for s in stats.values()), default=0)
+    return {**client, "pages": pages, "rows": sum(s.rows for s in stats.values()), "seconds": round(seconds, 3)}
 
 
 def _unavailable(account: AccountConfig, sweep: Sweep, tables: tuple[str, ...]) -> str:

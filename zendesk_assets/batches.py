@@ -5,17 +5,14 @@ It hands the warehouse a ``SweepStream``: an iterator of ``Batch`` objects, each
 rows of one API page for every table plus the checkpoint that page reached. The warehouse writes
 a batch's rows and its checkpoint in one transaction, so a crash at any instant resumes from the
 last committed page: nothing lost, nothing doubled. Memory stays at one page, whatever the
-account's size.
-
-Each asset output carries a ``TableOutput`` (the shared stream plus its own table name); the IO
-manager drains the stream on the first output it sees and reports each table's statistics on
-every output, so one sweep feeds several assets without reading Zendesk twice.
+account's size. Writing a stream returns each table's ``TableStats``; the sweep's multi-asset
+reports them, one ``MaterializeResult`` per table, so one read of Zendesk feeds several assets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -83,33 +80,26 @@ class Batch:
 
 @dataclass
 class TableStats:
-    """What the warehouse did to one table during one stream."""
+    """What the warehouse did to one table while writing one stream (or one page of it)."""
 
     rows: int = 0  # records received
     inserted: int = 0
     updated: int = 0
     skipped_older: int = 0  # monotonic guard: an older version arrived after a newer one
-    removed: int = 0  # snapshot tables: rows marked _removed_at
+    removed: int = 0  # rows marked _removed_at (vanished from a snapshot, or with their parent)
     pages: int = 0
 
+    def add(self, other: TableStats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
-@dataclass
+
+@dataclass(frozen=True)
 class SweepStream:
-    """A lazy stream of batches for the tables one sweep feeds."""
+    """A lazy stream of batches for the tables one sweep feeds; the warehouse drains it once."""
 
-    sweep: str
+    sweep: str  # the state key its checkpoints are stored under
     tables: tuple[str, ...]
     batches: Iterator[Batch]
     field_defs: Mapping[str, Sequence[FieldDef]] = field(default_factory=dict)
     snapshot_tables: frozenset[str] = frozenset()  # complete snapshots: mark rows that vanished
-    telemetry: Mapping[str, float | int] = field(default_factory=dict)  # filled by the sweep
-    stats: dict[str, TableStats] = field(default_factory=dict)  # filled by the warehouse
-    consumed: bool = False
-
-
-@dataclass
-class TableOutput:
-    """The value an asset output carries: its table, and the stream that feeds it."""
-
-    stream: SweepStream
-    table: str

@@ -186,16 +186,13 @@ def open_stream(
     else:
         batches = _windowed_list_batches(client, request, checkpoints, now)
         snapshot = frozenset()
-    telemetry: dict[str, float | int] = {}
-    stream = SweepStream(
+    return SweepStream(
         sweep=request.state_key,
         tables=request.tables,
-        batches=_with_progress(batches, sweep.name, client, telemetry, log),
+        batches=_with_progress(batches, sweep.name, client, log),
         field_defs=dict(field_defs or {}),
         snapshot_tables=snapshot,
-        telemetry=telemetry,
     )
-    return stream
 
 
 def _export_batches(
@@ -315,37 +312,29 @@ def _windowed_list_batches(
 
 
 def _with_progress(
-    batches: Iterator[Batch], name: str, client: Any, telemetry: dict[str, float | int], log: logging.Logger
+    batches: Iterator[Batch], name: str, client: ZendeskClient, log: logging.Logger
 ) -> Iterator[Batch]:
-    """Pass batches through, logging progress now and then, and fill the stream's telemetry."""
+    """Pass batches through, logging progress now and then."""
     started = last = time.monotonic()
-    pages = rows = 0
+    rows = 0
     first_position: int | None = None
-    try:
-        for batch in batches:
-            pages += 1
-            rows += sum(len(r) for r in batch.rows.values())
-            cp = batch.checkpoint
-            if cp is not None and cp.position and first_position is None:
-                first_position = cp.window_start or cp.position
-            if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
-                last = time.monotonic()
-                log.info(_progress_line(name, pages, rows, cp, first_position, started, client))
-            yield batch
-    finally:
-        if hasattr(client, "telemetry"):
-            telemetry.update(client.telemetry.as_metadata())
-        telemetry.setdefault("pages", pages)
-        telemetry.setdefault("rows", rows)
-        telemetry["seconds"] = round(time.monotonic() - started, 3)
+    for pages, batch in enumerate(batches, 1):
+        rows += sum(len(r) for r in batch.rows.values())
+        cp = batch.checkpoint
+        if cp is not None and cp.position and first_position is None:
+            first_position = cp.window_start or cp.position
+        if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
+            last = time.monotonic()
+            log.info(_progress_line(name, pages, rows, cp, first_position, started, client))
+        yield batch
 
 
 def _progress_line(
-    name: str, pages: int, rows: int, cp: Checkpoint | None, first: int | None, started: float, client: Any
+    name: str, pages: int, rows: int, cp: Checkpoint | None, first: int | None, started: float, client: ZendeskClient
 ) -> str:
     elapsed = time.monotonic() - started
     parts = [f"progress: {name}: {rows:,} rows in {pages:,} pages, {elapsed:,.0f} s"]
-    waited = getattr(getattr(client, "telemetry", None), "wait_seconds", None)
+    waited = client.telemetry.wait_seconds
     if waited:
         parts.append(f"{waited:,.1f} s waiting for rate budget")
     if cp is not None and cp.position and first is not None:

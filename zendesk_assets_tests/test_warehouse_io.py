@@ -1,10 +1,10 @@
-"""The IO manager drains a sweep's shared stream once and reports every table's statistics.
+"""A sweep's multi-asset writes one stream through the warehouse resource and reports every table.
 
-Contract: several asset outputs sharing one ``SweepStream`` write all of the stream's tables on
-the first output; each output's materialization carries ``dagster/row_count``, the rows_* counts,
-pages, ``dagster/table_name`` (never the URL), ``dagster/column_schema`` with custom-field columns,
-and the sweep's telemetry under ``zendesk/``; a downstream asset loads a lazy table handle.
-Checked on DuckDB and PostgreSQL.
+Contract: one ``SweepStream`` is drained once, writing all of its tables; each table's
+``MaterializeResult`` carries (``table_metadata``) ``dagster/row_count``, the rows_* counts, pages,
+``dagster/table_name`` (never the URL), ``dagster/column_schema`` with custom-field columns, and the
+sweep's telemetry under ``zendesk/``; a downstream asset loads a lazy table handle through
+``WarehouseIOManager``. Checked on DuckDB and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from zendesk_assets.batches import Batch, Checkpoint, FieldDef, SweepStream, TableOutput
-from zendesk_assets.warehouse import WarehouseIOManager, WarehouseResource, WarehouseTable
+from zendesk_assets.batches import Batch, Checkpoint, FieldDef, SweepStream
+from zendesk_assets.warehouse import WarehouseIOManager, WarehouseResource, WarehouseTable, table_metadata
 
 
 def _stream(consumed: list[int]) -> SweepStream:
@@ -30,16 +30,12 @@ def _stream(consumed: list[int]) -> SweepStream:
             yield Batch({"tickets": tickets, "ticket_metrics": metrics}, Checkpoint("tickets", 0, None, p, str(p)))
 
     return SweepStream(
-        "tickets",
-        ("tickets", "ticket_metrics"),
-        batches(),
-        field_defs={"tickets": [FieldDef(42, "Seats", "integer")]},
-        telemetry={"requests": 3, "rate_limited_429": 1},
+        "tickets", ("tickets", "ticket_metrics"), batches(), field_defs={"tickets": [FieldDef(42, "Seats", "integer")]}
     )
 
 
 @pytest.mark.parametrize("backend", ["duckdb", "postgres"])
-def test_io_manager_writes_once_and_reports_each_table(backend: str, request: pytest.FixtureRequest) -> None:
+def test_one_write_reports_each_table_and_downstream_loads_it(backend: str, request: pytest.FixtureRequest) -> None:
     if backend == "duckdb":
         url, schema = request.getfixturevalue("duckdb_url"), "zendesk"
     else:
@@ -48,11 +44,16 @@ def test_io_manager_writes_once_and_reports_each_table(backend: str, request: py
     consumed: list[int] = []
     loaded: dict[str, object] = {}
 
-    @dg.multi_asset(outs={"tickets": dg.AssetOut(), "ticket_metrics": dg.AssetOut()})
-    def tickets_sweep() -> Iterator[dg.Output[TableOutput]]:
-        stream = _stream(consumed)
-        yield dg.Output(TableOutput(stream, "tickets"), output_name="tickets")
-        yield dg.Output(TableOutput(stream, "ticket_metrics"), output_name="ticket_metrics")
+    @dg.multi_asset(
+        specs=[dg.AssetSpec(t).with_io_manager_key("io_manager") for t in ("tickets", "ticket_metrics")],
+        required_resource_keys={"warehouse"},
+    )
+    def tickets_sweep(context) -> Iterator[dg.MaterializeResult]:  # `context` unannotated: Dagster reads annotations
+        wh = context.resources.warehouse.get_warehouse()
+        stats = wh.write_stream(_stream(consumed))
+        for table in ("tickets", "ticket_metrics"):
+            telemetry = {"requests": 3, "rate_limited_429": 1}
+            yield dg.MaterializeResult(asset_key=table, metadata=table_metadata(wh, table, stats[table], telemetry))
 
     @dg.asset
     def ticket_report(tickets: WarehouseTable) -> None:
@@ -62,10 +63,10 @@ def test_io_manager_writes_once_and_reports_each_table(backend: str, request: py
     resource = WarehouseResource(url=url, schema_name=schema)
     result = dg.materialize(
         [tickets_sweep, ticket_report],
-        resources={"io_manager": WarehouseIOManager(warehouse=resource)},
+        resources={"warehouse": resource, "io_manager": WarehouseIOManager(warehouse=resource)},
     )
     assert result.success
-    assert consumed == [0, 1, 2]  # drained once, not once per output
+    assert consumed == [0, 1, 2]  # drained once for both tables
     events = [e.materialization for e in result.get_asset_materialization_events()]
     meta = {m.asset_key.path[-1]: m.metadata for m in events}
     t, m = meta["tickets"], meta["ticket_metrics"]

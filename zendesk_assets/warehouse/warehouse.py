@@ -189,11 +189,10 @@ class Warehouse:
                 time.sleep(min(0.1 * 2**attempt, 5.0))
 
     def write_stream(self, stream: SweepStream, log: logging.Logger | None = None) -> dict[str, TableStats]:
-        """Drain a sweep's stream page by page; return (and store on it) per-table statistics."""
+        """Drain a sweep's stream page by page, each page in one transaction with its checkpoint;
+        return what was done to each table."""
         log = log or logger
-        stream.consumed = True
         stats = {t: TableStats() for t in stream.tables}
-        stream.stats = stats
         pending: dict[str, list[FieldDef]] = {t: list(d) for t, d in stream.field_defs.items()}
         last: Checkpoint | None = None
         with self.dialect.session() as session:
@@ -214,13 +213,7 @@ class Warehouse:
                 pending = {}
                 self._ready.update(deltas)  # committed: these tables now exist with their columns
                 for t, delta in deltas.items():
-                    total = stats.setdefault(t, TableStats())
-                    total.rows += delta.rows
-                    total.inserted += delta.inserted
-                    total.updated += delta.updated
-                    total.skipped_older += delta.skipped_older
-                    total.removed += delta.removed
-                    total.pages += delta.pages
+                    stats.setdefault(t, TableStats()).add(delta)
                 last = batch.checkpoint or last
                 if number % 100 == 0:
                     log.info("sweep %s: %d pages written", stream.sweep, number)
