@@ -13,24 +13,64 @@ import bisect
 import copy
 import html
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from zendesk_assets.emulator import catalog as cat
 from zendesk_assets.emulator import generate as gen
-from zendesk_assets.emulator.generate import CUSTOM_STATUS_IDS, iso, mark_org_deleted
+from zendesk_assets.emulator.config import EmulatorConfig
+from zendesk_assets.emulator.generate import CUSTOM_STATUS_IDS, Generator, iso, mark_org_deleted
+from zendesk_assets.emulator.ordering import ExportOrder
 
 ADVANCE_COUNTS = ("updates", "deletes", "creations", "system_updates", "unarchive", "late_skips",
                   "rating_updates", "late_audit_logs", "late_activities")
 LATE_LAG = (300, 3 * 3600)  # how far in the past a late record's created_at lies: 5 min to 3 h
 
-if TYPE_CHECKING:
-    from zendesk_assets.emulator.state import Emulator
+
+
+class Account(Protocol):
+    """What the mutation clock reads and changes of the emulated account (``state.Emulator``): the
+    generator, the overlay of changed and late records, and the export orders."""
+
+    config: EmulatorConfig
+    gen: Generator
+    n_tickets: int
+    n_users: int
+    n_orgs: int
+    ticket_over: dict[int, dict[str, Any]]
+    metric_over: dict[int, dict[str, Any] | None]
+    rating_over: dict[int, dict[str, Any]]
+    survey_over: dict[int, dict[str, Any]]
+    user_over: dict[int, dict[str, Any]]
+    org_over: dict[int, dict[str, Any]]
+    events_over: dict[int, list[dict[str, Any]]]
+    event_overlay: list[tuple[int, int, int, int]]
+    gm_removed: set[int]
+    gm_created: list[dict[str, Any]]
+    om_removed: set[int]
+    audit_logs_created: list[dict[str, Any]]
+    activities_created: list[dict[str, Any]]
+    skips_created: list[tuple[int, int, int, str]]
+    unarchived: set[int]
+    overlay_audit_serial: int
+    ticket_order: ExportOrder
+    user_order: ExportOrder
+    org_order: ExportOrder
+
+    def ticket(self, i: int) -> dict[str, Any]: ...
+    def metric_set(self, i: int) -> dict[str, Any] | None: ...
+    def rating(self, i: int) -> dict[str, Any] | None: ...
+    def archived(self, i: int) -> bool: ...
+    def skips_of(self, i: int) -> list[int]: ...
+    def forget_skip_index(self) -> None: ...
+    def user_index_of(self, user_id: int) -> int | None: ...
+    def org_membership(self, j: int) -> dict[str, Any] | None: ...
+    def group_membership(self, m: int) -> dict[str, Any] | None: ...
 
 
 class Mutator:
     """One `advance()` call: deterministic from (seed, mutation number)."""
 
-    def __init__(self, emulator: Emulator, r: random.Random, now: int) -> None:
+    def __init__(self, emulator: Account, r: random.Random, now: int) -> None:
         self.em = emulator
         self.r = r
         self.now = now

@@ -32,6 +32,7 @@ from zendesk_assets.emulator.config import (
 )
 from zendesk_assets.emulator.generate import AI_AGENT_CHANNEL, Generator, comment_object, event_view, iso
 from zendesk_assets.emulator.history import field_history_rows
+from zendesk_assets.emulator.mutate import Mutator
 from zendesk_assets.emulator.ordering import ExportOrder, Key, Listing, SlidingOrder
 
 ACTIVITY_DAYS = 30
@@ -688,8 +689,6 @@ class Emulator:
         the archive, `late_skips`, `late_audit_logs` and `late_activities` add records whose created_at
         lies up to hours in the past, `rating_updates` changes existing ratings (updated_at moves)."""
         with self.lock:
-            from zendesk_assets.emulator.mutate import Mutator
-
             self.mutations += 1
             r = random.Random(hash((self.config.seed, 16, self.mutations)))
             counts = {"updates": updates, "deletes": deletes, "creations": creations,
