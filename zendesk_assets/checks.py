@@ -44,9 +44,10 @@ SAMPLE_SIZE = 5
 # The schedule runs every three hours; the margin allows for a long run or one queued behind a
 # backfill (dagster.yaml allows four concurrent runs).
 FRESHNESS_LIMIT = timedelta(hours=4)
-# Count parity tolerance. The exports leave out the last minute of changes (zendesk-api.md
-# section 3), so a record created just before the sync ended is counted by Zendesk but not stored
-# yet: allow max(10 rows, 0.1 %). Zendesk refreshes counts above 100,000 only about once a day, so
+# Count parity tolerance. The exports leave out the last minute of changes
+# (https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api),
+# so a record created just before the sync ended is counted by Zendesk but not stored yet: allow
+# max(10 rows, 0.1 %). Zendesk refreshes counts above 100,000 only about once a day, so
 # those get 2 %. Only rows created before the count's ``refreshed_at`` are compared.
 COUNT_TOLERANCE_ROWS = 10
 COUNT_TOLERANCE_FRACTION = 0.001

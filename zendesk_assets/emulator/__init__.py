@@ -1,7 +1,7 @@
 """Built-in Zendesk Support emulator: the demo account and the peer of every integration test.
 
 Deterministic generated accounts of any size served over real HTTP with Zendesk's pagination, export,
-auth, rate-limit and failure semantics (see `/work/shared/zendesk-api.md`). The DEMO_* credentials
+auth, rate-limit and failure semantics (what it models and how loosely: README.md here). The DEMO_* credentials
 are emulator-only constants; they open nothing real.
 """
 

@@ -51,7 +51,7 @@ from zendesk_assets.emulator.state import Emulator
 logger = logging.getLogger(__name__)
 JSON = "application/json; charset=utf-8"
 # 403 uses the object envelope observed on live accounts ({"error": {"title", "message"}}), unlike
-# the string envelopes of 401/404: clients must not assume one error shape (zendesk-api.md §1).
+# the string envelopes of 401/404: clients must not assume one error shape (https://developer.zendesk.com/api-reference/introduction/requests/).
 FORBIDDEN = {"error": {"title": "Forbidden", "message": "You do not have access to this page. Please contact the "
                        "account owner of this help desk for further help."}}
 NOT_FOUND = {"error": "InvalidEndpoint", "description": "Not found"}
@@ -82,7 +82,7 @@ def _check_start_time(ctx: Ctx) -> int:
         raise ApiError(400, {"error": "InvalidValue", "description": "start_time is required"})
     if start < 0:
         raise ApiError(400, {"error": "InvalidValue", "description": "start_time must be a positive epoch"})
-    # Too-recent start_time is rejected (zendesk-api.md §3; 1-minute floor since 2024).
+    # Too-recent start_time is rejected (a 1-minute floor: https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api).
     if start > ctx.em.now() - ctx.em.config.hold_back_seconds:
         minutes = max(1, ctx.em.config.hold_back_seconds // 60)
         unit = "minute" if minutes == 1 else "minutes"
@@ -101,7 +101,7 @@ def _includes(ctx: Ctx) -> set[str]:
 
 
 def cursor_export(kind: str) -> Handler:
-    """`/incremental/{tickets,users}/cursor`: start_time first, then cursor only (zendesk-api.md §3)."""
+    """`/incremental/{tickets,users}/cursor`: start_time first, then cursor only (https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api)."""
 
     def handler(ctx: Ctx) -> dict[str, Any]:
         em = ctx.em
@@ -149,7 +149,7 @@ def cursor_export(kind: str) -> Handler:
             "end_of_stream": not more,
         }
         if "metric_sets" in includes and kind == "tickets":
-            # Observed shape: a top-level metric_sets array keyed by ticket_id (zendesk-api.md §2).
+            # Observed shape: a top-level metric_sets array keyed by ticket_id.
             body["metric_sets"] = metric_sets
         if more and kind == "tickets":
             em.prefetch("tickets", after_key, per_page)
@@ -182,7 +182,7 @@ def time_export(kind: str) -> Handler:
             if more and times:
                 em.prefetch("ticket_events", (times[-1], -1), per_page)
         # If >= per_page records share start_time, end_time == start_time and the same page comes back
-        # (the non-advancing window of zendesk-api.md §3); clients must detect it.
+        # (the non-advancing window of time-based exports, https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api); clients must detect it.
         end_time = times[-1] if times else start
         query = {"start_time": end_time, "per_page": ctx.one("per_page"),
                  "include": ",".join(sorted(includes)) or None,
@@ -224,7 +224,7 @@ def _ticket_or_404(ctx: Ctx) -> int:
         i = em.ticket_index(int(ctx.match["id"]))
     except ValueError:
         i = None
-    # Deleted tickets answer 404 on their child endpoints (zendesk-api.md §7 #10).
+    # Deleted tickets answer 404 on their child endpoints (observed by connector projects).
     if i is None or em.ticket(i)["status"] == "deleted":
         raise ApiError(404, RECORD_NOT_FOUND)
     return i
@@ -539,7 +539,7 @@ def _serve(em: Emulator, request: Request, spec: RouteSpec | None, match: dict[s
 
 # ---- OAuth and control endpoints --------------------------------------------------------------------
 async def oauth_tokens(request: Request) -> Response:
-    """`POST /oauth/tokens`: client_credentials and rotating refresh_token grants (zendesk-api.md §1)."""
+    """`POST /oauth/tokens`: client_credentials and rotating refresh_token grants (https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/)."""
     em: Emulator = request.app.state.emulator
     raw = await request.body()
     data: dict[str, Any]

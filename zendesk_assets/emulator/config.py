@@ -67,7 +67,7 @@ class FaultSpec:
         """Parse e.g. ``"429:0.05,503:0.02,504>500,truncate:0.01"``.
 
         ``504>N`` means every export request whose ``per_page`` exceeds N gets a 504, the way Zendesk's
-        gateway times out on heavy export pages (zendesk-api.md §5: retrying the same size keeps failing).
+        gateway times out on heavy export pages (retrying the same size keeps failing).
         """
         probabilities: list[tuple[str, float]] = []
         threshold: int | None = None

@@ -241,7 +241,7 @@ class Generator:
         o = hash((self.seed, _K_TIMELINE, i, 0)) & _TABLE_MASK
         gts = self.t_start + (i * self.t_span) // self.n_tickets
         # ~4% got a system-only update (automation/SLA) after their last audit: generated_timestamp
-        # moves, updated_at does not (zendesk-api.md §2, tickets).
+        # moves, updated_at does not (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/).
         if t[o] < 0.04:
             updated = gts - (1 + int(t[o + 1] * 3600))
             o += 2
@@ -336,7 +336,7 @@ class Generator:
             return x < 0.5
         if field_type == "date":
             day = time.strftime("%Y-%m-%d", time.gmtime(created + int(x * 700) * 86400))
-            # Zendesk returns custom dates in mixed forms (zendesk-api.md §6): parse leniently.
+            # Zendesk returns custom dates in mixed forms: parse leniently.
             return f"{day}T00:00:00Z" if r.random() < 0.5 else f"{day}T00:00:00+00:00"
         if field_type == "decimal":
             return f"{x * 10000:.2f}"
@@ -522,7 +522,7 @@ class Generator:
             "due_at": iso(created + 3 * 86400) if ticket_type == "task" else None,
             "tags": tags,
             "custom_fields": custom,
-            "fields": custom,  # the older duplicate of custom_fields (zendesk-api.md §6)
+            "fields": custom,  # the older duplicate of custom_fields (https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/)
             "satisfaction_rating": satisfaction,
             "sharing_agreement_ids": [],
             "custom_status_id": CUSTOM_STATUS_IDS[status],
@@ -642,7 +642,7 @@ class Generator:
     def comment_child(self, child_id: int, audit_id: int, ts: int, author: int, body: str, public: bool,
                       via_obj: Any, r: RandomLike, with_attachments: bool = True,
                       created_at: str | None = None) -> dict:
-        """A Comment child event in its `include=comment_events` form (zendesk-api.md §6)."""
+        """A Comment child event in its `include=comment_events` form (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/)."""
         attachments = []
         if with_attachments and r.random() < 0.3:
             attachments = [self.attachment(child_id, a, r) for a in range(1 + int(r.random() * 2))]
@@ -651,7 +651,7 @@ class Generator:
         )
 
     def comment_via(self, r: RandomLike, base: dict[str, Any]) -> Any:
-        # Comment children carry a `via` object, occasionally a non-object (zendesk-api.md §7 #17).
+        # Comment children carry a `via` object, occasionally a non-object (reported by connector projects).
         x = r.random()
         if x < 0.02:
             return None
@@ -792,7 +792,7 @@ class Generator:
                     m = 1 + int(t[p + 1] * 3)  # comment_body (k > 0: never the long text)
                     body = _sentences(t, p + 2, m)
                     p += 2 + m
-                    x = t[p]  # comment_via: 2% null, 1% a bare string (zendesk-api.md §7 #17)
+                    x = t[p]  # comment_via: 2% null, 1% a bare string
                     p += 1
                     via_obj: Any = None if x < 0.02 else "voicemail" if x < 0.03 else {
                         "channel": "web" if author == assignee else channel,
@@ -931,7 +931,7 @@ class Generator:
             "id": uid,
             "url": f"{self.api}/users/{uid}.json",
             "name": name,
-            # Deleted users stay in the export with active false and email null (zendesk-api.md §2).
+            # Deleted users stay in the export with active false and email null (https://developer.zendesk.com/api-reference/ticketing/users/users/).
             "email": email if active else None,
             "created_at": iso(created),
             "updated_at": iso(updated),
@@ -998,7 +998,7 @@ class Generator:
 
     def org_updated(self, k: int) -> int:
         """Organizations 0..bulk_orgs-1 were imported in one second (a bulk import): a time-based
-        export page smaller than that cannot advance (zendesk-api.md §3)."""
+        export page smaller than that cannot advance (https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api)."""
         base = self.t_start + 1000
         if k < self.bulk_orgs:
             return base
@@ -1191,7 +1191,7 @@ _NO_MINUTES: dict[str, int | None] = {"calendar": None, "business": None}  # sha
 
 
 def _minutes(calendar: int | None) -> dict[str, int | None]:
-    """Metric durations come as {calendar, business} pairs (zendesk-api.md §6)."""
+    """Metric durations come as {calendar, business} pairs (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metrics/)."""
     if calendar is None:
         return _NO_MINUTES
     return {"calendar": calendar, "business": calendar * 3 // 5}
@@ -1245,7 +1245,7 @@ def _make_ai_agent_ticket(record: dict[str, Any]) -> None:
 
 
 def mark_org_deleted(record: dict[str, Any], when: int) -> None:
-    """Deleted orgs keep coming with deleted_at set and the name rewritten (zendesk-api.md §2)."""
+    """Deleted orgs keep coming with deleted_at set and the name rewritten (https://developer.zendesk.com/api-reference/ticketing/organizations/organizations/)."""
     record["deleted_at"] = iso(when)
     record["name"] = f"{record['id']}_deleted_{record['name']}"
 
@@ -1267,7 +1267,7 @@ def event_view(event: dict[str, Any], include_comments: bool) -> dict[str, Any]:
         if c["event_type"] != "Comment":
             children.append(c)
         else:
-            # Without the side-load the export only says that a comment exists (zendesk-api.md §2);
+            # Without the side-load the export only says that a comment exists (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/);
             # the child's via is then the audit's via string.
             children.append({"id": c["id"], "via": event["via"], "via_reference_id": None,
                              "comment_present": True, "comment_public": c["public"], "event_type": "Comment"})

@@ -268,11 +268,11 @@ class Mutator:
         ms = self.em.metric_set(i)
         if ms is not None:
             self.note("ticket_metrics", "deleted", ms["id"])
-        self.em.metric_over[i] = None  # deleted tickets have no metric set (zendesk-api.md §2)
+        self.em.metric_over[i] = None  # deleted tickets have no metric set (the export sends none for them)
         self.note("tickets", "deleted", rec["id"])
 
     def system_update(self, i: int) -> None:
-        """Automation/SLA-style change: generated_timestamp moves, updated_at does not (zendesk-api.md §7 #1)."""
+        """Automation/SLA-style change: generated_timestamp moves, updated_at does not."""
         rec = self.own_ticket(i)
         self.touch_ticket(i, rec, system_only=True)
         self.note("tickets", "system_updated", rec["id"])
@@ -348,7 +348,7 @@ class Mutator:
         j = self.pick_end_user()
         rec = self.own_user(j)
         rec["active"] = False
-        rec["email"] = None  # deleted users: active false, email null (zendesk-api.md §2)
+        rec["email"] = None  # deleted users: active false, email null
         self.touch_user(j, rec)
         self.note("users", "deleted", rec["id"])
 

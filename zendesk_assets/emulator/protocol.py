@@ -73,7 +73,7 @@ def uses_cbp(ctx: Ctx) -> bool:
 
 
 def paginate(ctx: Ctx, listing: Listing, key: str, path: str) -> dict[str, Any]:
-    """Cursor pagination when page[size] is sent, offset pagination otherwise (zendesk-api.md §4)."""
+    """Cursor pagination when page[size] is sent, offset pagination otherwise (https://developer.zendesk.com/api-reference/introduction/pagination/)."""
     size_raw = ctx.one("page[size]")
     after_raw = ctx.one("page[after]")
     before_raw = ctx.one("page[before]")
@@ -127,7 +127,7 @@ def offset_page(ctx: Ctx, listing: Listing, key: str, path: str) -> dict[str, An
     page = ctx.int_param("page", 1) or 1
     per_page = min(max(1, ctx.int_param("per_page", MAX_CBP_PAGE) or MAX_CBP_PAGE), MAX_CBP_PAGE)
     if page < 1 or page > MAX_OBP_PAGES or page * per_page > MAX_OBP_RECORDS:
-        # Offset pagination stops at 100 pages / 10,000 records (zendesk-api.md §4); the observed body
+        # Offset pagination stops at 100 pages / 10,000 records (https://developer.zendesk.com/documentation/api-basics/pagination/paginating-through-lists); the observed body
         # uses the `errors` array envelope.
         raise ApiError(400, {"errors": [{"code": "InvalidPaginationDepth", "title": "Invalid pagination depth",
                                          "detail": "Offset pagination is limited to the first 10,000 records "

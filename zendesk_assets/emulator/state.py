@@ -186,7 +186,8 @@ class Emulator:
         return self.exports_refusal_status if at is not None and self.now() >= at else None
 
     def visible_until(self) -> int:
-        """Exports exclude changes from the last hold_back seconds (zendesk-api.md §3). The current
+        """Exports exclude changes from the last hold_back seconds (Zendesk: the last minute,
+        https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api). The current
         second is never exported even with hold_back 0, because it may still gain records."""
         return self.now() - max(self.config.hold_back_seconds, 1)
 
@@ -358,7 +359,7 @@ class Emulator:
         if name == "organization_memberships":
             return Listing(name, self.n_users, self.org_membership)
         if name == "ticket_metrics":
-            # Newest-created first and sort ignored, as observed on Zendesk (zendesk-api.md §2); archived
+            # Newest-created first and sort ignored, as observed on Zendesk; archived
             # tickets are left out (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metrics/).
             return Listing(name, self.n_tickets, lambda i: None if self.archived(i) else self.metric_set(i),
                            desc_default=True)
@@ -431,7 +432,7 @@ class Emulator:
     def _activities_listing(self, params: dict[str, Any], user_index: int) -> Listing:
         since_raw = params.get("since")
         since = _parse_iso(since_raw) if since_raw else None
-        floor = self.now() - ACTIVITY_DAYS * 86400  # only the last 30 days exist (zendesk-api.md §2)
+        floor = self.now() - ACTIVITY_DAYS * 86400  # only the last 30 days exist (https://developer.zendesk.com/api-reference/ticketing/tickets/activity_stream/)
         me = self.gen.user_id(user_index)
         n = self.config.activities
         order = _merged_positions(n, self.gen.activity_created,
@@ -720,7 +721,7 @@ class Emulator:
                 "refresh_token": refresh, "refresh_token_expires_in": 30 * 86400}
 
     def rotate_refresh(self, refresh: str, expires_in: int | None) -> dict[str, Any] | None:
-        """Refresh rotates: the old refresh AND access tokens stop working (zendesk-api.md §1)."""
+        """Refresh rotates: the old refresh AND access tokens stop working (https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/)."""
         access = self.refresh_tokens.pop(refresh, None)
         if access is None:
             return None

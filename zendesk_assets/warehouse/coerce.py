@@ -2,7 +2,7 @@
 
 Zendesk is loose about types: ids are 64-bit integers (sometimes quoted), timestamps come as ISO
 8601 with ``Z`` or ``+00:00`` or as epoch seconds (``generated_timestamp``, event ``timestamp``),
-custom date fields arrive in mixed forms (zendesk-api.md "Tickets"), and ticket_events' ``via`` is
+custom date fields arrive in mixed forms (date-only and full ISO 8601 have both been seen), and ticket_events' ``via`` is
 a string on parents but an object on comment children. A value that does not fit its column
 becomes NULL there; the record's ``_raw`` JSON keeps it, so nothing is lost.
 

@@ -3,7 +3,7 @@
 An authenticator gives the headers for the next request and, after a 401, may `renew()` once. The
 client-credentials flow keeps its token pair in the shared state store because Zendesk rotates refresh
 tokens: a successful `refresh_token` grant invalidates the old pair, so two Dagster processes refreshing
-on their own would lock each other out (zendesk-api.md §1).
+on their own would lock each other out (https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ T = TypeVar("T")
 
 DEFAULT_LOGGER = logging.getLogger("zendesk_assets.zendesk")
 
-# 503 without Retry-After is an outage, not throttling (zendesk-api.md §5): a few tries, then fail.
+# 503 without Retry-After is an outage, not throttling (https://developer.zendesk.com/api-reference/introduction/rate-limits/): a few tries, then fail.
 OUTAGE_ATTEMPTS = 3
 
 
@@ -167,7 +167,8 @@ class ZendeskClient:
         """An API path -> absolute URL; an absolute URL (next_page, links.next) must be on the account's host.
 
         Zendesk returns absolute next-page URLs; we never send the auth header anywhere but the
-        account's own origin (credential leak / SSRF, zendesk-api.md §1 and §7 items 14-15).
+        account's own origin: a next-page link is data from the response, and following it blindly with the
+        credentials would leak them (or reach an internal host) if it ever pointed elsewhere.
         """
         if path_or_url.startswith(("http://", "https://")):
             if _origin(path_or_url) != _origin(self.settings.origin):
@@ -233,7 +234,7 @@ class ZendeskClient:
             resp = self._http.request(method, url, params=params, headers=headers, json=json_body)
         except httpx.TimeoutException as exc:
             self.telemetry.add("requests")
-            # a *read* timeout on an export page is the page size (zendesk-api.md §5); connect/pool
+            # a *read* timeout on an export page is the page size (a heavy page, not load); connect/pool
             # timeouts are the network and are simply retried
             if shrinkable and isinstance(exc, httpx.ReadTimeout):
                 raise PageTooSlow(f"timeout ({type(exc).__name__})") from None
