@@ -241,11 +241,10 @@ class PostgresDialect(Dialect):
 
     name = "postgresql"
     kind = "postgres"
-    types = {
-        **STANDARD_TYPES,
+    types = STANDARD_TYPES | {
         SqlType.DOUBLE: "DOUBLE PRECISION",
         SqlType.TEXT: "TEXT",
-        SqlType.TIMESTAMP: "TIMESTAMPTZ",
+        SqlType.TIMESTAMP: "TIMESTAMPTZ",  # handed over as naive UTC (see on_begin)
         SqlType.JSON: "JSONB",
     }
     unnest_arrays = True
@@ -321,13 +320,7 @@ class DuckDBDialect(Dialect):
 
     name = "duckdb"
     kind = "duckdb"
-    types = {
-        **STANDARD_TYPES,
-        SqlType.DOUBLE: "DOUBLE",
-        SqlType.TEXT: "VARCHAR",
-        SqlType.TIMESTAMP: "TIMESTAMP",
-        SqlType.JSON: "JSON",
-    }
+    types = STANDARD_TYPES | {SqlType.DOUBLE: "DOUBLE", SqlType.TEXT: "VARCHAR", SqlType.TIMESTAMP: "TIMESTAMP", SqlType.JSON: "JSON"}
     unnest_arrays = True
 
     def _catalog(self) -> str:

@@ -151,22 +151,9 @@ class Warehouse:
                         self.dialect.add_column(conn, self.sql_name(table), col.name, col.sql_type)
 
     def _save_custom(self, conn: Connection, cols: Sequence[CustomFieldColumn]) -> None:
-        c = self.book.custom_fields
         now = _utcnow()
         for col in cols:
-            conn.execute(sa.delete(c).where(c.c.table_name == col.table_name, c.c.column_name == col.column_name))
-            conn.execute(
-                sa.insert(c).values(
-                    table_name=col.table_name,
-                    column_name=col.column_name,
-                    field_id=col.field_id,
-                    field_key=col.field_key,
-                    title=col.title,
-                    field_type=col.field_type,
-                    sql_type=col.sql_type.value,
-                    updated_at=now,
-                )
-            )
+            _replace_row(conn, self.book.custom_fields, col, sql_type=col.sql_type.value, updated_at=now)
 
     # ----------------------------------------------------------------- writing
 
@@ -300,19 +287,7 @@ class Warehouse:
         return int(count)
 
     def _save_checkpoint(self, conn: Connection, cp: Checkpoint) -> None:
-        s = self.book.state
-        conn.execute(sa.delete(s).where(s.c.sweep == cp.sweep, s.c.window_start == cp.window_start))
-        conn.execute(
-            sa.insert(s).values(
-                sweep=cp.sweep,
-                window_start=cp.window_start,
-                window_end=cp.window_end,
-                position=cp.position,
-                resume=cp.resume,
-                done=cp.done,
-                updated_at=_utcnow(),
-            )
-        )
+        _replace_row(conn, self.book.state, cp, updated_at=_utcnow())
 
     def _finish(
         self, conn: Connection, stream: SweepStream, defs: Mapping[str, Sequence[FieldDef]], complete: bool
@@ -337,6 +312,14 @@ class Warehouse:
             conn.execute(sa.update(t).where(t.c["_removed_at"].is_not(None), t.c[pk].in_(keys)).values(_removed_at=None))
             conn.execute(sa.delete(seen).where(seen.c.table_name == table))
         return removed
+
+
+def _replace_row(conn: Connection, table: sa.Table, source: object, **values: Any) -> None:
+    """Store ``source`` as the row of a bookkeeping table with its primary key, in place of any row
+    with that key: columns take ``source``'s attributes of the same name, or ``values``."""
+    row = {c.name: values[c.name] if c.name in values else getattr(source, c.name) for c in table.columns}
+    conn.execute(sa.delete(table).where(*(c == row[c.name] for c in table.primary_key.columns)))
+    conn.execute(sa.insert(table).values(row))
 
 
 def _latest(table: str, records: Sequence[Record]) -> list[tuple[int | None, Record]]:
