@@ -85,8 +85,9 @@ SYSTEM_COLUMNS: tuple[Column, ...] = (
 
 
 class Paging(StrEnum):
-    """Zendesk's pagination styles (https://developer.zendesk.com/api-reference/introduction/pagination/
-    and the incremental exports' own, https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api)."""
+    """Zendesk's pagination styles; each has one pager in ``zendesk/pagination.py``. Lists:
+    https://developer.zendesk.com/api-reference/introduction/pagination/; exports:
+    https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api"""
 
     CURSOR_EXPORT = "cursor_export"  # /incremental/{tickets,users}/cursor: after_cursor + end_of_stream
     TIME_EXPORT = "time_export"  # /incremental/{organizations,ticket_events}: end_time + overlap
