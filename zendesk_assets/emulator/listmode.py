@@ -26,6 +26,7 @@ from zendesk_assets.emulator.ordering import (
     SortKey,
     decode_keyset_cursor,
     encode_keyset_cursor,
+    first_at_least,
 )
 from zendesk_assets.emulator.protocol import (
     MAX_EXPORT_PAGE,
@@ -47,22 +48,27 @@ def _bad_cursor(which: str = "page[after]") -> ApiError:
     return ApiError(400, {"error": "InvalidPaginationParameter", "description": f"{which} is not valid"})
 
 
-def _keyset_page(ctx: Ctx, key: str, order: str, items: Iterator[tuple[SortKey, int]], size: int,
-                 render: Callable[[int], dict[str, Any] | None], kinds: tuple[str, ...],
-                 values: Callable[[SortKey], tuple[int, ...]]) -> dict[str, Any]:
-    """One forward page of a keyset-ordered list in the CBP envelope (`meta`, `links`)."""
-    records: list[dict[str, Any]] = []
-    keys: list[SortKey] = []
-    more = False
+def _take(items: Iterator[tuple[SortKey, int]], render: Callable[[int], dict[str, Any] | None],
+          size: int) -> tuple[list[tuple[SortKey, dict[str, Any]]], bool]:
+    """Up to `size` records in `items` order (those `render` drops are skipped), and whether more follow."""
+    taken: list[tuple[SortKey, dict[str, Any]]] = []
     for sort_key, index in items:
         rec = render(index)
         if rec is None:
             continue
-        if len(records) == size:
-            more = True
-            break
-        records.append(rec)
-        keys.append(sort_key)
+        if len(taken) == size:
+            return taken, True
+        taken.append((sort_key, rec))
+    return taken, False
+
+
+def _keyset_page(ctx: Ctx, key: str, order: str, items: Iterator[tuple[SortKey, int]], size: int,
+                 render: Callable[[int], dict[str, Any] | None], kinds: tuple[str, ...],
+                 values: Callable[[SortKey], tuple[int, ...]]) -> dict[str, Any]:
+    """One forward page of a keyset-ordered list in the CBP envelope (`meta`, `links`)."""
+    taken, more = _take(items, render, size)
+    records = [rec for _key, rec in taken]
+    keys = [key for key, _rec in taken]
 
     def cursor(k: SortKey) -> str:
         return encode_keyset_cursor(order, tuple(zip(kinds, values(k), strict=True)))
@@ -185,18 +191,9 @@ def search_export(ctx: Ctx) -> dict[str, Any]:
         return all(_compare(_parse_iso(rec[field]), op, value) for field, op, value in bounds)
 
     items, render = _search_source(em, kind, after, updated_ok)
-    records: list[dict[str, Any]] = []
-    last: SortKey | None = None
-    more = False
-    for sort_key, index in items:
-        rec = render(index)
-        if rec is None:
-            continue
-        if len(records) == size:
-            more = True
-            break
-        records.append({**rec, "result_type": kind})
-        last = sort_key
+    taken, more = _take(items, render, size)
+    records = [{**rec, "result_type": kind} for _key, rec in taken]
+    last = taken[-1][0] if taken else None
     after_cursor = _encode_search_cursor(last, digest, session) if last is not None else None
     base_query = {k: v for k, v in ctx.params.items() if not k.startswith("page[")}
     return {
@@ -329,7 +326,7 @@ def _deleted_ticket_rows(em: Emulator) -> list[dict[str, Any]]:
     g = em.gen
     floor = em.now() - DELETED_TICKET_DAYS * 86400
     found: list[int] = []
-    i = _first_index(g.n_tickets, g.ticket_gts, floor)
+    i = first_at_least(g.n_tickets, g.ticket_gts, floor)
     while i < g.n_tickets:
         if i not in em.ticket_over and g.ticket_deleted(i) and g.timeline(i)[1] >= floor:
             found.append(i)
@@ -354,17 +351,6 @@ def _deleted_ticket(em: Emulator, i: int) -> dict[str, Any]:
     return {"id": rec["id"], "subject": rec["subject"], "description": rec["description"],
             "actor": {"id": actor, "name": em.user(j)["name"]}, "previous_state": previous,
             "deleted_at": rec["updated_at"]}
-
-
-def _first_index(n: int, key: Callable[[int], int], target: int) -> int:
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if key(mid) < target:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def list_users(ctx: Ctx) -> dict[str, Any]:

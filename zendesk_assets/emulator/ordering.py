@@ -184,7 +184,7 @@ class SlidingOrder:
         n, bound, width = self.n_base, self.bound, self.width
         heap: list[tuple[SortKey, int]] = []
         if mode == "asc":
-            i = 0 if after is None else _first_at_least(n, bound, after[0])
+            i = 0 if after is None else first_at_least(n, bound, after[0])
             while True:
                 while i < n and (not heap or bound(i) - width <= heap[0][0][0]):
                     if i not in moved:
@@ -196,7 +196,7 @@ class SlidingOrder:
                     return
                 yield heapq.heappop(heap)
         else:
-            i = n - 1 if after is None else _first_at_least(n, bound, -after[0] + width + 1) - 1
+            i = n - 1 if after is None else first_at_least(n, bound, -after[0] + width + 1) - 1
             while True:
                 while i >= 0 and (not heap or -bound(i) <= heap[0][0][0]):
                     if i not in moved:
@@ -209,7 +209,8 @@ class SlidingOrder:
                 yield heapq.heappop(heap)
 
 
-def _first_at_least(n: int, key: Callable[[int], int], target: int) -> int:
+def first_at_least(n: int, key: Callable[[int], int], target: int) -> int:
+    """The first index i in [0, n) with key(i) >= target (key non-decreasing); n when there is none."""
     lo, hi = 0, n
     while lo < hi:
         mid = (lo + hi) // 2

@@ -33,7 +33,7 @@ from zendesk_assets.emulator.config import (
 from zendesk_assets.emulator.generate import AI_AGENT_CHANNEL, Generator, comment_object, event_view, iso
 from zendesk_assets.emulator.history import field_history_rows
 from zendesk_assets.emulator.mutate import Mutator
-from zendesk_assets.emulator.ordering import ExportOrder, Key, Listing, SlidingOrder
+from zendesk_assets.emulator.ordering import ExportOrder, Key, Listing, SlidingOrder, first_at_least
 
 ACTIVITY_DAYS = 30
 # Tickets closed for 120 days are archived (https://support.zendesk.com/hc/en-us/articles/4408887617050).
@@ -391,9 +391,9 @@ class Emulator:
         lo, hi = 0, None
         g = self.gen
         if start is not None:
-            lo = _bisect_index(g.n_tickets, g.ticket_gts, start - 3601)
+            lo = first_at_least(g.n_tickets, g.ticket_gts, start - 3601)
         if end is not None:
-            hi_base = _bisect_index(g.n_tickets, g.ticket_gts, end + 1)
+            hi_base = first_at_least(g.n_tickets, g.ticket_gts, end + 1)
             hi = hi_base if not self.rating_over else None
 
         def get(i: int) -> dict[str, Any] | None:
@@ -505,7 +505,7 @@ class Emulator:
     def _base_events_after(self, after: Key, until: int, need: int) -> list[tuple[int, int, int, int]]:
         """Scan base tickets by generated_timestamp: a ticket's audits lie within MAX_TICKET_SPAN before it."""
         g = self.gen
-        i = _bisect_index(g.n_tickets, g.ticket_gts, after[0])
+        i = first_at_least(g.n_tickets, g.ticket_gts, after[0])
         heap: list[tuple[int, int, int, int]] = []  # max-heap via negation: (-ts, -eid, i, k)
         stride = gen.TICKET_EVENT_SLOTS * gen.EVENT_STRIDE
         while i < g.n_tickets:
@@ -541,7 +541,7 @@ class Emulator:
         # Base audits of ticket i lie within MAX_TICKET_SPAN + 1 h below its generated_timestamp.
         heap: list[tuple[int, int, int, int]] = []  # min-heap of the largest keys below `before`
         stride = gen.TICKET_EVENT_SLOTS * gen.EVENT_STRIDE
-        i = _bisect_index(g.n_tickets, g.ticket_gts, before[0] + gen.MAX_TICKET_SPAN + 3602) - 1
+        i = first_at_least(g.n_tickets, g.ticket_gts, before[0] + gen.MAX_TICKET_SPAN + 3602) - 1
         while i >= 0:
             if len(heap) >= need and g.ticket_gts(i) < heap[0][0]:
                 break
@@ -815,18 +815,6 @@ def _int_or_none(value: Any) -> int | None:
     if value is None or value == "":
         return None
     return int(value)
-
-
-def _bisect_index(n: int, key: Any, target: int) -> int:
-    """First index i in [0, n) with key(i) >= target (key non-decreasing)."""
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if key(mid) < target:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _parse_iso(value: str) -> int:
