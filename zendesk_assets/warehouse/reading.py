@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -129,8 +130,6 @@ class Reader:
 
 
 def custom_fields(conn: Connection, book: Bookkeeping, table: str) -> list[CustomFieldColumn]:
-    c = book.custom_fields
-    query = sa.select(c).where(c.c.table_name == table).order_by(c.c.updated_at, c.c.column_name)
     return [
         CustomFieldColumn(
             r.table_name,
@@ -141,5 +140,11 @@ def custom_fields(conn: Connection, book: Bookkeeping, table: str) -> list[Custo
             r.field_type,
             SqlType(r.sql_type),
         )
-        for r in conn.execute(query)
+        for r in conn.execute(_custom_fields_of(book.custom_fields), {"table": table})
     ]
+
+
+@cache
+def _custom_fields_of(c: sa.Table) -> sa.Select[Any]:
+    """Built once (every page reads it): the dictionary rows of one table, in column order."""
+    return sa.select(c).where(c.c.table_name == sa.bindparam("table")).order_by(c.c.updated_at, c.c.column_name)

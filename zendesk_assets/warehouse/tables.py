@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -74,6 +75,7 @@ class Bookkeeping:
     seen: sa.Table
 
     @classmethod
+    @cache  # one set per schema name: statements built on them are built once too
     def in_schema(cls, sa_schema: str) -> Bookkeeping:
         metadata = sa.MetaData()
         state, custom, seen = (t.to_metadata(metadata, schema=sa_schema) for t in (SYNC_STATE, CUSTOM_FIELDS, SNAPSHOT_SEEN))

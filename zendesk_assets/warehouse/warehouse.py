@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
@@ -318,8 +318,16 @@ def _replace_row(conn: Connection, table: sa.Table, source: object, **values: An
     """Store ``source`` as the row of a bookkeeping table with its primary key, in place of any row
     with that key: columns take ``source``'s attributes of the same name, or ``values``."""
     row = {c.name: values[c.name] if c.name in values else getattr(source, c.name) for c in table.columns}
-    conn.execute(sa.delete(table).where(*(c == row[c.name] for c in table.primary_key.columns)))
-    conn.execute(sa.insert(table).values(row))
+    delete, insert = _replace_statements(table)
+    conn.execute(delete, row)
+    conn.execute(insert, row)
+
+
+@cache
+def _replace_statements(table: sa.Table) -> tuple[sa.Delete, sa.Insert]:
+    """Built once per table (a page writes its checkpoint this way): DELETE by primary key, INSERT."""
+    key = [c == sa.bindparam(c.name) for c in table.primary_key.columns]
+    return sa.delete(table).where(*key), sa.insert(table)
 
 
 def _latest(table: str, records: Sequence[Record]) -> list[tuple[int | None, Record]]:
