@@ -166,3 +166,40 @@ def test_no_change_is_lost_or_doubled_at_a_partition_boundary(tmp_path: Path) ->
     source.records.append({"id": 6, "generated_timestamp": MAR + 60})
     again, _ = _drain(client, Window(FEB, None), [older_cp, live_cp])
     assert again == [6]
+
+
+def _first_list_query(tmp_path: Path, sweep: str, stored: list[Checkpoint], now: int) -> dict[str, list[str]]:
+    """The query string of the first request a windowed list sweep sends (over a mock transport)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={SWEEPS[sweep].record_key: [], "meta": {"has_more": False}})
+
+    settings = ClientSettings(account="acme", origin="https://acme.zendesk.com",
+                              state_url=f"sqlite:///{tmp_path}/state.sqlite")  # fmt: skip
+    client = ZendeskClient(settings, BearerTokenAuth("t"), http=make_http_client(5, httpx.MockTransport(handler)))
+    request = SweepRequest(SWEEPS[sweep], (sweep,), None, JAN)
+    batches = list(open_stream(client, request, stored, now=now).batches)
+    assert batches[-1].checkpoint == Checkpoint(sweep, 0, None, now, None)  # the new high-water mark
+    keys = {k for k, _ in seen[0].url.params.multi_items()}
+    return {k: seen[0].url.params.get_list(k) for k in keys}
+
+
+def test_windowed_lists_ask_for_their_window_as_the_registry_says(tmp_path: Path) -> None:
+    """Each incremental list re-reads from its stored high-water mark minus its look-back, asked for
+    with its own filter; the first run starts at the configured start date."""
+    now, mark = APR, MAR
+
+    def stored(sweep: str) -> list[Checkpoint]:
+        return [Checkpoint(sweep, 0, None, mark, None)]
+
+    ratings = _first_list_query(tmp_path, "satisfaction_ratings", stored("satisfaction_ratings"), now)
+    assert ratings["start_time"] == [str(mark - 30 * 86400)] and ratings["end_time"] == [str(now)]
+    audit = _first_list_query(tmp_path, "audit_logs", stored("audit_logs"), now)
+    assert audit["filter[created_at][]"] == ["2024-02-29T23:00:00Z", "2024-04-01T00:00:00Z"]
+    assert audit["sort"] == ["created_at"]
+    activities = _first_list_query(tmp_path, "activities", [], now)
+    assert activities["since"] == ["2024-03-02T00:00:00Z"]  # the 30 days Zendesk keeps, not JAN
+    skips = _first_list_query(tmp_path, "ticket_skips", stored("ticket_skips"), now)
+    assert skips["sort_order"] == ["desc"] and "start_time" not in skips
