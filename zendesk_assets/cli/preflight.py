@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from zendesk_assets.cli.common import CONFIG, OK, UNREACHABLE
-from zendesk_assets.collections import OPT_IN, SWEEPS
+from zendesk_assets.collections import SWEEPS, Sweep
 from zendesk_assets.config import AccountConfig, ConfigError
-from zendesk_assets.warehouse.dialects import normalise_url
-from zendesk_assets.warehouse.naming import mask_url, quote
+from zendesk_assets.warehouse.dialects import Dialect, dialect_for, normalise_url
+from zendesk_assets.warehouse.naming import mask_url
 from zendesk_assets.zendesk.errors import (
     ZendeskAuthError,
     ZendeskError,
@@ -123,7 +123,8 @@ def zendesk_items(account: AccountConfig) -> Iterator[Item]:
         client = resource.get_client(log=log)
     except ConfigError as exc:
         raise Broken("configuration", f"{name}: {_strip(exc)}", CONFIG) from None
-    probes = [SWEEPS[t].endpoint for t in sorted(OPT_IN) if t in account.opt_in and SWEEPS.get(t) is not None]
+    gated = _plan_gated(account)
+    probes = [sweep.endpoint for sweep in gated]
     origin = client.settings.origin
     started = time.monotonic()
     try:
@@ -158,18 +159,23 @@ def zendesk_items(account: AccountConfig) -> Iterator[Item]:
     if user.auth_method == "api_token":
         yield Item(name, "credentials", "warn", API_TOKEN_SUNSET)
     yield Item(name, "admin role", "ok", user.role)
-    for table in sorted(account.opt_in):
-        sweep = SWEEPS.get(table)
-        if sweep is not None and sweep.endpoint in status.unavailable:
+    for sweep in gated:
+        tables = ", ".join(t for t in sweep.tables if account.enabled(t))
+        if sweep.endpoint in status.unavailable:
             yield Item(
                 name,
-                f"plan: {table}",
+                f"plan: {tables}",
                 "warn",
-                f"{table} is not available on this Zendesk plan or to this user; its sweep will store nothing "
+                f"{tables} is not available on this Zendesk plan or to this user; its sweep will store nothing "
                 f"(remove it from the opt-in list to silence this)",
             )
-        elif sweep is not None:
-            yield Item(name, f"plan: {table}", "ok", "available")
+        else:
+            yield Item(name, f"plan: {tables}", "ok", "available")
+
+
+def _plan_gated(account: AccountConfig) -> list[Sweep]:
+    """The sweeps this account syncs whose endpoint not every Zendesk plan has (``Sweep.plan``)."""
+    return [s for s in SWEEPS.values() if s.plan and any(account.enabled(t) for t in s.tables)]
 
 
 def _auth_label(account: AccountConfig) -> str:
@@ -206,7 +212,7 @@ def check_warehouse(account: AccountConfig) -> str:
     options = {"connect_timeout": WAREHOUSE_CONNECT_SECONDS} if url.get_backend_name() == "postgresql" else {}
     engine = sa.create_engine(url, poolclass=NullPool, connect_args=options)
     try:
-        _probe_write(engine, quote(account.schema_name), account.schema_name)
+        _probe_write(engine, dialect_for(url.render_as_string(hide_password=False)), account.schema_name)
     except Exception as exc:
         raise Broken("warehouse", f"{what} at {shown} is not usable: {_reason(exc)}", CONFIG) from None
     finally:
@@ -263,7 +269,7 @@ def _check_duckdb(url: sa.engine.URL, account: AccountConfig, what: str, shown: 
         return f"{shown} (will be created), schema {account.schema_name}"
     engine = sa.create_engine(url, poolclass=NullPool)
     try:
-        _probe_write(engine, f"{quote(path.stem)}.{quote(account.schema_name)}", account.schema_name)
+        _probe_write(engine, dialect_for(url.render_as_string(hide_password=False)), account.schema_name)
     except Exception as exc:
         reason = _reason(exc)
         if "lock" in reason.lower():
@@ -278,10 +284,12 @@ class _Rollback(Exception):
     pass
 
 
-def _probe_write(engine: sa.Engine, namespace: str, schema: str) -> None:
+def _probe_write(engine: sa.Engine, dialect: Dialect, schema: str) -> None:
+    """CREATE SCHEMA and a table in it, named as the warehouse names them, then roll back."""
+    namespace = dialect.namespace(schema)
     with contextlib.suppress(_Rollback), engine.connect() as conn, conn.begin():
         conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
-        conn.exec_driver_sql(f"CREATE TABLE {namespace}.{quote('_zendesk_assets_write_probe')} (id INTEGER)")
+        conn.exec_driver_sql(f"CREATE TABLE {namespace}.{dialect.quote('_zendesk_assets_write_probe')} (id INTEGER)")
         raise _Rollback
 
 

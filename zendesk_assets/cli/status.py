@@ -14,12 +14,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import sqlalchemy as sa
 
+from zendesk_assets.batches import Checkpoint
 from zendesk_assets.cli.common import OK, ago, ensure_instance_home, select
 from zendesk_assets.cli.preflight import resolve_setting
 from zendesk_assets.cli.runs import root_cause
@@ -27,6 +26,7 @@ from zendesk_assets.collections import COLLECTIONS, SWEEPS
 from zendesk_assets.config import AccountConfig, load_accounts
 from zendesk_assets.warehouse.naming import mask_url
 from zendesk_assets.warehouse.warehouse import Warehouse
+from zendesk_assets.windows import Window, subtract
 
 SCHEDULE_HOURS = 3
 LATE_AFTER_SECONDS = 4 * 3600  # the freshness check's limit: the period plus a margin
@@ -68,45 +68,34 @@ def _ranges(months: Sequence[date]) -> str:
     return ", ".join(parts)
 
 
-def history(account: AccountConfig, windows: Sequence[tuple[Any, ...]], now: datetime) -> str:
+def history(account: AccountConfig, windows: Sequence[Checkpoint], now: datetime) -> str:
     """Stored months (a month counts when its whole span is inside the stored windows) and the gaps."""
-    from zendesk_assets.checks import covered, subtract
+    from zendesk_assets.checks import covered
 
     spans = covered(windows)
     months = _months(account.start_date, now.date())
     stored: list[date] = []
     gaps: list[date] = []
     for month in months:
-        start = datetime(month.year, month.month, 1, tzinfo=UTC).timestamp()
+        start = int(datetime(month.year, month.month, 1, tzinfo=UTC).timestamp())
         nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        end = min(datetime(nxt.year, nxt.month, 1, tzinfo=UTC).timestamp(), now.timestamp() - 3600)
-        (gaps if subtract([(start, max(end, start + 1))], spans) else stored).append(month)
+        end = int(min(datetime(nxt.year, nxt.month, 1, tzinfo=UTC).timestamp(), now.timestamp() - 3600))
+        (gaps if subtract([Window(start, max(end, start + 1))], spans) else stored).append(month)
     text = f"stored {_ranges(stored)} ({len(stored)} of {len(months)} months)"
     return text + (f"; gaps {_ranges(gaps)}" if gaps else "")
 
 
-def _read_state(wh: Warehouse, account: AccountConfig) -> tuple[dict[str, int], dict[str, list[tuple[Any, ...]]]]:
+def _read_state(wh: Warehouse, account: AccountConfig) -> tuple[dict[str, int], dict[str, list[Checkpoint]]]:
     from zendesk_assets.sweeps import state_key, written_tables
-    from zendesk_assets.warehouse.tables import STATE_TABLE
 
     rows: dict[str, int] = {}
-    windows: dict[str, list[tuple[Any, ...]]] = {}
-    with wh.dialect.transaction() as conn:
-        present = {
-            r[0] for r in conn.execute(
-                sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"), {"s": wh.schema}
-            )
-        }
+    windows: dict[str, list[Checkpoint]] = {}
+    with wh.read() as reader:
         for table in COLLECTIONS:
-            if table in present:
-                rows[table] = int(conn.execute(sa.text(f"SELECT count(*) FROM {wh.sql_name(table)}")).scalar_one())
-        if STATE_TABLE in present:
-            for table in COLLECTIONS:
-                sweep = SWEEPS[COLLECTIONS[table].sweep]
-                key = state_key(sweep, written_tables(sweep, account.enabled, (table,)))
-                windows[table] = [tuple(r) for r in conn.execute(
-                    sa.text("SELECT window_start, window_end, position, done, updated_at "
-                            f"FROM {wh.sql_name(STATE_TABLE)} WHERE sweep = :s ORDER BY window_start"), {"s": key})]
+            if reader.exists(table):
+                rows[table] = reader.row_count(table)
+            sweep = SWEEPS[COLLECTIONS[table].sweep]
+            windows[table] = reader.checkpoints(state_key(sweep, written_tables(sweep, account.enabled, (table,))))
     return rows, windows
 
 
@@ -144,9 +133,9 @@ def account_status(account: AccountConfig, instance: dg.DagsterInstance) -> tupl
     wh = Warehouse(raw, account.schema_name)
     wh.dialect.retry_seconds = 5.0  # a sync holding the DuckDB file: say so instead of waiting
     where = f"{mask_url(wh.dialect.url)}, schema {account.schema_name}"
-    database = sa.engine.make_url(wh.dialect.url).database or ""
-    if wh.dialect.name == "duckdb" and database not in ("", ":memory:") and not Path(database).exists():
-        return where, "nothing synced yet (the DuckDB file does not exist): run `zendesk-assets sync`"
+    missing = wh.dialect.missing()
+    if missing:
+        return where, f"nothing synced yet ({missing}): run `zendesk-assets sync`"
     try:
         rows, windows = _read_state(wh, account)
     except Exception as exc:
@@ -161,7 +150,7 @@ def account_status(account: AccountConfig, instance: dg.DagsterInstance) -> tupl
         event = instance.get_latest_materialization_event(asset_key(account, table))
         stamp = event.timestamp if event is not None else None
         if stamp is None:
-            updated = [w[4] for w in windows.get(table, []) if w[4] is not None]
+            updated = [cp.committed_at for cp in windows.get(table, []) if cp.committed_at is not None]
             if updated:
                 last = max(updated)
                 stamp = (last.replace(tzinfo=UTC) if last.tzinfo is None else last).timestamp()

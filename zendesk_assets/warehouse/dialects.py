@@ -143,6 +143,10 @@ class Dialect:
         """Transient errors after which the whole transaction is simply run again."""
         return False
 
+    def missing(self) -> str | None:
+        """Why there is nothing to read yet, when connecting would create the database (a file)."""
+        return None
+
     # How long one stream may keep its connection between pages; None: as long as it likes.
     lease_seconds: float | None = None
 
@@ -326,6 +330,12 @@ class DuckDBDialect(Dialect):
     def _catalog(self) -> str:
         database = self.engine.url.database or ""
         return "memory" if database in ("", ":memory:") else Path(database).stem
+
+    def missing(self) -> str | None:
+        database = self.engine.url.database or ""
+        if database in ("", ":memory:") or Path(database).exists():
+            return None
+        return "the DuckDB file does not exist"
 
     def sa_schema(self, schema: str) -> str:
         """``catalog.schema``: DuckDB names a file's catalog after the file, so ``zendesk.duckdb``
