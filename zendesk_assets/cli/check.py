@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from zendesk_assets.cli.common import OK, ensure_instance_home, select
+from zendesk_assets.cli.common import OK, account_option, ensure_instance_home, select
 from zendesk_assets.cli.preflight import Item, account_items
 from zendesk_assets.config import load_accounts
 
@@ -57,6 +57,5 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("check", help="validate configuration, Zendesk access, warehouse and state store (no sync)")
-    p.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
-    p.add_argument("--json", action="store_true", help="print the items as JSON")
+    account_option(p, json_output="the items")
     p.set_defaults(handler=run)

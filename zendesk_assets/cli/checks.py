@@ -19,7 +19,7 @@ from xml.etree import ElementTree as ET
 
 import dagster as dg
 
-from zendesk_assets.cli.common import FAILED, OK, ensure_instance_home, say, select
+from zendesk_assets.cli.common import FAILED, OK, account_option, ensure_instance_home, say, select
 from zendesk_assets.cli.preflight import Broken, check_warehouse
 from zendesk_assets.cli.runs import Interrupts, execute
 from zendesk_assets.collections import COLLECTIONS
@@ -149,7 +149,7 @@ def write_junit(path: Path, results: Sequence[Result], strict: bool) -> None:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("checks", help="run only the asset checks (no sync); JUnit XML for CI")
-    p.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
+    account_option(p)
     p.add_argument("--table", action="append", metavar="TABLE", help="only this table's checks (repeatable)")
     p.add_argument("--junit", metavar="PATH", help="write a JUnit XML report (one testcase per check)")
     p.add_argument("--strict", action="store_true", help="also fail (exit 1) on WARN checks")

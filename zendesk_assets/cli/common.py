@@ -8,6 +8,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from zendesk_assets.config import AccountConfig, ConfigError
 
@@ -42,6 +43,13 @@ def ensure_instance_home() -> Path:
         ) from None
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def account_option(parser: Any, json_output: str | None = None) -> None:
+    """``--account NAME`` (repeatable), which every command takes, and ``--json`` printing ``json_output``."""
+    parser.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
+    if json_output:
+        parser.add_argument("--json", action="store_true", help=f"print {json_output} as JSON")
 
 
 def select(accounts: Sequence[AccountConfig], names: Sequence[str] | None) -> list[AccountConfig]:

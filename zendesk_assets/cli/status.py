@@ -19,7 +19,7 @@ from typing import Any
 import dagster as dg
 
 from zendesk_assets.batches import Checkpoint
-from zendesk_assets.cli.common import OK, ago, ensure_instance_home, select
+from zendesk_assets.cli.common import OK, account_option, ago, ensure_instance_home, select
 from zendesk_assets.cli.preflight import resolve_setting
 from zendesk_assets.cli.runs import root_cause
 from zendesk_assets.collections import COLLECTIONS, SWEEPS
@@ -202,6 +202,5 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("status", help="per account and table: rows, last sync and its age, history, last error")
-    p.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
-    p.add_argument("--json", action="store_true", help="print the status as JSON")
+    account_option(p, json_output="the status")
     p.set_defaults(handler=run)

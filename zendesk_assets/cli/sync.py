@@ -19,7 +19,16 @@ from typing import Any
 
 import dagster as dg
 
-from zendesk_assets.cli.common import CONFIG, FAILED, OK, PROG, ensure_instance_home, say, select
+from zendesk_assets.cli.common import (
+    CONFIG,
+    FAILED,
+    OK,
+    PROG,
+    account_option,
+    ensure_instance_home,
+    say,
+    select,
+)
 from zendesk_assets.cli.preflight import account_items
 from zendesk_assets.cli.runs import Interrupts, RunOutcome, execute
 from zendesk_assets.cli.view import RunView
@@ -184,7 +193,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("sync", help="check, then bring every enabled table up to date now (what the schedule runs)")
     p.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD",
                    help="widen the partitioned history back to this date (a headless backfill)")
-    p.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
+    account_option(p)
     p.add_argument("--patience", type=_seconds, metavar="SECONDS",
                    help="how long Zendesk may keep failing before a run gives up (default ZENDESK_PATIENCE_SECONDS or 60)")
     p.add_argument("--verbose", action="store_true", help="echo Dagster's event log instead of the progress view")

@@ -22,35 +22,32 @@ from sqlalchemy.engine import Connection, Engine
 
 metadata = sa.MetaData()
 
-limiter_table = sa.Table(
-    "zendesk_rate_limiter",
-    metadata,
-    # "{subdomain}:{budget}"; the whole GCRA state is one timestamp (theoretical arrival time).
-    sa.Column("key", sa.String(200), primary_key=True),
-    sa.Column("tat", sa.Float, nullable=False),
-)
 
-token_table = sa.Table(
+def _keyed(name: str, key_length: int, *columns: sa.Column[Any]) -> sa.Table:
+    """A state table keyed by one string (account, budget or client, see each table)."""
+    return sa.Table(name, metadata, sa.Column("key", sa.String(key_length), primary_key=True), *columns)
+
+
+# Key "{subdomain}:{budget}"; the whole GCRA state is one timestamp (theoretical arrival time).
+limiter_table = _keyed("zendesk_rate_limiter", 200, sa.Column("tat", sa.Float, nullable=False))
+
+# Key "{subdomain}:{client_id}". A lease instead of a lock held across an HTTP call: the process
+# that refreshes claims it for a few seconds; the others wait, re-read, and use the pair it stored.
+token_table = _keyed(
     "zendesk_oauth_token",
-    metadata,
-    # "{subdomain}:{client_id}"
-    sa.Column("key", sa.String(300), primary_key=True),
+    300,
     sa.Column("access_token", sa.Text, nullable=True),
     sa.Column("refresh_token", sa.Text, nullable=True),
     sa.Column("expires_at", sa.Float, nullable=True),
-    # a lease instead of a lock held across an HTTP call: the process that refreshes claims it
-    # for a few seconds; the others wait, re-read, and use the pair it stored.
     sa.Column("lease_until", sa.Float, nullable=False, default=0.0),
     sa.Column("version", sa.Integer, nullable=False, default=0),
 )
 
-
-flag_table = sa.Table(
+# Key "{kind}:{subdomain}[:{identity}]": short-lived facts about an account that every process may
+# reuse (the preflight's verdict, a failure streak). Never a secret.
+flag_table = _keyed(
     "zendesk_account_flag",
-    metadata,
-    # "{kind}:{subdomain}[:{identity}]": short-lived facts about an account that every process may
-    # reuse (the preflight's verdict, a failure streak). Never a secret.
-    sa.Column("key", sa.String(300), primary_key=True),
+    300,
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
