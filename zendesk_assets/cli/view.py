@@ -37,6 +37,11 @@ def duration(seconds: float | None) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
+def count(n: int, noun: str) -> str:
+    """`1 page`, `2 pages`: progress lines read as sentences."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 class RunView:
     """The view of one run: its sweeps, in the order they were planned."""
 
@@ -126,7 +131,7 @@ class RunView:
             ended = entry.state != "running" and self._seen.get(sweep) != entry.state
             if ended or (periodic and entry.state == "running"):
                 self._seen[sweep] = entry.state
-                parts = [f"{entry.rows:,} rows", f"{entry.pages:,} pages", f"{duration(entry.elapsed)}"]
+                parts = [count(entry.rows, "row"), count(entry.pages, "page"), f"{duration(entry.elapsed)}"]
                 if entry.waited:
                     parts.append(f"{duration(entry.waited)} waiting for the rate budget or retries")
                 eta = entry.eta_seconds()
