@@ -28,7 +28,7 @@ class SweepProgress:
     rows: int = 0
     first: int | None = None  # epoch where the first window began
     position: int | None = None  # epoch the last committed page reached
-    target: int | None = None  # epoch the window ends at; None: the live edge (now)
+    target: int | None = None  # epoch the window ends at; at the live edge, Zendesk's now
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     telemetry: Any = None  # the client's Telemetry: requests, wait_seconds, retries, throttled_429
@@ -45,7 +45,7 @@ class SweepProgress:
         """Time left at the pace so far, from how much of the change-time window is behind us."""
         if self.state != "running" or self.position is None or self.first is None:
             return None
-        target = self.target or int(time.time())
+        target = self.target or self.position
         done, todo = self.position - self.first, target - self.position
         if done <= 0 or todo <= 0:
             return None
@@ -69,7 +69,9 @@ def observe(account: str, sweep: str, client: Any, batches: Iterator[Batch]) -> 
             if cp is not None and cp.position:
                 if entry.first is None:
                     entry.first = cp.window_start or cp.position
-                entry.position, entry.target = cp.position, cp.window_end
+                # The live edge is Zendesk's now (its Date header), not ours: positions are Zendesk's times.
+                clock = getattr(client, "clock", None)
+                entry.position, entry.target = cp.position, cp.window_end or (clock.now() if clock else None)
             yield batch
         entry.state = "done"
     except GeneratorExit:

@@ -28,6 +28,7 @@ from zendesk_assets.windows import Window, subtract
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError, ZendeskRequestError
 from zendesk_assets.zendesk.pagination import (
+    EXPORT_HOLD_BACK_SECONDS,
     Page,
     Pager,
     Read,
@@ -172,10 +173,12 @@ def open_stream(
     log: logging.Logger | None = None,
     now: int | None = None,
 ) -> SweepStream:
-    """A lazy stream for one sweep; nothing is requested from Zendesk until it is iterated."""
+    """A lazy stream for one sweep; nothing is requested from Zendesk until it is iterated.
+
+    ``now`` is Zendesk's time when the caller already knows it; by default it is read from
+    Zendesk's responses (``zendesk_now``), never from the host's clock."""
     sweep = request.sweep
     log = log or logging.getLogger(__name__)
-    now = int(time.time()) if now is None else now
     if sweep.kind is SweepKind.SNAPSHOT:
         batches = _snapshot_batches(client, request, now)
         snapshot = frozenset(request.tables)
@@ -193,6 +196,24 @@ def open_stream(
         field_defs=dict(field_defs or {}),
         snapshot_tables=snapshot,
     )
+
+
+def zendesk_now(client: ZendeskClient, sweep: Sweep) -> int:
+    """Zendesk's time: the ``Date`` of its latest response, or of one small request to the sweep's
+    endpoint when this client has none yet. Window ends and high-water marks are compared with
+    timestamps Zendesk wrote, so they must come from its clock (see ``zendesk/clock.py``)."""
+    now = client.clock.now()
+    if now is None:
+        client.get_json(sweep.endpoint, {**dict(sweep.params), "page[size]": 1})
+        now = client.clock.now()
+    if now is None:
+        raise ZendeskRequestError(
+            f"zendesk[{client.account}]: {sweep.endpoint} answered without a Date header, so Zendesk's time is "
+            "unknown and no window can be ended safely; check that no proxy between us and Zendesk strips it",
+            account=client.account,
+            endpoint=sweep.endpoint,
+        )
+    return now
 
 
 def _export_batches(
@@ -216,7 +237,7 @@ def _export_batches(
                 records = kept
             seen = [p for p in (_position(sweep, r) for r in records) if p is not None]
             position = max([position, *seen, *([page.position] if page.position and not beyond else [])])
-            done = item.window_end is not None and (beyond or page.end_of_stream)
+            done = item.window_end is not None and (beyond or (page.end_of_stream and _passed(client, item.window_end)))
             checkpoint = Checkpoint(
                 sweep=request.state_key,
                 window_start=item.window_start,
@@ -269,29 +290,40 @@ def _read_export(
             read = replace(read, start_time=exc.stuck_at + 1, resume=None)
 
 
+def _passed(client: ZendeskClient, moment: int) -> bool:
+    """Whether Zendesk's clock has left ``moment`` behind by more than the exports' hold-back: only
+    then does an export's end_of_stream mean a closed window can get nothing more (a server that sends
+    no Date leaves end_of_stream the only word)."""
+    now = client.clock.now()
+    return now is None or now - EXPORT_HOLD_BACK_SECONDS >= moment
+
+
 def _position(sweep: Sweep, record: Record) -> int | None:
     return epoch(record.get(sweep.position_field)) if sweep.position_field else None
 
 
-def _snapshot_batches(client: ZendeskClient, request: SweepRequest, now: int) -> Iterator[Batch]:
+def _snapshot_batches(client: ZendeskClient, request: SweepRequest, now: int | None) -> Iterator[Batch]:
     sweep = request.sweep
     for page in cursor_pages(client, sweep_read(sweep)):
         yield Batch(route(page.records, page.sideloads, request.tables))
-    # The last batch records when the complete snapshot was taken (freshness, and the signal
-    # that lets the warehouse mark vanished rows).
-    yield Batch({t: [] for t in request.tables}, Checkpoint(request.state_key, 0, None, now, None, done=True))
+    # The last batch records when (by Zendesk's clock) the complete snapshot was taken (freshness,
+    # and the signal that lets the warehouse mark vanished rows).
+    taken = zendesk_now(client, sweep) if now is None else now
+    yield Batch({t: [] for t in request.tables}, Checkpoint(request.state_key, 0, None, taken, None, done=True))
 
 
 def _windowed_list_batches(
-    client: ZendeskClient, request: SweepRequest, checkpoints: Sequence[Checkpoint], now: int
+    client: ZendeskClient, request: SweepRequest, checkpoints: Sequence[Checkpoint], now: int | None
 ) -> Iterator[Batch]:
     sweep = request.sweep
     stored = next((cp for cp in checkpoints if cp.window_start == 0), None)
     high_water = stored.position if stored and stored.position else None
     start = max(request.start_date, high_water - sweep.lookback) if high_water else request.start_date
-    # List filters end at now: records that become visible late are re-read by the next run's
-    # look-back, so holding the end back (as the exports must) would only delay fresh rows.
-    end = now
+    # List filters end at Zendesk's now (never ours: a host clock ahead of Zendesk's would store a
+    # high-water mark in Zendesk's future and skip what happens until then). Records that become
+    # visible late are re-read by the next run's look-back, so holding the end back (as the
+    # exports must) would only delay fresh rows.
+    end = zendesk_now(client, sweep) if now is None else now
     params: dict[str, Any] = dict(sweep.params)
     stop_before: int | None = None  # newest first: stop once a whole page predates the look-back
     match sweep.time_filter:
@@ -338,7 +370,7 @@ def _progress_line(
     if waited:
         parts.append(f"{waited:,.1f} s waiting for rate budget")
     if cp is not None and cp.position and first is not None:
-        target = cp.window_end or int(time.time())
+        target = cp.window_end or client.clock.now() or cp.position
         parts.append(f"reached {iso(cp.position)}")
         done_span, todo_span = cp.position - first, target - cp.position
         if done_span > 0 and todo_span > 0:

@@ -1,6 +1,7 @@
 """Sweep planning and routing: stored windows tile the requested range with no gap and no rework,
 and one page's records reach every table its sweep feeds, shaped as the registry expects."""
 
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -197,9 +198,40 @@ def test_windowed_lists_ask_for_their_window_as_the_registry_says(tmp_path: Path
     ratings = _first_list_query(tmp_path, "satisfaction_ratings", stored("satisfaction_ratings"), now)
     assert ratings["start_time"] == [str(mark - 30 * 86400)] and ratings["end_time"] == [str(now)]
     audit = _first_list_query(tmp_path, "audit_logs", stored("audit_logs"), now)
-    assert audit["filter[created_at][]"] == ["2024-02-29T23:00:00Z", "2024-04-01T00:00:00Z"]
+    assert audit["filter[created_at][]"] == ["2024-02-29T18:00:00Z", "2024-04-01T00:00:00Z"]  # 6 h look-back
     assert audit["sort"] == ["created_at"]
     activities = _first_list_query(tmp_path, "activities", [], now)
     assert activities["since"] == ["2024-03-02T00:00:00Z"]  # the 30 days Zendesk keeps, not JAN
     skips = _first_list_query(tmp_path, "ticket_skips", stored("ticket_skips"), now)
     assert skips["sort_order"] == ["desc"] and "start_time" not in skips
+
+
+def test_window_ends_and_high_water_marks_come_from_zendesks_date_header(tmp_path: Path) -> None:
+    """With no time given, a windowed list ends its window at the time Zendesk states in its ``Date``
+    header (one small request when none was seen yet), whatever the host's clock says; a snapshot's
+    checkpoint is stamped with it too."""
+    zendesk_time = APR + 12345  # far from the host's clock
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        key = request.url.path.rsplit("/", 1)[-1]
+        return httpx.Response(200, json={"satisfaction_ratings" if key == "satisfaction_ratings" else key: [],
+                                         "meta": {"has_more": False}},
+                              headers={"Date": formatdate(zendesk_time, usegmt=True)})
+
+    settings = ClientSettings(account="acme", origin="https://acme.zendesk.com",
+                              state_url=f"sqlite:///{tmp_path}/state.sqlite")  # fmt: skip
+    client = ZendeskClient(settings, BearerTokenAuth("t"), http=make_http_client(5, httpx.MockTransport(handler)))
+    stored = [Checkpoint("satisfaction_ratings", 0, None, MAR, None)]
+    request = SweepRequest(SWEEPS["satisfaction_ratings"], ("satisfaction_ratings",), None, JAN)
+    batches = list(open_stream(client, request, stored).batches)
+    probe, first = seen[0].url.params, seen[1].url.params
+    assert probe["page[size]"] == "1" and "end_time" not in probe  # the clock probe
+    assert abs(int(first["end_time"]) - zendesk_time) <= 1
+    mark = batches[-1].checkpoint
+    assert mark is not None and abs((mark.position or 0) - zendesk_time) <= 1
+    groups = SweepRequest(SWEEPS["groups"], ("groups",), None, JAN)
+    snapshot = list(open_stream(client, groups, []).batches)
+    taken = snapshot[-1].checkpoint
+    assert taken is not None and abs((taken.position or 0) - zendesk_time) <= 1

@@ -19,6 +19,7 @@ import orjson
 import tenacity
 
 from .auth import Authenticator, _error_text
+from .clock import ZendeskClock
 from .defaults import DEFAULT_CORE_RPM, DEFAULT_INCREMENTAL_RPM, DEFAULT_PATIENCE_SECONDS
 from .errors import (
     ZendeskAuthError,
@@ -126,6 +127,7 @@ class ZendeskClient:
         self.auth = auth
         self.log = log or DEFAULT_LOGGER
         self.telemetry = Telemetry()
+        self.clock = ZendeskClock()  # Zendesk's time from its Date headers (window ends, high-water marks)
         self._wait_reason = "back-off"
         # capped exponential back-off with (full) jitter for 5xx and network errors; attempt-based, stateless
         self._backoff = tenacity.wait_random_exponential(
@@ -244,6 +246,7 @@ class ZendeskClient:
             self.telemetry.add("requests")
             raise _Retryable(f"network error ({type(exc).__name__})") from None
         self.telemetry.add("requests")
+        self.clock.observe(resp.headers.get("date"))
         self._observe(resp, budget)
         status = resp.status_code
         if 200 <= status < 300:

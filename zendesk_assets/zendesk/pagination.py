@@ -13,7 +13,6 @@ from the last stored page, nothing lost and nothing doubled.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,8 +95,13 @@ def _sideloads(data: dict[str, Any], record_key: str) -> dict[str, list[dict[str
     return {k: v for k, v in data.items() if k != record_key and k not in _META_KEYS and isinstance(v, list)}
 
 
-def _clamp_start(start_time: int | None) -> int:
-    return max(0, min(int(start_time or 0), int(time.time()) - EXPORT_HOLD_BACK_SECONDS))
+def _clamp_start(client: ZendeskClient, start_time: int | None) -> int:
+    """A start_time Zendesk accepts: no later than a minute before *its* now (its Date header). Before
+    any response we cannot know its time; a start that is too recent then gets Zendesk's own 422,
+    which the exports treat as caught up."""
+    start = max(0, int(start_time or 0))
+    now = client.clock.now()
+    return start if now is None else max(0, min(start, now - EXPORT_HOLD_BACK_SECONDS))
 
 
 def _too_recent(exc: ZendeskRequestError) -> bool:
@@ -170,12 +174,12 @@ def cursor_export(client: ZendeskClient, read: Read) -> Iterator[Page]:
     cursor = read.resume
     position = None if cursor else read.start_time
     while True:
-        params = {"cursor": cursor} if cursor else {"start_time": _clamp_start(read.start_time)}
+        params = {"cursor": cursor} if cursor else {"start_time": _clamp_start(client, read.start_time)}
         try:
             data = _export_get(client, path, {**params, **read.params}, sizer)
         except ZendeskRequestError as exc:
             if cursor is None and _too_recent(exc):
-                yield Page([], {}, None, _clamp_start(read.start_time), True)
+                yield Page([], {}, None, _clamp_start(client, read.start_time), True)
                 return
             raise
         records = data.get(key) or []
@@ -208,7 +212,7 @@ def time_export(client: ZendeskClient, read: Read) -> Iterator[Page]:
     second; the newest copy of an id wins)."""
     path, key = read.path, read.record_key
     sizer = PageSizer(client, client.settings.export_page_size)
-    start = _clamp_start(int(read.resume) if read.resume is not None else read.start_time)
+    start = _clamp_start(client, int(read.resume) if read.resume is not None else read.start_time)
     seen: dict[Any, int] = {}  # id -> version, for records that the next page may return again
     while True:
         try:

@@ -1,0 +1,43 @@
+"""Zendesk's clock, as its responses tell it: the sync never decides a window end by our own clock.
+
+Every window end, high-water mark and "too recent" decision of a sweep is compared with timestamps
+Zendesk wrote (``created_at``, ``generated_timestamp``, export ``end_time``). A host whose clock runs
+three hours ahead or behind Zendesk's would end windows in Zendesk's future (rows wait) or past
+(rows fall behind the look-back and are lost), so those decisions use the time Zendesk states in
+each response's ``Date`` header (RFC 9110 section 6.6.1: the origin server's clock when it made the
+response). Between responses the reading is carried forward on the host's *monotonic* clock, which
+measures a duration and never the time of day.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from email.utils import parsedate_to_datetime
+
+
+class ZendeskClock:
+    """The latest time Zendesk stated, carried forward by the monotonic clock until the next one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stated: int | None = None
+        self._at = 0.0
+
+    def observe(self, date_header: str | None) -> None:
+        """Take the ``Date`` of a response (ignored when absent or unreadable)."""
+        if not date_header:
+            return
+        try:
+            stated = int(parsedate_to_datetime(date_header).timestamp())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        with self._lock:
+            self._stated, self._at = stated, time.monotonic()
+
+    def now(self) -> int | None:
+        """Zendesk's current time in epoch seconds, or None before any response was seen."""
+        with self._lock:
+            if self._stated is None:
+                return None
+            return self._stated + int(time.monotonic() - self._at)
