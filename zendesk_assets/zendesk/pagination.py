@@ -277,8 +277,12 @@ def _end_time_from_next(next_page: Any) -> int | None:
 
 
 def cursor_pages(client: ZendeskClient, read: Read) -> Iterator[Page]:
-    """Cursor pagination of a list: `page[size]=100`, follow `links.next` (host-checked), stop on
-    `meta.has_more` false. `resume` is a page's `meta.after_cursor` (sent as `page[after]`), or a next URL."""
+    """A list endpoint's pages. We ask for cursor pages (`page[size]=100`) and follow whatever the
+    answer offers: `meta.after_cursor` (sent as `page[after]`) or `links.next` (host-checked) until
+    `meta.has_more` is false; the ticket audits' top-level `after_url`/`after_cursor`; and, from lists
+    that answer in the offset envelope whatever is asked (`/ticket_forms`), the `next_page` URL until it
+    is null. `resume` is a page's cursor or next URL. See
+    https://developer.zendesk.com/api-reference/introduction/pagination/."""
     path, record_key, resume = read.path, read.record_key, read.resume
     base = {**read.params, "page[size]": CBP_PAGE_SIZE}
     url: str = path
@@ -291,31 +295,44 @@ def cursor_pages(client: ZendeskClient, read: Read) -> Iterator[Page]:
     while True:
         data = client.get_json(url, query)
         records = data.get(record_key) or []
-        meta = data.get("meta") or {}
-        links = data.get("links") or {}
-        has_more = bool(meta.get("has_more"))
-        after = meta.get("after_cursor")
-        next_url = links.get("next")
         client.telemetry.add("pages")
         client.telemetry.add("rows", len(records))
-        token = after or next_url or resume
-        if has_more and not after and not next_url:
-            raise ZendeskRequestError(
-                f"zendesk[{client.account}]: {path} says has_more but gives no next cursor",
-                account=client.account,
-                endpoint=path,
-            )
-        if has_more and (after or next_url) == previous:
+        token = _next_token(client, path, data, bool(records))
+        if token is not None and token == previous:
             raise ZendeskExportStuckError(
                 f"zendesk[{client.account}]: {path} returned the same cursor twice; stopping instead of looping",
                 account=client.account,
                 endpoint=path,
             )
-        yield Page(records, _sideloads(data, record_key), token, None, not has_more)
-        if not has_more:
+        yield Page(records, _sideloads(data, record_key), token or resume, None, token is None)
+        if token is None:
             return
-        previous = after or next_url
-        if next_url:
-            url, query = client.url_for(next_url), None
+        previous = resume = token
+        if token.startswith(("http://", "https://")):
+            url, query = client.url_for(token), None
         else:
-            url, query = path, {**base, "page[after]": after}
+            url, query = path, {**base, "page[after]": token}
+
+
+def _next_token(client: ZendeskClient, path: str, data: Mapping[str, Any], any_records: bool) -> str | None:
+    """Where the next page is (a URL or a cursor), or None at the end of the list.
+
+    Cursor pagination says whether there is more (`meta.has_more`); when a response does not, a
+    next link or cursor is followed as long as pages bring records (the offset envelope's
+    `next_page` is null on its last page)."""
+    meta: Mapping[str, Any] = data.get("meta") or {}
+    links: Mapping[str, Any] = data.get("links") or {}
+    after = meta.get("after_cursor") or data.get("after_cursor")
+    next_url = links.get("next") or data.get("after_url") or data.get("next_page")
+    token = next((t for t in (after, next_url) if isinstance(t, str) and t), None)
+    if "has_more" in meta:
+        if not meta.get("has_more"):
+            return None
+        if token is None:
+            raise ZendeskRequestError(
+                f"zendesk[{client.account}]: {path} says has_more but gives no next cursor",
+                account=client.account,
+                endpoint=path,
+            )
+        return token
+    return token if any_records else None
