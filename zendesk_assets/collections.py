@@ -151,9 +151,23 @@ class CustomFieldSource:
     definitions_path: str
     definitions_key: str
     keyed_by: str  # "id" or "key"
+    # Definitions of these types are built-in fields the table has columns for already; they are
+    # never pivoted, whatever their ``removable`` flag says (real accounts mark Type and Priority
+    # removable).
+    system_types: frozenset[str] = frozenset()
+
+    def is_system(self, definition: Record) -> bool:
+        return definition.get("removable") is False or definition.get("type") in self.system_types
 
 
-TICKET_FIELDS = CustomFieldSource("custom_fields", "/ticket_fields", "ticket_fields", "id")
+# The ticket field types of Zendesk's built-in fields as /ticket_fields lists them (the same list a
+# Zendesk help-center theme uses to tell system fields from custom ones; ``basic_priority`` is the
+# priority field of plans with fewer priority values).
+SYSTEM_TICKET_FIELD_TYPES = frozenset({
+    "subject", "description", "status", "custom_status", "tickettype", "type", "priority", "basic_priority",
+    "group", "assignee", "requester",
+})  # fmt: skip
+TICKET_FIELDS = CustomFieldSource("custom_fields", "/ticket_fields", "ticket_fields", "id", SYSTEM_TICKET_FIELD_TYPES)
 USER_FIELDS = CustomFieldSource("user_fields", "/user_fields", "user_fields", "key")
 ORGANIZATION_FIELDS = CustomFieldSource("organization_fields", "/organization_fields", "organization_fields", "key")
 

@@ -24,7 +24,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from zendesk_assets.collections import COLLECTIONS, SWEEPS, SqlType, SweepKind, event_rows
+from zendesk_assets.collections import COLLECTIONS, SWEEPS, TICKET_FIELDS, SqlType, SweepKind, event_rows
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
 from zendesk_assets.warehouse import Warehouse
 from zendesk_assets.warehouse.naming import quote
@@ -176,6 +176,9 @@ def _assert_equal_to_truth(srv: EmulatorServer, wh: Warehouse, since: int) -> No
     assert all(statuses[t["id"]] == t["status"] for t in srv.emulator.truth("tickets", since=since))
     urls = wh.fetch(f"SELECT id, url FROM {wh.sql_name('users')}")
     assert all(str(i) == u for i, u in urls), "users.url holds the id, as the spec documents"
+    # Only custom fields are pivoted: the built-in ones (Type and Priority listed removable) are not.
+    custom = {f["id"] for f in srv.emulator.truth("ticket_fields") if not TICKET_FIELDS.is_system(f)}
+    assert {c.field_id for c in wh.custom_fields("tickets")} == custom
 
 
 def _assert_metrics_of_deleted_tickets_are_marked(wh: Warehouse, srv: EmulatorServer) -> None:
