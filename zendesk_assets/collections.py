@@ -155,9 +155,23 @@ class CustomFieldSource:
     definitions_path: str
     definitions_key: str
     keyed_by: str  # "id" or "key"
+    # Definitions of these types are built-in fields the table has columns for already; they are
+    # never pivoted, whatever their ``removable`` flag says (real accounts mark Type and Priority
+    # removable).
+    system_types: frozenset[str] = frozenset()
+
+    def is_system(self, definition: Record) -> bool:
+        return definition.get("removable") is False or definition.get("type") in self.system_types
 
 
-TICKET_FIELDS = CustomFieldSource("custom_fields", "/ticket_fields", "ticket_fields", "id")
+# The ticket field types of Zendesk's built-in fields as /ticket_fields lists them (the same list a
+# Zendesk help-center theme uses to tell system fields from custom ones; ``basic_priority`` is the
+# priority field of plans with fewer priority values).
+SYSTEM_TICKET_FIELD_TYPES = frozenset({
+    "subject", "description", "status", "custom_status", "tickettype", "type", "priority", "basic_priority",
+    "group", "assignee", "requester",
+})  # fmt: skip
+TICKET_FIELDS = CustomFieldSource("custom_fields", "/ticket_fields", "ticket_fields", "id", SYSTEM_TICKET_FIELD_TYPES)
 USER_FIELDS = CustomFieldSource("user_fields", "/user_fields", "user_fields", "key")
 ORGANIZATION_FIELDS = CustomFieldSource("organization_fields", "/organization_fields", "organization_fields", "key")
 
@@ -428,6 +442,9 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("name", TEXT, "The name of the group."),
             C("created_at", TIMESTAMP, "The time the group was created."),
             C("updated_at", TIMESTAMP, "The time of the last update of the group."),
+            C("is_public", BOOLEAN, "False for a private group, whose tickets only its members can see."),
+            C("default", BOOLEAN, "True for the account's default group, where unassigned tickets go."),
+            C("description", TEXT, "Free text an admin wrote about the group's purpose."),
         ),
     ),
     Collection(
@@ -471,6 +488,11 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("updated_at", TIMESTAMP, 'The time of the last update of the user (the seed lists this row as a second "suspended").'),
             C("role_type", INTEGER, "Zendesk role type (0 custom agent, 1 light agent, 2 chat agent, ... ); null for end users and admins."),
             C("tags", JSON, "Tags applied to the user."),
+            C("iana_time_zone", TEXT, "The user's time zone as an IANA name (e.g. Europe/Paris), unlike time_zone's display name."),
+            C("default_group_id", BIGINT, "For an agent, the group new tickets they create land in by default."),
+            C("photo_url", TEXT, "Where the user's profile picture can be downloaded, if one is set.", path=("photo", "content_url")),
+            C("shared_phone_number", BOOLEAN, "Whether the phone number is shared with other users (so it cannot identify this one)."),
+            C("report_csv", BOOLEAN, "Whether the agent may download CSV reports."),
         ),
     ),
     Collection(
@@ -520,6 +542,12 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("follower_ids", JSON, "The IDs of agents following the ticket."),
             C("via", JSON, "How the ticket was created: channel and source."),
             C("satisfaction_rating", JSON, "Embedded snapshot of the satisfaction rating; satisfaction_ratings holds the authoritative records."),
+            C("is_public", BOOLEAN, "False when the ticket was opened with a private note, so the requester cannot see it yet."),
+            C("allow_channelback", BOOLEAN, "Whether agents can reply through the channel the ticket came from (social or messaging)."),
+            C("allow_attachments", BOOLEAN, "Whether files may be attached to the ticket's comments."),
+            C("email_cc_ids", JSON, "Ids of the users copied on the ticket's email replies."),
+            C("followup_ids", JSON, "Ids of the follow-up tickets opened from this closed ticket."),
+            C("from_messaging_channel", BOOLEAN, "Whether the ticket started as a messaging conversation."),
         ),
     ),
     Collection(
@@ -550,6 +578,10 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("removable", BOOLEAN, "If this field is not a system basic field that must be present for all tickets on the account."),
             C("created_at", TIMESTAMP, "The time the ticket field was created."),
             C("updated_at", TIMESTAMP, "The time of the last update of the ticket field."),
+            C("agent_description", TEXT, "Help text shown to agents next to the field (the description is shown to end users)."),
+            C("custom_field_options", JSON, "The choices of a drop-down or multi-select field: id, name and tag value of each."),
+            C("system_field_options", JSON, "The fixed choices of a system field such as status, type or priority."),
+            C("sub_type_id", BIGINT, "Variant of a system field (for example which set of priority values it offers); 0 when none."),
         ),
     ),
     Collection(
@@ -588,6 +620,8 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("assigned_at", TIMESTAMP, "When the ticket was last assigned."),
             C("solved_at", TIMESTAMP, "When the ticket was solved."),
             C("latest_comment_added_at", TIMESTAMP, "When the latest comment was added."),
+            C("url", TEXT, "The API address of this metric set."),
+            C("custom_status_updated_at", TIMESTAMP, "When the ticket's custom status last changed."),
         ),
     ),
     Collection(
@@ -611,6 +645,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("via", TEXT, "How the event was created."),
             C("event_type", TEXT, "The child event type: Create, Change, Comment, ... (the parent audit when it has no children)."),
             C("created_at", TIMESTAMP, "When the ticket update happened (ISO form of timestamp)."),
+            C("via_reference_id", BIGINT, "The rule, macro or other record that caused the change, when Zendesk names one."),
         ),
     ),
     Collection(
@@ -627,6 +662,8 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("updated_at", TIMESTAMP, "When this record last got updated."),
             C("user_id", BIGINT, "The agent the activity is about."),
             C("actor_id", BIGINT, "The user who caused the activity."),
+            C("object", JSON, "The record the activity is about, as Zendesk summarises it (e.g. the ticket and its subject)."),
+            C("target", JSON, "The record the activity points to (e.g. the ticket to open)."),
         ),
     ),
     Collection(
@@ -646,6 +683,11 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("ticket_id", BIGINT, "The ticket whose comment carries the attachment."),
             C("comment_id", BIGINT, "The comment that carries the attachment."),
             C("mapped_content_url", TEXT, "The URL of the attachment on a host-mapped domain, when one is configured."),
+            C("thumbnails", JSON, "Smaller preview images Zendesk made of an image attachment."),
+            C("width", INTEGER, "Image width in pixels; null when not an image or unknown."),
+            C("height", INTEGER, "Image height in pixels; null when not an image or unknown."),
+            C("malware_access_override", BOOLEAN, "Whether an admin allowed downloading the file despite a malware finding."),
+            C("malware_scan_result", TEXT, 'Outcome of Zendesk\'s malware scan, e.g. "malware_not_found" or "not_scanned".'),
         ),
     ),
     Collection(
@@ -690,6 +732,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("updated_at", TIMESTAMP, "The time the satisfaction rating got updated."),
             C("comment", TEXT, "The comment left with the rating."),
             C("reason", TEXT, "The reason given for a bad rating."),
+            C("reason_id", BIGINT, "The satisfaction reason record behind the reason text, when one was picked."),
         ),
     ),
     Collection(
@@ -712,6 +755,9 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("created_at", TIMESTAMP, "The time the comment was created."),
             C("html_body", TEXT, "The comment formatted as HTML."),
             C("attachments", JSON, "Attachments of the comment; also flattened into the attachments table."),
+            C("plain_body", TEXT, "The comment as plain text, markup removed."),
+            C("audit_id", BIGINT, "The audit (ticket update) the comment was added in."),
+            C("metadata", JSON, "Where the comment came from: client, location and any custom data of the update."),
         ),
     ),
     Collection(
@@ -735,6 +781,8 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("raw_display_name", TEXT, 'The dynamic content placeholder (if available,) or the "display_name" value, if the dynamic content placeholder is unavailable.'),
             C("raw_name", TEXT, 'The dynamic content placeholder (if available,) or the "name" value, if the dynamic content placeholder is unavailable.'),
             C("default", BOOLEAN, "This shows if this form is the default form for this account."),
+            C("end_user_conditions", JSON, "Rules that show a field to end users only when another field has a given value."),
+            C("agent_conditions", JSON, "Rules that show (or require) a field for agents depending on another field's value."),
         ),
     ),
     Collection(
@@ -765,6 +813,8 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("created_at", TIMESTAMP, "When this record was created."),
             C("updated_at", TIMESTAMP, "When this record was last updated."),
             C("organization_name", TEXT, "The name of the organization associated with this user."),
+            C("default", BOOLEAN, "True for the user's default organization (new tickets get it)."),
+            C("view_tickets", BOOLEAN, "Whether the user can see the organization's other tickets."),
         ),
     ),
     Collection(
@@ -801,6 +851,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("change_description", TEXT, "The description of the change that occurred."),
             C("ip_address", TEXT, "The IP address of the user performing the audit."),
             C("action_label", TEXT, "A localized string of action field."),
+            C("actor_name", TEXT, "The name of the user who performed the action, as it was then."),
         ),
     ),
 )

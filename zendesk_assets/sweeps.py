@@ -388,9 +388,7 @@ def fetch_field_defs(client: ZendeskClient, tables: Iterable[str]) -> dict[str, 
         found: list[FieldDef] = []
         for page in cursor_pages(client, Read(source.definitions_path, source.definitions_key)):
             for f in page.records:
-                if (
-                    f.get("removable") is False
-                ):  # system ticket fields (subject, status...) are columns already
+                if source.is_system(f):  # built-in fields (subject, status, type...) are columns already
                     continue
                 found.append(
                     FieldDef(

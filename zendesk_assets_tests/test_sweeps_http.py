@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from zendesk_assets.batches import Checkpoint
-from zendesk_assets.collections import SWEEPS
+from zendesk_assets.collections import SWEEPS, SYSTEM_TICKET_FIELD_TYPES
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, EmulatorConfig, EmulatorServer
-from zendesk_assets.sweeps import SweepRequest, open_stream
+from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream
 from zendesk_assets.windows import Window
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError
@@ -63,3 +63,14 @@ def test_a_rejected_stored_cursor_restarts_from_the_stored_position(client: Zend
     stream = open_stream(client, request, [stored])
     ids = {r["id"] for batch in stream.batches for r in batch.rows["tickets"]}
     assert {t["id"] for t in tickets if t["generated_timestamp"] >= position} <= ids
+
+
+def test_system_ticket_fields_are_never_pivoted(client: ZendeskClient) -> None:
+    """A real /ticket_fields page lists the built-in fields first and marks Type and Priority
+    removable: the field's type, not that flag, keeps them out of the custom-field columns."""
+    listed = client.truth("ticket_fields")  # type: ignore[attr-defined]
+    removable_system = {f["type"] for f in listed if f["removable"] and f["type"] in SYSTEM_TICKET_FIELD_TYPES}
+    assert removable_system == {"tickettype", "priority"}, "the page should be the realistic one"
+    defs = fetch_field_defs(client, ["tickets"])["tickets"]
+    assert {d.id for d in defs} == {f["id"] for f in listed if f["type"] not in SYSTEM_TICKET_FIELD_TYPES}
+    assert not {d.type for d in defs} & SYSTEM_TICKET_FIELD_TYPES
