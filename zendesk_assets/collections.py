@@ -176,6 +176,18 @@ USER_FIELDS = CustomFieldSource("user_fields", "/user_fields", "user_fields", "k
 ORGANIZATION_FIELDS = CustomFieldSource("organization_fields", "/organization_fields", "organization_fields", "key")
 
 
+@dataclass(frozen=True)
+class FieldNames:
+    """A table whose rows name a field of another table: rows holding a custom field's id in
+    ``id_column`` get, in ``name_column``, the column that field has in ``table``'s pivot, so the
+    history of a field and its current value share one name. The warehouse resolves it when writing,
+    from the ``_custom_fields`` dictionary (the one place a custom field is given its name)."""
+
+    table: str
+    id_column: str
+    name_column: str
+
+
 # --------------------------------------------------------------------------- how rows come out of a page
 
 # A table's rows from one page of its sweep: the page's records and its side-loads.
@@ -246,6 +258,48 @@ def comments(events: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]
         yield from comment_rows(event)
 
 
+# Keys of a Create/Change child event that describe the event, not the ticket field it set.
+_CHANGE_META = frozenset({
+    "id", "via", "via_reference_id", "event_type", "previous_value", "added_tags", "removed_tags",
+    "comment_present", "comment_public", "created_at",
+})  # fmt: skip
+CUSTOM_FIELD_CHANGE = "custom_ticket_fields"
+
+
+def field_change_rows(event: Record) -> Iterator[Record]:
+    """One row per field a Create or Change child event of this audit set, with the value before
+    when Zendesk gives it. A child names the ticket attribute it set as its own key (``status``,
+    ``tags``, ``assignee_id``...); a custom field as ``{"custom_ticket_fields": {"<field id>": value}}``.
+    Zendesk records one field per child, so the child's id keys the row."""
+    for child in event.get("child_events") or ():
+        if not isinstance(child, Mapping) or child.get("event_type") not in ("Create", "Change"):
+            continue
+        custom = child.get(CUSTOM_FIELD_CHANGE)
+        if isinstance(custom, Mapping):
+            changes = [(str(k), v, k) for k, v in custom.items()]
+        else:
+            changes = [(k, v, None) for k, v in child.items() if k not in _CHANGE_META and k != CUSTOM_FIELD_CHANGE]
+        for name, value, field_id in changes[:1]:
+            yield {
+                "id": child.get("id"),
+                "ticket_event_id": event.get("id"),
+                "ticket_id": event.get("ticket_id"),
+                "field_name": name,
+                "ticket_field_id": field_id,
+                "value": value,
+                "previous_value": child.get("previous_value"),
+                "event_type": child.get("event_type"),
+                "updated": event.get("created_at") or event.get("timestamp"),
+                "user_id": event.get("updater_id"),
+                "via": child.get("via", event.get("via")),
+            }
+
+
+def field_history(events: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
+    for event in events:
+        yield from field_change_rows(event)
+
+
 def attachments(events: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
     """Attachments of the page's comments, with the ticket and comment that carry them."""
     for comment in comments(events, sideloads):
@@ -270,6 +324,7 @@ class Collection:
     rows: Rows = records  # how its rows come out of one page of the sweep
     opt_in: bool = False  # synced on schedule only when configured
     custom_fields: CustomFieldSource | None = None
+    field_names: FieldNames | None = None  # custom field ids named as in another table's pivot
     references: tuple[Reference, ...] = ()  # foreign keys the checks verify
     count_endpoint: str | None = None  # Zendesk's count of live records, for the count_parity check
     deleted: Tombstone | None = None  # how a deleted record shows (not live for count_parity)
@@ -649,6 +704,28 @@ _COLLECTIONS: tuple[Collection, ...] = (
         ),
     ),
     Collection(
+        name="ticket_field_history",
+        description="Every value a ticket field took: one row per field set by a ticket update (status, priority, assignee, group, tags, custom fields...), with the value before it, when it changed and who changed it. Read from the same ticket_events export as ticket_events, at no extra cost. Beyond the seed.",
+        sweep="ticket_events",
+        rows=field_history,
+        version="updated",
+        field_names=FieldNames("tickets", "ticket_field_id", "field_name"),
+        references=(R("ticket_id", "tickets"),),
+        columns=(
+            C("id", BIGINT, "The child event that set the field (one field per child event)."),
+            C("ticket_event_id", BIGINT, "The ticket update (audit) the change belongs to."),
+            C("ticket_id", BIGINT, "The ticket whose field changed."),
+            C("field_name", TEXT, "The field: a tickets column name (status, priority, assignee_id, tags...) or, for a custom field, the name of its pivoted column in tickets."),
+            C("ticket_field_id", BIGINT, "The custom field's id in ticket_fields; null for built-in attributes."),
+            C("value", TEXT, "The value the field took; numbers, booleans and lists as JSON text."),
+            C("previous_value", TEXT, "The value it had before, when Zendesk reports it (changes, not creation)."),
+            C("event_type", TEXT, "Create (set when the ticket was created) or Change."),
+            C("updated", TIMESTAMP, "When the update happened."),
+            C("user_id", BIGINT, "Who made the update (an agent, the requester, or a rule acting for the system)."),
+            C("via", TEXT, "The channel or mechanism of the update (Web form, Mail, Rule...)."),
+        ),
+    ),
+    Collection(
         name="activities",
         description="The activity stream is a per agent event stream. It will give access to the most recent events that relate to the agent polling the API.",
         sweep="activities",
@@ -894,6 +971,10 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
         for ref in refs:
             target = by_name.get(ref.table)
             assert ref.column in columns and target and ref.target in target.column_names, f"{c.name}: {ref}"
+        if c.field_names:
+            target = by_name.get(c.field_names.table)
+            assert target and target.custom_fields, f"{c.name}: {c.field_names.table} pivots no custom fields"
+            assert {c.field_names.id_column, c.field_names.name_column} <= set(columns), f"{c.name}: {c.field_names}"
         if c.removed_with_parent:
             parent = by_name[c.removed_with_parent.table]
             assert parent.deleted and parent.sweep == c.sweep and parent.rows is records, (

@@ -378,10 +378,24 @@ def _progress_line(
     return ", ".join(parts)
 
 
-def fetch_field_defs(client: ZendeskClient, tables: Iterable[str]) -> dict[str, list[FieldDef]]:
-    """Custom field definitions for the tables that pivot them (one small list call each)."""
-    defs: dict[str, list[FieldDef]] = {}
+def pivots(tables: Iterable[str]) -> list[str]:
+    """The tables whose custom-field definitions writing these tables needs: those that pivot custom
+    fields, and those whose pivot names another table's field ids (``field_names``)."""
+    found: dict[str, None] = {}
     for table in tables:
+        coll = COLLECTIONS[table]
+        if coll.custom_fields is not None:
+            found[table] = None
+        if coll.field_names is not None:
+            found[coll.field_names.table] = None
+    return list(found)
+
+
+def fetch_field_defs(client: ZendeskClient, tables: Iterable[str]) -> dict[str, list[FieldDef]]:
+    """Custom field definitions for the tables that pivot them or name their fields (one small list
+    call each)."""
+    defs: dict[str, list[FieldDef]] = {}
+    for table in pivots(tables):
         source = COLLECTIONS[table].custom_fields
         if source is None:
             continue

@@ -1,7 +1,7 @@
 """End to end over real HTTP: emulator -> `zendesk-assets sync` (the console script, recording its runs
 in a real Dagster instance) -> PostgreSQL and DuckDB.
 
-Contract: after a sync all 16 tables equal the emulator's truth row for row (partitioned tables:
+Contract: after a sync every table of the registry equals the emulator's truth row for row (partitioned tables:
 within the synced window); after the emulator's clock moves (updates, deletes, creations,
 system-only updates) a second sync makes them equal again while reading from the exports only what
 changed; and an older partition range backfilled later lands once, for about one sweep's requests.
@@ -9,6 +9,7 @@ changed; and an older partition range backfilled later lands once, for about one
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -92,12 +93,23 @@ def _window_start(now: datetime, months: int = 12) -> int:
     return int(datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC).timestamp())
 
 
-def _truth(srv: EmulatorServer, table: str, since: int | None) -> dict[Any, Mapping[str, Any]]:
-    """Primary key -> the record the table's row must reflect, from the emulator's ground truth."""
+def _truth(
+    srv: EmulatorServer, table: str, since: int | None, wh: Warehouse | None = None
+) -> dict[Any, Mapping[str, Any]]:
+    """Primary key -> the record the table's row must reflect, from the emulator's ground truth.
+
+    The truth names a custom field in the field history by its id; the warehouse by the column the
+    field has in the tickets pivot (read from its ``_custom_fields`` dictionary when ``wh`` is given)."""
     partitioned = SWEEPS[COLLECTIONS[table].sweep].kind is SweepKind.PARTITIONED
     records: list[Mapping[str, Any]] = list(srv.emulator.truth(table, since=since if partitioned else None))
     if table == "ticket_events":
         records = [row for event in records for row in event_rows(event)]
+    names = COLLECTIONS[table].field_names
+    if names is not None and wh is not None:
+        pivot = {c.field_id: c.column_name for c in wh.custom_fields(names.table)}
+        records = [
+            {**r, names.name_column: pivot[int(r[names.id_column])]} if r.get(names.id_column) else r for r in records
+        ]
     return {r["id"]: r for r in records}
 
 
@@ -129,7 +141,7 @@ def _assert_cells_match(srv: EmulatorServer, wh: Warehouse, table: str, since: i
     """Every column of every row holds the truth's value: scalars and timestamps as typed, JSON
     columns as the same JSON value (both drivers decode JSON), a non-text value in a text column
     as its JSON text."""
-    truth = _truth(srv, table, since)
+    truth = _truth(srv, table, since, wh)
     columns = [c for c in COLLECTIONS[table].columns if c.type in COMPARED_TYPES and c.name != "id"]
     names = ", ".join(quote(c.name) for c in columns)
     mismatches = []
@@ -181,6 +193,29 @@ def _assert_equal_to_truth(srv: EmulatorServer, wh: Warehouse, since: int) -> No
     assert {c.field_id for c in wh.custom_fields("tickets")} == custom
 
 
+def _readme_status_query() -> str:
+    """The README's "Following a field over time" query, as a user would paste it."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Following a field over time") :]
+    return section[section.index("```sql") + len("```sql") : section.index("```", section.index("```sql") + 6)]
+
+
+def _assert_status_history_follows_tickets(srv: EmulatorServer, wh: Warehouse, since: int) -> None:
+    """The README's status query, run as written, walks each ticket's statuses in order and ends
+    at the ticket's current status."""
+    query = _readme_status_query().replace("zendesk.ticket_field_history", wh.sql_name("ticket_field_history"))
+    tickets = [t for t in srv.emulator.truth("tickets", since=since) if t["status"] != "deleted"]
+    checked = 0
+    for ticket in tickets[:: max(1, len(tickets) // 20)]:
+        rows = wh.fetch(query.replace("ticket_id = 42", f"ticket_id = {int(ticket['id'])}"))
+        if not rows:  # its last status change predates the synced window
+            continue
+        assert rows[-1][0] == ticket["status"], (ticket["id"], rows)
+        assert all(a[2] == b[1] for a, b in itertools.pairwise(rows)), "each status holds until the next"
+        checked += 1
+    assert checked >= 5, "the demo account should have tickets whose status history is in the window"
+
+
 def _assert_metrics_of_deleted_tickets_are_marked(wh: Warehouse, srv: EmulatorServer) -> None:
     """Zendesk drops a deleted ticket's metric set; its last stored row is kept but marked."""
     deleted = {t["id"] for t in srv.emulator.truth("tickets") if t["status"] == "deleted"}
@@ -220,6 +255,7 @@ def test_sync_equals_truth_then_follows_changes(
 
     _sync(env)
     _assert_equal_to_truth(server, wh, since)
+    _assert_status_history_follows_tickets(server, wh, since)
     first = _export_requests(server)
 
     changed = server.emulator.advance(updates=15, deletes=4, creations=6, system_updates=5)

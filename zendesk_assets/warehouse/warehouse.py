@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateSchema, CreateTable
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream, TableStats
-from zendesk_assets.collections import COLLECTIONS, SqlType, collection
+from zendesk_assets.collections import COLLECTIONS, FieldNames, SqlType, collection
 from zendesk_assets.warehouse.coerce import CONVERTERS, coerce, extract, version_of
 from zendesk_assets.warehouse.dialects import Dialect, Session, dialect_for
 from zendesk_assets.warehouse.naming import mask_url, sanitize_identifier
@@ -260,6 +260,8 @@ class Warehouse:
             delta = deltas[table] = TableStats(rows=len(records), pages=1)
             if not latest:
                 continue
+            if coll.field_names is not None:
+                latest = self._name_fields(conn, coll.field_names, latest, defs)
             rows = _rows(table, columns, latest, customs, now)
             counts = self.dialect.merge(conn, self.sql_name(table), columns, coll.primary_key, rows)
             delta.inserted, delta.updated = counts.inserted, counts.updated
@@ -272,6 +274,34 @@ class Warehouse:
         if batch.checkpoint is not None:
             self._save_checkpoint(conn, batch.checkpoint)
         return deltas
+
+    def _name_fields(
+        self,
+        conn: Connection,
+        names: FieldNames,
+        latest: Sequence[tuple[int | None, Record]],
+        defs: Mapping[str, Sequence[FieldDef]],
+    ) -> list[tuple[int | None, Record]]:
+        """Give rows that hold a custom field's id the name of that field's column in the pivot of
+        ``names.table``; a field the dictionary does not know yet gets its column there first, as
+        when a ticket first carries a value for it (``field_<id>`` until its definition arrives)."""
+        ids: dict[int | str, None] = {}
+        for _, record in latest:
+            field_id = coerce(record.get(names.id_column), SqlType.BIGINT)
+            if field_id is not None:
+                ids[field_id] = None
+        if not ids:
+            return list(latest)
+        self._ensure(conn, [names.table])
+        columns = self._plan(conn, names.table, defs.get(names.table, ()), [ids])
+        named = {c.custom.field_id: c.name for c in columns if c.custom is not None}
+        out: list[tuple[int | None, Record]] = []
+        for version, record in latest:
+            field_id = coerce(record.get(names.id_column), SqlType.BIGINT)
+            if field_id is not None:
+                record = {**record, names.name_column: named.get(field_id, record.get(names.name_column))}
+            out.append((version, record))
+        return out
 
     def _remove(self, conn: Connection, table: str, column: str, values: Sequence[Any], now: datetime) -> int:
         """Mark rows whose parent vanished (a deleted ticket's metric set); a later upsert of the
