@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 
 from zendesk_assets.assets import ResourceKeys
+from zendesk_assets.collections import COLLECTIONS
 from zendesk_assets.config import ConfigError, load_accounts, secret_references
 from zendesk_assets.definitions import build_definitions, zendesk_resource
 from zendesk_assets.zendesk.settings import OAuthClientCredentials, OAuthToken, env_name
@@ -120,7 +121,7 @@ def test_several_accounts_live_side_by_side(tmp_path: Path) -> None:
     graph = defs.resolve_asset_graph()
     keys = {k.path[0] for k in graph.get_all_asset_keys()}
     assert keys == {"zendesk_acme", "zendesk_globex"}
-    assert len(list(graph.get_all_asset_keys())) == 32
+    assert len(list(graph.get_all_asset_keys())) == 2 * len(COLLECTIONS)
     assert {s.name for s in defs.schedules or []} == {
         "zendesk_acme_every_3_hours",
         "zendesk_globex_every_3_hours",
