@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import dagster as dg
 import yaml
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, ValidationInfo, field_validator
 from sqlalchemy.engine import make_url
 
 from zendesk_assets.collections import COLLECTIONS, OPT_IN
@@ -37,6 +37,7 @@ from zendesk_assets.zendesk.settings import (
     OAuthClientCredentials,
     OAuthToken,
     ZendeskAuth,
+    api_origin,
     env_name,
     normalise_subdomain,
 )
@@ -61,6 +62,7 @@ ENV_VARIABLES: dict[str, str] = {
     "patience_seconds": "ZENDESK_PATIENCE_SECONDS",
     "opt_in": "ZENDESK_OPT_IN",
     "base_url": "ZENDESK_BASE_URL",
+    "allow_custom_base_url": "ZENDESK_ALLOW_CUSTOM_BASE_URL",
     "email": "ZENDESK_EMAIL",
 }
 # secret-bearing keys given by reference: accounts-file key -> the single-account variable
@@ -128,6 +130,7 @@ class AccountConfig(BaseModel):
     subdomain: str
     schema_name: str = DEFAULT_SCHEMA
     auth: ZendeskAuth | None = None
+    allow_custom_base_url: bool = False  # before base_url: its validator reads it
     base_url: str | None = None
     core_requests_per_minute: int = DEFAULT_CORE_RPM
     incremental_requests_per_minute: int = DEFAULT_INCREMENTAL_RPM
@@ -163,17 +166,16 @@ class AccountConfig(BaseModel):
 
     @field_validator("base_url", mode="before")
     @classmethod
-    def _base_url(cls, value: Any) -> str | None:
+    def _base_url(cls, value: Any, info: ValidationInfo) -> str | None:
         if value is None or str(value).strip() == "":
             return None
-        origin = str(value).strip().rstrip("/").removesuffix("/api/v2")
-        if "@" in origin:
-            raise ValueError("must not carry a user or password; the credentials have their own settings")
-        if not re.fullmatch(r"https?://[^/?#@\s]+", origin):
-            raise ValueError(
-                f"must be a scheme and host only, like https://acme.zendesk.com or http://127.0.0.1:8080, got {origin!r}"
-            )
-        return origin
+        subdomain = info.data.get("subdomain")
+        try:
+            if subdomain is None:  # its own error is reported; still refuse what is never allowed
+                return api_origin("-", str(value), allow_custom=True)[0]
+            return api_origin(subdomain, str(value), bool(info.data.get("allow_custom_base_url")))[0]
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("core_requests_per_minute", "incremental_requests_per_minute", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN
+from zendesk_assets.private import private_dir
 
 DEMO_TICKETS = 3000
 
@@ -37,7 +38,7 @@ def demo_anchor(home: Path) -> int:
     the same generated account, so the export cursors stored by one stay valid for the other."""
     path = home / "zendesk_demo_anchor"
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
+        private_dir(home)
         path.write_text(str(int(time.time()) // 3600 * 3600))
     return int(path.read_text().strip())
 
@@ -91,7 +92,7 @@ def run_dagster_dev(bin_dir: Path, env: dict[str, str]) -> int:
     servers it starts, and a background `dagster dev` ignores a lone SIGINT.
     """
     home = Path(env.get("DAGSTER_HOME") or ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    private_dir(home)
     workspace = Path("workspace.yaml").resolve()
     proc = subprocess.Popen(
         [str(bin_dir / "dagster"), "dev", "-w", str(workspace)], cwd=home, env=env, start_new_session=True

@@ -209,6 +209,52 @@ def test_bad_accounts_file(tmp: Path, body: str, line: str) -> None:
     assert sorted(p.name for p in tmp.iterdir()) == ["accounts.yaml"]
 
 
+# --------------------------------------------------------------------------- where the credentials go
+
+CLEAR_TEXT = "would send the credentials in clear text; only https is allowed for a host other than this machine " \
+             "(127.0.0.1, ::1, localhost)"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "allow", "line"),
+    [
+        ("http://203.0.113.5:8080", "1", f"ZENDESK_BASE_URL: plain http to 203.0.113.5 {CLEAR_TEXT}"),
+        ("http://attacker.example", "", f"ZENDESK_BASE_URL: plain http to attacker.example {CLEAR_TEXT}"),
+        ("https://acme.zendesk.com.evil.example", "1", "ZENDESK_BASE_URL: acme.zendesk.com.evil.example only looks "
+         "like a Zendesk host; the API host of subdomain 'acme' is acme.zendesk.com"),
+        ("https://proxy.example", "", "ZENDESK_BASE_URL: proxy.example is not Zendesk (acme.zendesk.com) and the "
+         "credentials would be sent there; set ZENDESK_ALLOW_CUSTOM_BASE_URL=1 (accounts file: "
+         "allow_custom_base_url: true) to send it there on purpose"),
+    ],
+    ids=["http-ip", "http-host", "lookalike", "custom-without-opt-in"],
+)
+def test_credentials_never_go_to_an_unsafe_base_url(tmp: Path, base_url: str, allow: str, line: str) -> None:
+    env = {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_OAUTH_TOKEN": "t", "ZENDESK_BASE_URL": base_url,
+           "ZENDESK_ALLOW_CUSTOM_BASE_URL": allow}
+    assert_config_refused(cli(tmp, env, "sync"), tmp, line)
+
+
+def test_unsafe_base_url_in_the_accounts_file(tmp: Path) -> None:
+    path = tmp / "accounts.yaml"
+    path.write_text("accounts:\n  - {subdomain: acme, oauth_token_env: T, base_url: 'http://10.0.0.8',"
+                    " allow_custom_base_url: true}\n")
+    ran = cli(tmp, {"ZENDESK_ACCOUNTS_FILE": str(path), "T": "token"}, "check")
+    assert_config_refused(ran, tmp, f"{path}: account acme: base_url: plain http to 10.0.0.8 {CLEAR_TEXT}")
+
+
+def test_custom_base_url_with_opt_in_warns_once(tmp: Path) -> None:
+    env = {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_OAUTH_TOKEN": "t", "ZENDESK_BASE_URL": "https://zd-proxy.invalid",
+           "ZENDESK_ALLOW_CUSTOM_BASE_URL": "1", "ZENDESK_PATIENCE_SECONDS": "1"}
+    ran = cli(tmp, env, "sync")
+    assert ran.code == 3, ran.err  # allowed, so it was tried: the .invalid host does not resolve
+    assert ran.lines[0] == (
+        "zendesk-assets: warning: zendesk: the credentials of subdomain 'acme' are sent to https://zd-proxy.invalid, "
+        "not to acme.zendesk.com (allowed by ZENDESK_ALLOW_CUSTOM_BASE_URL / allow_custom_base_url)"
+    )
+    assert sum("warning" in line for line in ran.lines) == 1
+    assert ran.lines[1].startswith("zendesk-assets: zendesk: Zendesk at https://zd-proxy.invalid did not answer")
+
+
 # --------------------------------------------------------------------------- credentials and Zendesk
 
 

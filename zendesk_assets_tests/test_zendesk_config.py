@@ -12,7 +12,7 @@ import pytest
 from zendesk_assets.config import ConfigError, load_accounts
 from zendesk_assets.zendesk import ZendeskConfigError, ZendeskResource, normalise_subdomain
 from zendesk_assets.zendesk.resource import ZendeskApiTokenDeprecationWarning
-from zendesk_assets.zendesk.settings import ApiToken, OAuthClientCredentials, OAuthToken
+from zendesk_assets.zendesk.settings import ApiToken, OAuthClientCredentials, OAuthToken, api_origin
 
 SECRET = "s3cr3t-value-never-shown"
 
@@ -105,8 +105,54 @@ def test_legacy_api_token_warns_with_the_cutoff_date(tmp_path) -> None:
 def test_base_url_must_be_an_origin(base_url: str, tmp_path) -> None:
     res = ZendeskResource(subdomain="acme", auth=OAuthToken(token=SECRET), base_url=base_url,
                           state_url=f"sqlite:///{tmp_path}/s.db")
-    with pytest.raises(ZendeskConfigError, match="base_url must be scheme and host only"):
+    with pytest.raises(ZendeskConfigError, match="base_url must be a scheme and host only"):
         res.get_client()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "allow", "expected"),
+    [
+        (None, False, "https://acme.zendesk.com"),
+        ("https://acme.zendesk.com/", False, "https://acme.zendesk.com"),
+        ("http://127.0.0.1:8123", False, "http://127.0.0.1:8123"),
+        ("http://localhost:8123/api/v2", False, "http://localhost:8123"),
+        ("http://[::1]:8123", False, "http://[::1]:8123"),
+        ("https://zendesk-proxy.corp.example", True, "https://zendesk-proxy.corp.example"),
+        ("http://203.0.113.5:8080", True, "plain http to 203.0.113.5 would send the credentials in clear text"),
+        ("http://attacker.example", True, "plain http to attacker.example would send the credentials in clear text"),
+        ("http://acme.zendesk.com", False, "plain http to acme.zendesk.com would send the credentials in clear text"),
+        ("https://acme.zendesk.com.evil.example", True, "acme.zendesk.com.evil.example only looks like a Zendesk host"),
+        ("https://acme-zendesk.com", True, "acme-zendesk.com only looks like a Zendesk host"),
+        ("https://globex.zendesk.com", True, "globex.zendesk.com is not the API host of subdomain 'acme'"),
+        ("https://acme.zendesk.com:8443", True, "acme.zendesk.com is not the API host of subdomain 'acme'"),
+        ("https://proxy.example", False, "proxy.example is not Zendesk (acme.zendesk.com) and the credentials would "
+                                         "be sent there; set ZENDESK_ALLOW_CUSTOM_BASE_URL=1"),
+        ("https://u:p@acme.zendesk.com", True, "must not carry a user or password"),
+    ],
+)
+def test_where_credentials_may_be_sent(base_url: str | None, allow: bool, expected: str) -> None:
+    if expected.startswith(("https://", "http://")):
+        origin, warning = api_origin("acme", base_url, allow)
+        assert origin == expected
+        assert (warning is not None) == (allow and "corp" in expected)
+        return
+    with pytest.raises(ConfigError) as raised:
+        api_origin("acme", base_url, allow)
+    assert str(raised.value).startswith(expected)
+
+
+def test_custom_base_url_warns_once_per_process(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    res = ZendeskResource(subdomain="acme", auth=OAuthToken(token=SECRET), base_url="https://zd-proxy.corp.example",
+                          allow_custom_base_url=True, state_url=f"sqlite:///{tmp_path}/s.db")
+    with caplog.at_level("WARNING"):
+        for _ in range(3):
+            res.get_client().close()
+    warned = [r.getMessage() for r in caplog.records if "zd-proxy" in r.getMessage()]
+    assert warned == ["zendesk[acme]: the credentials of subdomain 'acme' are sent to https://zd-proxy.corp.example, "
+                      "not to acme.zendesk.com (allowed by ZENDESK_ALLOW_CUSTOM_BASE_URL / allow_custom_base_url)"]
+    refused = res.model_copy(update={"allow_custom_base_url": False})
+    with pytest.raises(ZendeskConfigError, match=r"zendesk\[acme\]: base_url zd-proxy\.corp\.example is not Zendesk"):
+        refused.get_client()
 
 
 def test_base_url_api_root_is_origin_plus_api_v2(tmp_path) -> None:

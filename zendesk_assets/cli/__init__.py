@@ -19,6 +19,7 @@ from zendesk_assets.cli import check as check_command
 from zendesk_assets.cli import sync as sync_command
 from zendesk_assets.cli.common import CONFIG, FAILED, INTERRUPTED, PROG, quiet_libraries, say
 from zendesk_assets.config import ConfigError
+from zendesk_assets.private import private_dir, private_file
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,7 +42,7 @@ def _crash_report(exc: BaseException) -> str:
     home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home")
     path = home / "zendesk_assets_crash.log"
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        private_file(private_dir(home) / path.name)  # a traceback may quote customer data
         with path.open("a") as fh:
             fh.write(f"--- {datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n")
             fh.write("".join(traceback.format_exception(exc)))

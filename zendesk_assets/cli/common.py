@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from zendesk_assets.config import AccountConfig, ConfigError
+from zendesk_assets.private import private_dir
 
 # Documented in README ("When something goes wrong"); an interface for CI and cron wrappers.
 OK = 0
@@ -34,7 +35,7 @@ def ensure_instance_home() -> Path:
     """Runs must land in a persistent instance so the UI shows them; default ./.dagster_home."""
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        private_dir(home)  # run storage and compute logs hold customer data
         if not (home / "dagster.yaml").exists():
             (home / "dagster.yaml").write_text(DEFAULT_INSTANCE_YAML)
     except OSError as exc:

@@ -121,8 +121,11 @@ def zendesk_items(account: AccountConfig) -> Iterator[Item]:
     resource = ZendeskResource(**fields, timeout_seconds=PREFLIGHT_TIMEOUT_SECONDS, max_retries=3)
     try:
         client = resource.get_client(log=log)
+        _, custom_origin = resource.origin()
     except ConfigError as exc:
         raise Broken("configuration", f"{name}: {_strip(exc)}", CONFIG) from None
+    if custom_origin:
+        yield Item(name, "Zendesk host", "warn", custom_origin)
     gated = _plan_gated(account)
     probes = [sweep.endpoint for sweep in gated]
     origin = client.settings.origin

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from zendesk_assets.collections import SqlType
+from zendesk_assets.private import owner_only
 from zendesk_assets.warehouse.coerce import json_text, strip_nul
 from zendesk_assets.warehouse.naming import mask_url, quote
 from zendesk_assets.warehouse.tables import INFORMATION_COLUMNS, INFORMATION_TABLES, TableColumn
@@ -153,9 +154,14 @@ class Dialect:
     def open(self) -> Connection:
         return self.engine.connect()
 
+    def private_files(self) -> contextlib.AbstractContextManager[None]:
+        """Around every transaction: files the engine creates meanwhile (a database file, its
+        write-ahead log) are owner-only. A server database creates none."""
+        return contextlib.nullcontext()
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with contextlib.closing(self.open()) as conn, conn.begin():
+        with self.private_files(), contextlib.closing(self.open()) as conn, conn.begin():
             self.on_begin(conn)
             yield conn
 
@@ -358,13 +364,18 @@ class DuckDBDialect(Dialect):
         # end of a lease checkpoints anyway. Measured: ~1.5x faster loads. The URL query overrides.
         return {"connect_args": {"config": {"checkpoint_threshold": "256MB"}}}
 
+    def private_files(self) -> contextlib.AbstractContextManager[None]:
+        # the file and its .wal hold customer data (emails, comment bodies): 0600 whatever the umask
+        return owner_only()
+
     def open(self) -> Connection:
         """Open the file, waiting (bounded, logged) while another process holds its lock."""
         started = last_log = time.monotonic()
         delay = 0.02
         while True:
             try:
-                return self.engine.connect()
+                with owner_only():
+                    return self.engine.connect()
             except sa.exc.DBAPIError as exc:
                 if not self.is_retryable(exc):
                     raise
@@ -502,7 +513,7 @@ class Session:
             self.conn = self.dialect.open()
             self.opened = time.monotonic()
         try:
-            with self.conn.begin():
+            with self.dialect.private_files(), self.conn.begin():
                 self.dialect.on_begin(self.conn)
                 yield self.conn
         except BaseException:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import dagster as dg
 from pydantic import Field
@@ -17,9 +16,12 @@ from .settings import (
     DEFAULT_PATIENCE_SECONDS,
     ZendeskApiTokenDeprecationWarning,
     ZendeskAuth,
+    api_origin,
     normalise_subdomain,
     reveal,
 )
+
+_WARNED: set[str] = set()  # custom-origin warnings already logged by this process
 
 __all__ = [
     "API_TOKEN_SUNSET",
@@ -43,6 +45,11 @@ class ZendeskResource(dg.ConfigurableResource):
         default=None,
         description="Override of https://{subdomain}.zendesk.com, e.g. the emulator's http://127.0.0.1:PORT; "
         "the API root is {base_url}/api/v2.",
+    )
+    allow_custom_base_url: bool = Field(
+        default=False,
+        description="Allow a base_url that is neither https://{subdomain}.zendesk.com nor this machine (e.g. a "
+        "proxy); https only, and a warning is logged. Plain http to another host is always refused.",
     )
     core_requests_per_minute: int = Field(
         default=DEFAULT_CORE_RPM, description="Account-wide API budget (req/min) shared by all runs; your plan's limit or less."
@@ -69,16 +76,17 @@ class ZendeskResource(dg.ConfigurableResource):
         "429 and Retry-After waits do not count.",
     )
 
+    def origin(self) -> tuple[str, str | None]:
+        """The API origin, and the warning to log when it is a custom host allowed by opt-in."""
+        account = normalise_subdomain(self.subdomain)
+        try:
+            return api_origin(account, self.base_url, self.allow_custom_base_url)
+        except ZendeskConfigError as exc:
+            raise ZendeskConfigError(f"zendesk[{account}]: base_url {exc}") from None
+
     def client_settings(self) -> ClientSettings:
         account = normalise_subdomain(self.subdomain)
-        origin = (self.base_url or f"https://{account}.zendesk.com").rstrip("/")
-        if origin.endswith("/api/v2"):
-            origin = origin[: -len("/api/v2")]
-        if not re.match(r"^https?://[^/?#@]+$", origin):
-            raise ZendeskConfigError(
-                f"zendesk[{account}]: base_url must be scheme and host only, like http://127.0.0.1:8080 "
-                "(the API root /api/v2 is appended)"
-            )
+        origin, _ = self.origin()
         for name in ("core_requests_per_minute", "incremental_requests_per_minute", "export_page_size", "patience_seconds"):
             if getattr(self, name) <= 0:
                 raise ZendeskConfigError(f"zendesk[{account}]: {name} must be positive")
@@ -100,6 +108,10 @@ class ZendeskResource(dg.ConfigurableResource):
         """A ready client; raises ZendeskConfigError (before any request) when the configuration is unusable."""
         logger = log or logging.getLogger("zendesk_assets.zendesk")
         settings = self.client_settings()
+        _, warning = self.origin()
+        if warning and warning not in _WARNED:
+            _WARNED.add(warning)  # once per process, not once per client
+            logger.warning("zendesk[%s]: %s", settings.account, warning)
         http = make_http_client(settings.timeout_seconds)
         try:
             auth = self.auth.authenticator(settings, http, logger)

@@ -11,10 +11,12 @@ Adding an auth method: one `dg.Config` class here (its fields and `authenticator
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import warnings
 from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
 
 import dagster as dg
 from pydantic import Field
@@ -30,6 +32,7 @@ __all__ = [
     "OAuthClientCredentials",
     "OAuthToken",
     "ZendeskAuth",
+    "api_origin",
     "normalise_subdomain",
 ]
 
@@ -75,6 +78,71 @@ def normalise_subdomain(value: str) -> str:
             "Host-mapped brand domains such as support.acme.com are not the API host."
         )
     return host
+
+
+ALLOW_CUSTOM_HINT = (
+    "set ZENDESK_ALLOW_CUSTOM_BASE_URL=1 (accounts file: allow_custom_base_url: true) to send it there on purpose"
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_origin(subdomain: str, base_url: str | None, allow_custom: bool = False) -> tuple[str, str | None]:
+    """Where the credentials may be sent: the origin, and a warning when it is a custom host allowed by opt-in.
+
+    ``https://<subdomain>.zendesk.com`` (the default) and loopback hosts (the emulator) need nothing;
+    any other host needs ``allow_custom`` and https. Always refused, because the token would travel in
+    clear text or to someone else: plain http to a non-loopback host, a host that only looks like
+    Zendesk's (``acme.zendesk.com.evil.example``), another account's ``*.zendesk.com``. Raises
+    ConfigError with the sentence to show after the setting's name.
+    """
+    own = f"{subdomain}.zendesk.com"
+    if base_url is None:
+        return f"https://{own}", None
+    origin = base_url.strip().rstrip("/").removesuffix("/api/v2")
+    if "@" in origin:
+        raise ConfigError("must not carry a user or password; the credentials have their own settings")
+    match = re.fullmatch(r"(https?)://([^/?#@\s]+)", origin)
+    if not match:
+        raise ConfigError(
+            f"must be a scheme and host only, like https://acme.zendesk.com or http://127.0.0.1:8080, got {origin!r}"
+        )
+    scheme = match.group(1)
+    try:
+        parts = urlsplit(origin)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        raise ConfigError(f"must be a scheme and host only, like https://acme.zendesk.com, got {origin!r}") from None
+    if _is_loopback(host):
+        return origin, None  # the emulator, or a tunnel on this machine
+    if scheme != "https":
+        raise ConfigError(
+            f"plain http to {host} would send the credentials in clear text; only https is allowed for a host "
+            "other than this machine (127.0.0.1, ::1, localhost)"
+        )
+    if host == own and port in (None, 443):
+        return origin, None
+    if host.endswith(".zendesk.com"):
+        raise ConfigError(
+            f"{host} is not the API host of subdomain {subdomain!r} ({own}); set the subdomain instead of base_url"
+        )
+    if "zendesk.com" in host or "zendesk" in host.split(".")[-2:-1]:
+        raise ConfigError(f"{host} only looks like a Zendesk host; the API host of subdomain {subdomain!r} is {own}")
+    if not allow_custom:
+        raise ConfigError(
+            f"{host} is not Zendesk ({own}) and the credentials would be sent there; {ALLOW_CUSTOM_HINT}"
+        )
+    return origin, (
+        f"the credentials of subdomain {subdomain!r} are sent to {origin}, not to {own} "
+        "(allowed by ZENDESK_ALLOW_CUSTOM_BASE_URL / allow_custom_base_url)"
+    )
 
 
 def env_name(value: object) -> str | None:

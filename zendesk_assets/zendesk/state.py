@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from zendesk_assets.private import private_dir, private_file
+
 metadata = sa.MetaData()
 
 
@@ -77,10 +79,9 @@ def _make_engine(url: str) -> Engine:
         return sa.create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            # the file holds OAuth tokens: readable by the owner only
-            path.touch(mode=0o600, exist_ok=True)
+        # the file holds OAuth tokens: readable by the owner only (SQLite gives its -wal and -shm
+        # files the database file's permissions)
+        private_file(private_dir(path.parent) / path.name)
     engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
     # SQLAlchemy's documented recipe: let pysqlite stop managing transactions, then open every
