@@ -17,6 +17,7 @@ import dagster as dg
 
 from zendesk_assets.batches import SweepStream, TableStats
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, SYSTEM_COLUMNS, Collection, Sweep
+from zendesk_assets.concurrency import pool_name
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.partitions import monthly_partitions, window_for
 from zendesk_assets.progress import observe
@@ -95,6 +96,7 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
         required_resource_keys={keys.zendesk, keys.warehouse},
         op_tags={"zendesk/account": account.name, "zendesk/sweep": sweep.name},
+        pool=pool_name(account, sweep.name),  # one run per account and sweep at a time (concurrency.py)
     )
     def _sweep(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         selected = tuple(t for t in sweep.tables if asset_key(account, t) in context.selected_asset_keys)

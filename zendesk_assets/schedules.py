@@ -5,11 +5,13 @@ so the schedule emits the run requests itself: one for the unpartitioned assets,
 partition-range request (a single run, thanks to ``BackfillPolicy.single_run()``) covering the
 last twelve months for the partitioned ones. Opt-in collections are skipped unless configured.
 The same function serves ``zendesk-assets sync``, so the CLI runs exactly what the schedule would.
+A tick leaves out the sweeps that in-progress runs still hold (a first sync of a big account lasts
+longer than three hours), and skips with the reason when all of them are held (concurrency.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -17,6 +19,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from zendesk_assets.assets import asset_key
 from zendesk_assets.collections import COLLECTIONS, SWEEPS
+from zendesk_assets.concurrency import busy_sweeps, describe
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.partitions import default_range, monthly_partitions
 
@@ -36,19 +39,22 @@ def sync_job(account: AccountConfig) -> dg.UnresolvedAssetJobDefinition:
     )
 
 
-def enabled_tables(account: AccountConfig, partitioned: bool) -> list[str]:
+def enabled_tables(account: AccountConfig, partitioned: bool, busy: Collection[str] = ()) -> list[str]:
     return [
         c.name
         for c in COLLECTIONS.values()
-        if SWEEPS[c.sweep].partitioned == partitioned and account.enabled(c.name)
+        if SWEEPS[c.sweep].partitioned == partitioned and account.enabled(c.name) and c.sweep not in busy
     ]
 
 
-def run_requests(account: AccountConfig, when: datetime, since: date | None = None) -> list[dg.RunRequest]:
-    """The runs that bring the account up to date at ``when`` (``since`` widens the history)."""
+def run_requests(
+    account: AccountConfig, when: datetime, since: date | None = None, busy: Collection[str] = ()
+) -> list[dg.RunRequest]:
+    """The runs that bring the account up to date at ``when`` (``since`` widens the history),
+    leaving out the ``busy`` sweeps."""
     stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M")
     requests: list[dg.RunRequest] = []
-    current = enabled_tables(account, partitioned=False)
+    current = enabled_tables(account, partitioned=False, busy=busy)
     if current:
         requests.append(
             dg.RunRequest(
@@ -57,7 +63,7 @@ def run_requests(account: AccountConfig, when: datetime, since: date | None = No
                 tags={"zendesk/account": account.name, "zendesk/part": "current"},
             )
         )
-    history = enabled_tables(account, partitioned=True)
+    history = enabled_tables(account, partitioned=True, busy=busy)
     key_range = default_range(monthly_partitions(account), account.history_months, when, since)
     if history and key_range is not None:
         requests.append(
@@ -84,8 +90,17 @@ def sync_schedule(account: AccountConfig, job: dg.UnresolvedAssetJobDefinition) 
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Brings every enabled table up to date; the partitioned ones over the last twelve months.",
     )
-    def _schedule(context: dg.ScheduleEvaluationContext) -> Sequence[dg.RunRequest]:
+    def _schedule(context: dg.ScheduleEvaluationContext) -> Sequence[dg.RunRequest] | dg.SkipReason:
         when = context.scheduled_execution_time or datetime.now(UTC)
-        return run_requests(account, when)
+        busy = busy_sweeps(context.instance, account, job.name)
+        requests = run_requests(account, when, busy=busy)
+        if busy and not requests:
+            return dg.SkipReason(
+                f"{account.name}: every enabled sweep is still running from an earlier run: {describe(busy)}; "
+                "the first tick after they end syncs them"
+            )
+        if busy:
+            context.log.info(f"{account.name}: left out, still running from an earlier run: {describe(busy)}")
+        return requests
 
     return _schedule

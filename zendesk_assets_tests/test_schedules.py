@@ -1,17 +1,23 @@
 """The three-hour schedule: at any instant (month boundaries included) its run requests cover every
 enabled asset once, and the partition range reaches from twelve months back through the partition
-holding the previous tick, so no window since the previous run is left out."""
+holding the previous tick, so no window since the previous run is left out; a tick leaves out the
+sweeps in-progress runs hold, and skips with their names when it would request nothing."""
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import dagster as dg
 import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.test_utils import create_run_for_test
 
 from zendesk_assets.assets import asset_key
-from zendesk_assets.collections import COLLECTIONS, OPT_IN
+from zendesk_assets.collections import COLLECTIONS, OPT_IN, SWEEPS
 from zendesk_assets.config import AccountConfig
+from zendesk_assets.definitions import build_definitions
 from zendesk_assets.partitions import monthly_partitions
 from zendesk_assets.schedules import run_requests
+from zendesk_assets.zendesk.settings import OAuthToken
 
 INSTANTS = [
     datetime(2026, 12, 1, 0, 0, tzinfo=UTC),  # 00:00 on the first of a month
@@ -62,3 +68,64 @@ def test_since_widens_the_range_back_to_that_month() -> None:
     ]
     assert history.tags[ASSET_PARTITION_RANGE_START_TAG] == "2024-05-01"
     assert history.tags[ASSET_PARTITION_RANGE_END_TAG] == "2026-12-01"
+
+
+def _evaluate(instance: dg.DagsterInstance, account: AccountConfig, when: datetime) -> Any:
+    defs = build_definitions([account.model_copy(update={"auth": OAuthToken(token="not-used")})])
+    schedule = defs.get_schedule_def(f"{account.name}_every_3_hours")
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as context:
+        return schedule.evaluate_tick(context)
+
+
+def _selected_sweeps(requests: Any) -> set[str]:
+    return {COLLECTIONS[k.path[1]].sweep for r in requests for k in r.asset_selection or []}
+
+
+def test_a_tick_requests_only_the_sweeps_no_run_in_progress_holds() -> None:
+    account = _account(opt_in=frozenset(OPT_IN))
+    when = INSTANTS[2]
+    with dg.instance_for_test() as instance:
+        everything = _selected_sweeps(_evaluate(instance, account, when).run_requests)
+        assert everything == set(SWEEPS)
+        # a backfill of the tickets sweep, not started yet, and a manual run of groups, started
+        create_run_for_test(
+            instance, job_name="__ASSET_JOB", status=dg.DagsterRunStatus.NOT_STARTED,
+            asset_selection=frozenset({asset_key(account, "ticket_metrics")}),
+        )
+        create_run_for_test(
+            instance, job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED,
+            asset_selection=frozenset({asset_key(account, "groups")}),
+        )
+        # ended runs and other accounts' runs hold nothing
+        create_run_for_test(
+            instance, job_name="__ASSET_JOB", status=dg.DagsterRunStatus.SUCCESS,
+            asset_selection=frozenset({asset_key(account, "users")}),
+        )
+        create_run_for_test(
+            instance, job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED,
+            asset_selection=frozenset({dg.AssetKey(["globex", "users"])}),
+        )
+        result = _evaluate(instance, account, when)
+        assert result.skip_message is None
+        assert _selected_sweeps(result.run_requests) == set(SWEEPS) - {"tickets", "groups"}
+
+
+def test_a_tick_skips_naming_the_sweeps_when_every_one_is_still_running() -> None:
+    account = _account()
+    with dg.instance_for_test() as instance:
+        run = create_run_for_test(instance, job_name="acme_sync", status=dg.DagsterRunStatus.STARTED)
+        result = _evaluate(instance, account, INSTANTS[2])
+        assert not result.run_requests
+        assert result.skip_message is not None
+        assert "still running" in result.skip_message and run.run_id[:8] in result.skip_message
+        assert all(sweep in result.skip_message for sweep in SWEEPS)
+
+
+def test_every_sweep_claims_its_own_pool_per_account() -> None:
+    acme, globex = _account(), AccountConfig(
+        name="globex", subdomain="globex", schema_name="globex", start_date=date(2024, 1, 1)
+    )
+    accounts = [a.model_copy(update={"auth": OAuthToken(token="not-used")}) for a in (acme, globex)]
+    pools = [a.op.pool for a in build_definitions(accounts).assets or []]  # type: ignore[union-attr]
+    assert len(pools) == 2 * len(SWEEPS) == len(set(pools))
+    assert all(isinstance(p, str) and p.startswith("zendesk/") for p in pools)

@@ -6,11 +6,8 @@ loaded with an asset per registry collection, every generated asset check and th
 it (SIGTERM to its process group) leaves no process behind.
 """
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +22,7 @@ import pytest
 from zendesk_assets.checks import table_checks
 from zendesk_assets.collections import COLLECTIONS
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
+from zendesk_assets_tests.processes import free_port, stop
 
 REPO = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 75
@@ -58,42 +56,6 @@ query {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (from /proc), whether or not it left the process group."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited already
-
-
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer(EmulatorConfig(seed=2, tickets=50, users=20, organizations=5)) as server:
@@ -125,25 +87,6 @@ def _wait_until_loaded(proc: subprocess.Popen[bytes], url: str, log: Path) -> di
     pytest.fail(f"dagster dev did not load the code location within {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> set[int]:
-    """SIGTERM the whole process group, wait, and return the processes still alive afterwards."""
-    tree = _descendants(proc.pid)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=30)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(_alive(p) for p in tree | {proc.pid}):
-        time.sleep(0.2)
-    left = {p for p in tree | {proc.pid} if _alive(p)}
-    if left:  # clean up before failing, so a failure never leaks processes into the test run
-        for pid in left:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    return left
-
-
 @pytest.fixture
 def scratch(tmp_path: Path) -> Iterator[Path]:
     """On tmpfs when there is one: the instance's SQLite storage commits on every event."""
@@ -169,7 +112,7 @@ def test_dagster_dev_loads_every_asset_check_and_schedule(emulator: EmulatorServ
         ZENDESK_START_DATE="2024-01-01",
         WAREHOUSE_URL=f"duckdb:///{tmp_path / 'warehouse.duckdb'}",
     )
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "dagster_dev.log"
     dagster = Path(sys.executable).parent / "dagster"
     with log.open("wb") as out:
@@ -184,7 +127,7 @@ def test_dagster_dev_loads_every_asset_check_and_schedule(emulator: EmulatorServ
     try:
         workspace = _wait_until_loaded(proc, f"http://127.0.0.1:{port}/graphql", log)
     finally:
-        left = _stop(proc)
+        left = stop(proc)
     assert not left, f"processes left behind after stopping dagster dev: {sorted(left)}"
 
     (entry,) = workspace["locationEntries"]
