@@ -15,6 +15,7 @@ import dagster as dg
 from zendesk_assets.assets import ResourceKeys, account_assets, warehouse_kind
 from zendesk_assets.checks import account_checks
 from zendesk_assets.config import AccountConfig, ConfigError, load_accounts
+from zendesk_assets.deployment import refuse_local_stores
 from zendesk_assets.schedules import sync_job, sync_schedule
 from zendesk_assets.warehouse import WarehouseIOManager, WarehouseResource
 from zendesk_assets.zendesk.resource import ZendeskResource
@@ -52,4 +53,6 @@ def build_definitions(accounts: Sequence[AccountConfig]) -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions(load_accounts())
+    accounts = load_accounts()
+    refuse_local_stores(accounts)  # runs on other machines cannot share SQLite or a DuckDB file
+    return build_definitions(accounts)

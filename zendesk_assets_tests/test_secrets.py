@@ -48,7 +48,8 @@ from zendesk_assets.emulator import (
     EmulatorServer,
 )
 from zendesk_assets_tests.conftest import POSTGRES_URL
-from zendesk_assets_tests.test_ui_smoke import REPO, _free_port, _stop
+from zendesk_assets_tests.processes import free_port, stop
+from zendesk_assets_tests.test_ui_smoke import REPO
 
 ZENDESK_ASSETS = str(Path(sys.executable).parent / "zendesk-assets")
 WEBSERVER = str(Path(sys.executable).parent / "dagster-webserver")
@@ -191,7 +192,7 @@ query Logs($runId: ID!) {
 
 def scan_graphql(env: dict[str, str], home: Path, secrets: dict[str, str], found: Found) -> dict[str, Any]:
     """Start dagster-webserver on this instance once; scan what the UI asks for. Returns the answers."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/graphql"
     log = home.parent / "webserver.log"
     with log.open("wb") as out:
@@ -228,7 +229,7 @@ def scan_graphql(env: dict[str, str], home: Path, secrets: dict[str, str], found
         for i, text in enumerate(texts):
             found.look(f"graphql answer #{i}", text, secrets)
     finally:
-        left = _stop(proc)
+        left = stop(proc)
     assert not left, f"dagster-webserver left processes behind: {sorted(left)}"
     return answers
 

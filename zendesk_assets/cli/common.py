@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from zendesk_assets.config import AccountConfig, ConfigError
+from zendesk_assets.deployment import refuse_local_stores
 from zendesk_assets.private import private_dir
 
 # Documented in README ("When something goes wrong"); an interface for CI and cron wrappers.
@@ -54,7 +55,9 @@ def account_option(parser: Any, json_output: str | None = None) -> None:
 
 
 def select(accounts: Sequence[AccountConfig], names: Sequence[str] | None) -> list[AccountConfig]:
-    """The accounts named with ``--account`` (all when none are named)."""
+    """The accounts named with ``--account`` (all when none are named); stores that runs on other
+    machines could not share are refused here, before any command acts (deployment.py)."""
+    refuse_local_stores(accounts)
     if not names:
         return list(accounts)
     known = {a.name for a in accounts}
