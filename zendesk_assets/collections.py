@@ -328,8 +328,9 @@ class Collection:
     references: tuple[Reference, ...] = ()  # foreign keys the checks verify
     count_endpoint: str | None = None  # Zendesk's count of live records, for the count_parity check
     deleted: Tombstone | None = None  # how a deleted record shows (not live for count_parity)
-    # Rows that vanish with their parent: when a record of ``table`` (fed by the same sweep) is
-    # marked deleted by its Tombstone, rows whose ``column`` holds its ``target`` get _removed_at.
+    # Rows that vanish with their parent: when the sweep of ``table`` reads one of its records marked
+    # deleted by its Tombstone, rows whose ``column`` holds its ``target`` get _removed_at (in a table
+    # of another sweep too: a deleted ticket's skips leave /skips with it).
     removed_with_parent: Reference | None = None
 
     @property
@@ -354,6 +355,10 @@ class Sweep:
     time_filter: TimeFilter | None = None
     lookback: int = HOUR
     retention: int | None = None  # seconds of history the endpoint keeps
+    # Re-read the whole list now and then (how often is the account's ``reread_hours``, by Zendesk's
+    # clock): rows that appear where no window looks (a skip whose ticket leaves the archive, a rating
+    # changed long after it was created) are added, rows that vanished are marked _removed_at.
+    reread: bool = False
     # Zendesk plan that includes the endpoint, when not all do: a run probes it first and stores
     # nothing (with a warning) on an account without it.
     plan: str | None = None
@@ -435,6 +440,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         record_key="satisfaction_ratings",
         position_field="created_at",
         time_filter=TimeFilter.START_END_TIME,
+        reread=True,
         lookback=30 * DAY,  # ratings change after they are created
         description="Ratings in bounded start_time/end_time windows with a look-back, since ratings change after creation.",
     ),
@@ -446,6 +452,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         record_key="activities",
         position_field="created_at",
         time_filter=TimeFilter.SINCE,
+        reread=True,
         lookback=LATE_ARRIVALS,
         retention=30 * DAY,
         description="The requesting agent's activity stream; Zendesk keeps only the last 30 days.",
@@ -459,6 +466,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         params=(("sort_order", "desc"),),
         position_field="created_at",
         time_filter=TimeFilter.NEWEST_FIRST,
+        reread=True,
         lookback=DAY,
         description="Ticket skips, newest first, read until the stored high-water mark.",
     ),
@@ -471,6 +479,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         params=(("sort", "created_at"),),
         position_field="created_at",
         time_filter=TimeFilter.CREATED_AT_RANGE,
+        reread=True,
         lookback=LATE_ARRIVALS,
         plan="Enterprise",
         description="Enterprise audit log, append-only by created_at.",
@@ -867,6 +876,8 @@ _COLLECTIONS: tuple[Collection, ...] = (
         description="A skip is a record of when an agent skips over a ticket without responding to the end user.",
         sweep="ticket_skips",
         version="updated_at",
+        # Observed: /skips stops listing the skips of a deleted ticket (the reference is silent).
+        removed_with_parent=R("ticket_id", "tickets"),
         columns=(
             C("id", BIGINT, "Automatically assigned when creating groups."),
             C("user_id", BIGINT, "The ID of the skipping agent."),
@@ -960,6 +971,7 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
         assert windowed == (s.time_filter is not None), f"{s.name}: only incremental lists take a time_filter"
         assert s.time_filter is not TimeFilter.SINCE or s.retention, f"{s.name}: a since-filter needs retention"
         assert s.full_list is None or s.paging is Paging.TIME_EXPORT, f"{s.name}: full_list backs a time export"
+        assert not s.reread or windowed, f"{s.name}: only incremental lists are re-read whole"
     for c in collections:
         assert c.sweep in sweep_names, f"{c.name}: unknown sweep {c.sweep}"
         columns = c.column_names
@@ -975,10 +987,13 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
             target = by_name.get(c.field_names.table)
             assert target and target.custom_fields, f"{c.name}: {c.field_names.table} pivots no custom fields"
             assert {c.field_names.id_column, c.field_names.name_column} <= set(columns), f"{c.name}: {c.field_names}"
+        sweep = next((s for s in sweeps if s.name == c.sweep), None)
+        if sweep is not None and sweep.reread:
+            assert sweep.position_field in columns, f"{c.name}: a re-read scopes removals by {sweep.position_field}"
         if c.removed_with_parent:
             parent = by_name[c.removed_with_parent.table]
-            assert parent.deleted and parent.sweep == c.sweep and parent.rows is records, (
-                f"{c.name}: rows vanish with a parent that its own sweep feeds as records, with a Tombstone"
+            assert parent.deleted and parent.rows is records, (
+                f"{c.name}: rows vanish with a parent that a sweep feeds as records, with a Tombstone"
             )
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
-from zendesk_assets.collections import COLLECTIONS, Paging, Sweep, SweepKind, TimeFilter
+from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, Reread, SweepStream
+from zendesk_assets.collections import COLLECTIONS, DAY, Paging, Sweep, SweepKind, TimeFilter
 from zendesk_assets.windows import Window, subtract
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskExportStuckError, ZendeskRequestError
@@ -105,16 +105,21 @@ def route(
 
 
 def removals(records: Sequence[Record], tables: Iterable[str]) -> dict[str, tuple[str, list[Any]]]:
-    """Rows of these tables that vanish with a parent record of this page (``removed_with_parent``)."""
+    """Rows that vanish with a deleted parent record of this page (``removed_with_parent``): in the
+    tables this read writes, and in the tables of other sweeps (a deleted ticket's skips), which the
+    warehouse marks where it holds them."""
+    written = set(tables)
     found: dict[str, tuple[str, list[Any]]] = {}
-    for table in tables:
-        rule = COLLECTIONS[table].removed_with_parent
-        tombstone = COLLECTIONS[rule.table].deleted if rule else None
-        if rule is None or tombstone is None:
+    for child in COLLECTIONS.values():
+        rule = child.removed_with_parent
+        if rule is None or rule.table not in written:
             continue
-        gone = [r.get(rule.target) for r in records if tombstone.marks(r)]
+        if child.name not in written and child.sweep == COLLECTIONS[rule.table].sweep:
+            continue  # a table of this very sweep that this read does not write
+        tombstone = COLLECTIONS[rule.table].deleted
+        gone = [r.get(rule.target) for r in records if tombstone is not None and tombstone.marks(r)]
         if gone:
-            found[table] = (rule.column, gone)
+            found[child.name] = (rule.column, gone)
     return found
 
 
@@ -159,10 +164,21 @@ class SweepRequest:
     tables: tuple[str, ...]  # the tables this sweep writes (see written_tables)
     window: Window | None  # partitioned: the partition range's window; else None
     start_date: int  # configured history start (epoch), for windowed lists
+    reread_every: int | None = DAY  # seconds of Zendesk time between full re-reads (Sweep.reread); None: never
 
     @property
     def state_key(self) -> str:
         return state_key(self.sweep, self.tables)
+
+    @property
+    def reread_key(self) -> str:
+        """Where the Zendesk time of the last complete re-read is kept (its checkpoint's position)."""
+        return f"{self.state_key}:reread"
+
+    @property
+    def state_keys(self) -> tuple[str, ...]:
+        """Every key whose checkpoints ``open_stream`` needs."""
+        return (self.state_key, self.reread_key) if self.sweep.reread else (self.state_key,)
 
 
 def open_stream(
@@ -316,31 +332,41 @@ def _windowed_list_batches(
     client: ZendeskClient, request: SweepRequest, checkpoints: Sequence[Checkpoint], now: int | None
 ) -> Iterator[Batch]:
     sweep = request.sweep
-    stored = next((cp for cp in checkpoints if cp.window_start == 0), None)
+    stored = next((cp for cp in checkpoints if cp.sweep == request.state_key and cp.window_start == 0), None)
     high_water = stored.position if stored and stored.position else None
-    start = max(request.start_date, high_water - sweep.lookback) if high_water else request.start_date
+    last_reread = next((cp.position for cp in checkpoints if cp.sweep == request.reread_key), None)
     # List filters end at Zendesk's now (never ours: a host clock ahead of Zendesk's would store a
     # high-water mark in Zendesk's future and skip what happens until then). Records that become
     # visible late are re-read by the next run's look-back, so holding the end back (as the
     # exports must) would only delay fresh rows.
     end = zendesk_now(client, sweep) if now is None else now
+    due = sweep.reread and request.reread_every is not None and end - (last_reread or 0) >= request.reread_every
+    full = high_water is None or due
+    start = request.start_date if full or high_water is None else max(request.start_date, high_water - sweep.lookback)
     params: dict[str, Any] = dict(sweep.params)
     stop_before: int | None = None  # newest first: stop once a whole page predates the look-back
+    scope: int | None = start  # what a complete pass asked for: where its removals may be marked
     match sweep.time_filter:
         case TimeFilter.START_END_TIME:
             params.update(start_time=start, end_time=end)
         case TimeFilter.CREATED_AT_RANGE:
             params["filter[created_at][]"] = [iso(start), iso(end)]
-        case TimeFilter.SINCE:
+        case TimeFilter.SINCE:  # rows past the endpoint's retention are gone from Zendesk too
             params["since"] = iso(max(start, end - (sweep.retention or 0)))
+            scope = None
         case TimeFilter.NEWEST_FIRST:
-            stop_before = start if high_water else None
+            stop_before = None if full else start
+            scope = None
+    reread = Reread(sweep.position_field, scope) if full and sweep.reread and sweep.position_field else None
     for page in cursor_pages(client, sweep_read(sweep, params=params)):
-        yield Batch(route(page.records, page.sideloads, request.tables))
+        yield Batch(route(page.records, page.sideloads, request.tables), reread=reread)
         stamps = [_position(sweep, r) for r in page.records]
         if stop_before is not None and stamps and all(t is not None and t < stop_before for t in stamps):
             break
-    yield Batch({t: [] for t in request.tables}, Checkpoint(request.state_key, 0, None, end, None))
+    empty: dict[str, list[Record]] = {t: [] for t in request.tables}
+    yield Batch(empty, Checkpoint(request.state_key, 0, None, end, None), reread=reread)
+    if reread is not None:  # last: a done checkpoint tells the warehouse the pass is complete
+        yield Batch(empty, Checkpoint(request.reread_key, 0, None, end, None, done=True), reread=reread)
 
 
 def _with_progress(

@@ -38,7 +38,8 @@ def sync_all(
         try:
             window = Window(since, None) if sweep.partitioned else None
             req = SweepRequest(sweep, sweep.tables, window, start_date, **request)
-            stream = open_stream(client, req, wh.checkpoints(req.state_key), fetch_field_defs(client, sweep.tables))
+            stored = [cp for key in req.state_keys for cp in wh.checkpoints(key)]
+            stream = open_stream(client, req, stored, fetch_field_defs(client, sweep.tables))
             stats[sweep.name] = wh.write_stream(stream)
         finally:
             client.close()

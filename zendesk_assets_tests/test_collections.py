@@ -54,7 +54,7 @@ def test_only_tickets_and_ticket_events_sweeps_are_partitioned() -> None:
         ({"references": (R("ticket_id", "tickets", "no_such_column"),)}, "no_such_column"),
         ({"columns": (C("id", BIGINT, "x"), C("_raw", TEXT, "x"))}, "system column"),
         ({"deleted": Tombstone("gone")}, "names no column"),
-        ({"removed_with_parent": R("ticket_id", "users")}, "Tombstone"),
+        ({"removed_with_parent": R("ticket_id", "groups")}, "Tombstone"),
     ],
 )
 def test_validation_refuses_an_inconsistent_entry(change: dict[str, Any], complaint: str) -> None:
