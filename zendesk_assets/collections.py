@@ -143,6 +143,18 @@ class Tombstone:
 
 
 @dataclass(frozen=True)
+class Archive:
+    """Records Zendesk moves to its archive: ``column`` equal to ``value`` for ``after`` seconds since
+    ``since`` (tickets closed for 120 days: https://support.zendesk.com/hc/en-us/articles/4408887617050).
+    Archived records stay in the exports but leave the lists, and some accounts' counts."""
+
+    column: str
+    value: str
+    since: str
+    after: int
+
+
+@dataclass(frozen=True)
 class CustomFieldSource:
     """Where an account's custom fields live in a record and where their definitions come from.
 
@@ -328,6 +340,7 @@ class Collection:
     references: tuple[Reference, ...] = ()  # foreign keys the checks verify
     count_endpoint: str | None = None  # Zendesk's count of live records, for the count_parity check
     deleted: Tombstone | None = None  # how a deleted record shows (not live for count_parity)
+    archive: Archive | None = None  # when Zendesk archives a record (count_parity either way)
     # Rows that vanish with their parent: when the sweep of ``table`` reads one of its records marked
     # deleted by its Tombstone, rows whose ``column`` holds its ``target`` get _removed_at (in a table
     # of another sweep too: a deleted ticket's skips leave /skips with it).
@@ -567,6 +580,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         custom_fields=TICKET_FIELDS,
         count_endpoint="/tickets/count",
         deleted=Tombstone("status", "deleted"),
+        archive=Archive("status", "closed", "updated_at", 120 * DAY),
         references=(
             R("requester_id", "users"),
             R("submitter_id", "users"),
@@ -979,6 +993,7 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
         assert c.primary_key in columns, f"{c.name}: primary key {c.primary_key} is not a column"
         assert not system & set(columns), f"{c.name}: clashes with a system column"
         assert c.deleted is None or c.deleted.column in columns, f"{c.name}: {c.deleted} names no column"
+        assert c.archive is None or {c.archive.column, c.archive.since} <= set(columns), f"{c.name}: {c.archive}"
         refs = (*c.references, *([c.removed_with_parent] if c.removed_with_parent else []))
         for ref in refs:
             target = by_name.get(ref.table)
