@@ -111,7 +111,9 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
                 telemetry["unavailable"] = 1
             else:
                 window = window_for(*context.partition_time_window) if partitions else None
-                request = SweepRequest(sweep, tables, window, start_epoch, account.reread_hours * 3600)
+                request = SweepRequest(
+                    sweep, tables, window, start_epoch, account.reread_hours * 3600, account.export_mode
+                )
                 stream = open_stream(
                     client,
                     request,

@@ -88,6 +88,9 @@ class Batch:
     # table -> (column, values): rows whose column holds one of the values get _removed_at
     removals: Mapping[str, tuple[str, Sequence[Any]]] | None = None
     reread: Reread | None = None  # part of a complete re-read of a list (see Reread)
+    # table -> (column, value, ids): rows with these primary keys get column = value (a deleted
+    # ticket known only by its id from the deleted-tickets list gets status 'deleted')
+    marks: Mapping[str, tuple[str, Any, Sequence[Any]]] | None = None
 
 
 @dataclass

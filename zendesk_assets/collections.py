@@ -351,6 +351,25 @@ class Collection:
         return tuple(c.name for c in self.columns)
 
 
+@dataclass(frozen=True)
+class ListRead:
+    """How an export sweep reads its records from the lists instead (``export_mode: list``, or once
+    Zendesk refuses the export): a keyset ``endpoint`` sorted by ``order_field``, resumed from its stored
+    cursor (a changed record moves to the end); on the first pass the search export for the records the
+    list leaves out (``search_type``: archived tickets); and every run the list of deleted records
+    (``deleted``), which are whole records, or stubs whose ids get the collection's Tombstone.
+    https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#list-tickets,
+    https://developer.zendesk.com/api-reference/ticketing/ticket-management/search/#export-search-results"""
+
+    endpoint: str
+    params: tuple[tuple[str, str], ...]
+    order_field: str
+    search_type: str | None = None
+    deleted: str | None = None
+    deleted_key: str | None = None
+    deleted_are_stubs: bool = False
+
+
 @dataclass(frozen=True, kw_only=True)
 class Sweep:
     """One read of one Zendesk endpoint; it feeds every collection whose ``sweep`` names it."""
@@ -378,6 +397,8 @@ class Sweep:
     # A time export cannot move past a second shared by a full page of records (a bulk import).
     # This list endpoint holds every record at its current state: read it whole once, resume after.
     full_list: str | None = None
+    # An export sweep's second path, without the incremental exports (see ListRead).
+    list_read: ListRead | None = None
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -414,6 +435,10 @@ _SWEEPS: tuple[Sweep, ...] = (
         record_key="tickets",
         params=(("include", "metric_sets"),),
         position_field="generated_timestamp",
+        list_read=ListRead(
+            "/tickets", (("sort", "updated_at"), ("include", "metric_sets")), "updated_at",
+            search_type="ticket", deleted="/deleted_tickets", deleted_key="deleted_tickets", deleted_are_stubs=True,
+        ),
         description="Cursor-based ticket export with metric sets side-loaded: tickets and ticket_metrics in one read.",
     ),
     Sweep(
@@ -433,6 +458,8 @@ _SWEEPS: tuple[Sweep, ...] = (
         endpoint="/incremental/users/cursor",
         record_key="users",
         position_field="updated_at",
+        list_read=ListRead("/users", (("sort", "updated_at"),), "updated_at", deleted="/deleted_users",
+                           deleted_key="deleted_users"),
         description="Cursor-based user export over the account's whole history.",
     ),
     Sweep(
@@ -986,6 +1013,7 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
         assert s.time_filter is not TimeFilter.SINCE or s.retention, f"{s.name}: a since-filter needs retention"
         assert s.full_list is None or s.paging is Paging.TIME_EXPORT, f"{s.name}: full_list backs a time export"
         assert not s.reread or windowed, f"{s.name}: only incremental lists are re-read whole"
+        assert s.list_read is None or s.export, f"{s.name}: a list_read replaces an export"
     for c in collections:
         assert c.sweep in sweep_names, f"{c.name}: unknown sweep {c.sweep}"
         columns = c.column_names

@@ -285,6 +285,10 @@ class Warehouse:
             removed = self._remove(conn, table, column, values, now)
             if removed:  # (another sweep's table may not exist yet: it is not "ready" for having been named)
                 deltas.setdefault(table, TableStats()).removed += removed
+        for table, (column, value, ids) in (batch.marks or {}).items():
+            marked = self._mark(conn, table, column, value, ids)
+            if marked:
+                deltas.setdefault(table, TableStats()).updated += marked
         if batch.checkpoint is not None:
             self._save_checkpoint(conn, batch.checkpoint)
         return deltas
@@ -328,6 +332,19 @@ class Warehouse:
         # Counted first: rowcount is not reliable on every driver (duckdb-engine).
         count = conn.execute(sa.select(sa.func.count()).select_from(t).where(where)).scalar_one()
         conn.execute(sa.update(t).where(where).values(_removed_at=now))
+        return int(count)
+
+    def _mark(self, conn: Connection, table: str, column: str, value: Any, ids: Sequence[Any]) -> int:
+        """Set ``column`` to ``value`` on the stored rows with these primary keys (a deleted ticket that
+        only the deleted-tickets list names: its other columns keep their last stored values)."""
+        keys = [k for k in (coerce(v, SqlType.BIGINT) for v in ids) if k is not None]
+        if not keys or not self._reader(conn).exists(table):
+            return 0
+        pk = collection(table).primary_key
+        t = self._reader(conn).table(table, pk, column)
+        where = sa.and_(t.c[pk].in_(keys), sa.or_(t.c[column].is_(None), t.c[column] != value))
+        count = conn.execute(sa.select(sa.func.count()).select_from(t).where(where)).scalar_one()
+        conn.execute(sa.update(t).where(where).values({column: value}))
         return int(count)
 
     def _save_checkpoint(self, conn: Connection, cp: Checkpoint) -> None:
