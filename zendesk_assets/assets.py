@@ -113,11 +113,13 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
                 telemetry["unavailable"] = 1
             else:
                 window = window_for(*context.partition_time_window) if partitions else None
-                request = SweepRequest(sweep, tables, window, start_epoch)
+                request = SweepRequest(
+                    sweep, tables, window, start_epoch, account.reread_hours * 3600, account.export_mode
+                )
                 stream = open_stream(
                     client,
                     request,
-                    warehouse.checkpoints(request.state_key),
+                    [cp for key in request.state_keys for cp in warehouse.checkpoints(key)],
                     fetch_field_defs(client, tables),
                     context.log,
                 )

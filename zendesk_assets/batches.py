@@ -67,6 +67,17 @@ class Checkpoint:
         return Window(self.window_start, self.position or self.window_start)
 
 
+@dataclass(frozen=True)
+class Reread:
+    """A page of a complete re-read of a list: once the whole pass is stored (its last checkpoint is
+    done), rows of its tables that the pass did not return vanished from Zendesk and get
+    _removed_at; only rows whose ``column`` is at or after ``since`` (epoch), the range the pass
+    asked for, when ``since`` is set."""
+
+    column: str
+    since: int | None = None
+
+
 @dataclass
 class Batch:
     """One API page's worth of rows per table, and the checkpoint reached after it."""
@@ -76,6 +87,10 @@ class Batch:
     field_defs: Mapping[str, Sequence[FieldDef]] | None = None  # newly discovered definitions
     # table -> (column, values): rows whose column holds one of the values get _removed_at
     removals: Mapping[str, tuple[str, Sequence[Any]]] | None = None
+    reread: Reread | None = None  # part of a complete re-read of a list (see Reread)
+    # table -> (column, value, ids): rows with these primary keys get column = value (a deleted
+    # ticket known only by its id from the deleted-tickets list gets status 'deleted')
+    marks: Mapping[str, tuple[str, Any, Sequence[Any]]] | None = None
 
 
 @dataclass

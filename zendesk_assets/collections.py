@@ -143,6 +143,18 @@ class Tombstone:
 
 
 @dataclass(frozen=True)
+class Archive:
+    """Records Zendesk moves to its archive: ``column`` equal to ``value`` for ``after`` seconds since
+    ``since`` (tickets closed for 120 days: https://support.zendesk.com/hc/en-us/articles/4408887617050).
+    Archived records stay in the exports but leave the lists, and some accounts' counts."""
+
+    column: str
+    value: str
+    since: str
+    after: int
+
+
+@dataclass(frozen=True)
 class CustomFieldSource:
     """Where an account's custom fields live in a record and where their definitions come from.
 
@@ -328,13 +340,34 @@ class Collection:
     references: tuple[Reference, ...] = ()  # foreign keys the checks verify
     count_endpoint: str | None = None  # Zendesk's count of live records, for the count_parity check
     deleted: Tombstone | None = None  # how a deleted record shows (not live for count_parity)
-    # Rows that vanish with their parent: when a record of ``table`` (fed by the same sweep) is
-    # marked deleted by its Tombstone, rows whose ``column`` holds its ``target`` get _removed_at.
+    archive: Archive | None = None  # when Zendesk archives a record (count_parity either way)
+    # Rows that vanish with their parent: when the sweep of ``table`` reads one of its records marked
+    # deleted by its Tombstone, rows whose ``column`` holds its ``target`` get _removed_at (in a table
+    # of another sweep too: a deleted ticket's skips leave /skips with it).
     removed_with_parent: Reference | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class ListRead:
+    """How an export sweep reads its records from the lists instead (``export_mode: list``, or once
+    Zendesk refuses the export): a keyset ``endpoint`` sorted by ``order_field``, resumed from its stored
+    cursor (a changed record moves to the end); on the first pass the search export for the records the
+    list leaves out (``search_type``: archived tickets); and every run the list of deleted records
+    (``deleted``), which are whole records, or stubs whose ids get the collection's Tombstone.
+    https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#list-tickets,
+    https://developer.zendesk.com/api-reference/ticketing/ticket-management/search/#export-search-results"""
+
+    endpoint: str
+    params: tuple[tuple[str, str], ...]
+    order_field: str
+    search_type: str | None = None
+    deleted: str | None = None
+    deleted_key: str | None = None
+    deleted_are_stubs: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -354,12 +387,18 @@ class Sweep:
     time_filter: TimeFilter | None = None
     lookback: int = HOUR
     retention: int | None = None  # seconds of history the endpoint keeps
+    # Re-read the whole list now and then (how often is the account's ``reread_hours``, by Zendesk's
+    # clock): rows that appear where no window looks (a skip whose ticket leaves the archive, a rating
+    # changed long after it was created) are added, rows that vanished are marked _removed_at.
+    reread: bool = False
     # Zendesk plan that includes the endpoint, when not all do: a run probes it first and stores
     # nothing (with a warning) on an account without it.
     plan: str | None = None
     # A time export cannot move past a second shared by a full page of records (a bulk import).
     # This list endpoint holds every record at its current state: read it whole once, resume after.
     full_list: str | None = None
+    # An export sweep's second path, without the incremental exports (see ListRead).
+    list_read: ListRead | None = None
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -396,6 +435,10 @@ _SWEEPS: tuple[Sweep, ...] = (
         record_key="tickets",
         params=(("include", "metric_sets"),),
         position_field="generated_timestamp",
+        list_read=ListRead(
+            "/tickets", (("sort", "updated_at"), ("include", "metric_sets")), "updated_at",
+            search_type="ticket", deleted="/deleted_tickets", deleted_key="deleted_tickets", deleted_are_stubs=True,
+        ),
         description="Cursor-based ticket export with metric sets side-loaded: tickets and ticket_metrics in one read.",
     ),
     Sweep(
@@ -415,6 +458,8 @@ _SWEEPS: tuple[Sweep, ...] = (
         endpoint="/incremental/users/cursor",
         record_key="users",
         position_field="updated_at",
+        list_read=ListRead("/users", (("sort", "updated_at"),), "updated_at", deleted="/deleted_users",
+                           deleted_key="deleted_users"),
         description="Cursor-based user export over the account's whole history.",
     ),
     Sweep(
@@ -435,6 +480,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         record_key="satisfaction_ratings",
         position_field="created_at",
         time_filter=TimeFilter.START_END_TIME,
+        reread=True,
         lookback=30 * DAY,  # ratings change after they are created
         description="Ratings in bounded start_time/end_time windows with a look-back, since ratings change after creation.",
     ),
@@ -446,6 +492,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         record_key="activities",
         position_field="created_at",
         time_filter=TimeFilter.SINCE,
+        reread=True,
         lookback=LATE_ARRIVALS,
         retention=30 * DAY,
         description="The requesting agent's activity stream; Zendesk keeps only the last 30 days.",
@@ -459,6 +506,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         params=(("sort_order", "desc"),),
         position_field="created_at",
         time_filter=TimeFilter.NEWEST_FIRST,
+        reread=True,
         lookback=DAY,
         description="Ticket skips, newest first, read until the stored high-water mark.",
     ),
@@ -471,6 +519,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         params=(("sort", "created_at"),),
         position_field="created_at",
         time_filter=TimeFilter.CREATED_AT_RANGE,
+        reread=True,
         lookback=LATE_ARRIVALS,
         plan="Enterprise",
         description="Enterprise audit log, append-only by created_at.",
@@ -558,6 +607,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         custom_fields=TICKET_FIELDS,
         count_endpoint="/tickets/count",
         deleted=Tombstone("status", "deleted"),
+        archive=Archive("status", "closed", "updated_at", 120 * DAY),
         references=(
             R("requester_id", "users"),
             R("submitter_id", "users"),
@@ -867,6 +917,8 @@ _COLLECTIONS: tuple[Collection, ...] = (
         description="A skip is a record of when an agent skips over a ticket without responding to the end user.",
         sweep="ticket_skips",
         version="updated_at",
+        # Observed: /skips stops listing the skips of a deleted ticket (the reference is silent).
+        removed_with_parent=R("ticket_id", "tickets"),
         columns=(
             C("id", BIGINT, "Automatically assigned when creating groups."),
             C("user_id", BIGINT, "The ID of the skipping agent."),
@@ -960,6 +1012,8 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
         assert windowed == (s.time_filter is not None), f"{s.name}: only incremental lists take a time_filter"
         assert s.time_filter is not TimeFilter.SINCE or s.retention, f"{s.name}: a since-filter needs retention"
         assert s.full_list is None or s.paging is Paging.TIME_EXPORT, f"{s.name}: full_list backs a time export"
+        assert not s.reread or windowed, f"{s.name}: only incremental lists are re-read whole"
+        assert s.list_read is None or s.export, f"{s.name}: a list_read replaces an export"
     for c in collections:
         assert c.sweep in sweep_names, f"{c.name}: unknown sweep {c.sweep}"
         columns = c.column_names
@@ -967,6 +1021,7 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
         assert c.primary_key in columns, f"{c.name}: primary key {c.primary_key} is not a column"
         assert not system & set(columns), f"{c.name}: clashes with a system column"
         assert c.deleted is None or c.deleted.column in columns, f"{c.name}: {c.deleted} names no column"
+        assert c.archive is None or {c.archive.column, c.archive.since} <= set(columns), f"{c.name}: {c.archive}"
         refs = (*c.references, *([c.removed_with_parent] if c.removed_with_parent else []))
         for ref in refs:
             target = by_name.get(ref.table)
@@ -975,10 +1030,13 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
             target = by_name.get(c.field_names.table)
             assert target and target.custom_fields, f"{c.name}: {c.field_names.table} pivots no custom fields"
             assert {c.field_names.id_column, c.field_names.name_column} <= set(columns), f"{c.name}: {c.field_names}"
+        sweep = next((s for s in sweeps if s.name == c.sweep), None)
+        if sweep is not None and sweep.reread:
+            assert sweep.position_field in columns, f"{c.name}: a re-read scopes removals by {sweep.position_field}"
         if c.removed_with_parent:
             parent = by_name[c.removed_with_parent.table]
-            assert parent.deleted and parent.sweep == c.sweep and parent.rows is records, (
-                f"{c.name}: rows vanish with a parent that its own sweep feeds as records, with a Tombstone"
+            assert parent.deleted and parent.rows is records, (
+                f"{c.name}: rows vanish with a parent that a sweep feeds as records, with a Tombstone"
             )
 
 

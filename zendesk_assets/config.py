@@ -48,6 +48,10 @@ DEFAULT_SCHEMA = "zendesk"
 # A fixed default: partition start dates must never move with today's date.
 DEFAULT_START_DATE = date(2020, 1, 1)
 DEFAULT_HISTORY_MONTHS = 12
+# Lists without a change feed (skips, ratings, activities, audit logs) are re-read whole this often.
+DEFAULT_REREAD_HOURS = 24
+# How tickets and users are read: the incremental exports, or the lists that replace them (README).
+EXPORT_MODES = ("export", "list")
 # Schemas that belong to the database itself (PostgreSQL also reserves every name starting pg_).
 RESERVED_SCHEMAS = frozenset({"public", "pg_catalog", "information_schema"})
 
@@ -57,6 +61,8 @@ ENV_VARIABLES: dict[str, str] = {
     "schema": "ZENDESK_SCHEMA",
     "start_date": "ZENDESK_START_DATE",
     "history_months": "ZENDESK_HISTORY_MONTHS",
+    "reread_hours": "ZENDESK_REREAD_HOURS",
+    "export_mode": "ZENDESK_EXPORT_MODE",
     "core_rpm": "ZENDESK_CORE_RPM",
     "incremental_rpm": "ZENDESK_INCREMENTAL_RPM",
     "patience_seconds": "ZENDESK_PATIENCE_SECONDS",
@@ -139,6 +145,8 @@ class AccountConfig(BaseModel):
     warehouse_url: Setting | None = None
     start_date: date = DEFAULT_START_DATE
     history_months: int = DEFAULT_HISTORY_MONTHS
+    reread_hours: int = DEFAULT_REREAD_HOURS  # hours of Zendesk time between full re-reads of the lists
+    export_mode: str = "export"  # "list": read tickets and users from the lists instead of the exports
     opt_in: frozenset[str] = frozenset()
 
     def enabled(self, table: str) -> bool:
@@ -186,6 +194,19 @@ class AccountConfig(BaseModel):
     @classmethod
     def _months(cls, value: Any) -> int:
         return _whole(value, "months")
+
+    @field_validator("export_mode", mode="before")
+    @classmethod
+    def _export_mode(cls, value: Any) -> str:
+        mode = str(value).strip().lower()
+        if mode not in EXPORT_MODES:
+            raise ValueError(f"must be 'export' (the default) or 'list', got {value!r}")
+        return mode
+
+    @field_validator("reread_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> int:
+        return _whole(value, "hours")
 
     @field_validator("patience_seconds", mode="before")
     @classmethod

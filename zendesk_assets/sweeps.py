@@ -22,11 +22,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
-from zendesk_assets.collections import COLLECTIONS, Paging, Sweep, SweepKind, TimeFilter
+from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, Reread, SweepStream
+from zendesk_assets.collections import COLLECTIONS, DAY, Paging, Sweep, SweepKind, TimeFilter, records
 from zendesk_assets.windows import Window, subtract
 from zendesk_assets.zendesk.client import ZendeskClient
-from zendesk_assets.zendesk.errors import ZendeskExportStuckError, ZendeskRequestError
+from zendesk_assets.zendesk.errors import (
+    ZendeskExportRefusedError,
+    ZendeskExportStuckError,
+    ZendeskRequestError,
+)
 from zendesk_assets.zendesk.pagination import (
     EXPORT_HOLD_BACK_SECONDS,
     Page,
@@ -39,6 +43,7 @@ from zendesk_assets.zendesk.pagination import (
 )
 
 PROGRESS_EVERY_SECONDS = 15.0
+SEARCH_EXPORT_PAGE_SIZE = 1000  # the search export's cap on page[size]
 
 
 # How each pagination style of the registry is read.
@@ -105,16 +110,21 @@ def route(
 
 
 def removals(records: Sequence[Record], tables: Iterable[str]) -> dict[str, tuple[str, list[Any]]]:
-    """Rows of these tables that vanish with a parent record of this page (``removed_with_parent``)."""
+    """Rows that vanish with a deleted parent record of this page (``removed_with_parent``): in the
+    tables this read writes, and in the tables of other sweeps (a deleted ticket's skips), which the
+    warehouse marks where it holds them."""
+    written = set(tables)
     found: dict[str, tuple[str, list[Any]]] = {}
-    for table in tables:
-        rule = COLLECTIONS[table].removed_with_parent
-        tombstone = COLLECTIONS[rule.table].deleted if rule else None
-        if rule is None or tombstone is None:
+    for child in COLLECTIONS.values():
+        rule = child.removed_with_parent
+        if rule is None or rule.table not in written:
             continue
-        gone = [r.get(rule.target) for r in records if tombstone.marks(r)]
+        if child.name not in written and child.sweep == COLLECTIONS[rule.table].sweep:
+            continue  # a table of this very sweep that this read does not write
+        tombstone = COLLECTIONS[rule.table].deleted
+        gone = [r.get(rule.target) for r in records if tombstone is not None and tombstone.marks(r)]
         if gone:
-            found[table] = (rule.column, gone)
+            found[child.name] = (rule.column, gone)
     return found
 
 
@@ -159,10 +169,28 @@ class SweepRequest:
     tables: tuple[str, ...]  # the tables this sweep writes (see written_tables)
     window: Window | None  # partitioned: the partition range's window; else None
     start_date: int  # configured history start (epoch), for windowed lists
+    reread_every: int | None = DAY  # seconds of Zendesk time between full re-reads (Sweep.reread); None: never
+    export_mode: str = "export"  # "list": export sweeps with a ListRead read the lists instead
 
     @property
     def state_key(self) -> str:
         return state_key(self.sweep, self.tables)
+
+    @property
+    def reread_key(self) -> str:
+        """Where the Zendesk time of the last complete re-read is kept (its checkpoint's position)."""
+        return f"{self.state_key}:reread"
+
+    @property
+    def list_key(self) -> str:
+        """Where the list path of an export sweep keeps its cursor (see ``ListRead``)."""
+        return f"{self.state_key}:list"
+
+    @property
+    def state_keys(self) -> tuple[str, ...]:
+        """Every key whose checkpoints ``open_stream`` needs."""
+        extra = (self.reread_key,) if self.sweep.reread else (self.list_key,) if self.sweep.list_read else ()
+        return (self.state_key, *extra)
 
 
 def open_stream(
@@ -182,9 +210,13 @@ def open_stream(
     if sweep.kind is SweepKind.SNAPSHOT:
         batches = _snapshot_batches(client, request, now)
         snapshot = frozenset(request.tables)
+    elif sweep.export and sweep.list_read is not None and request.export_mode == "list":
+        batches = _list_batches(client, request, checkpoints, log)
+        snapshot = frozenset()
     elif sweep.export:
         window = request.window or Window(0, None)
-        batches = _export_batches(client, request, plan(window, checkpoints), log)
+        exports = [cp for cp in checkpoints if cp.sweep == request.state_key]
+        batches = _exports_or_lists(client, request, plan(window, exports), checkpoints, log)
         snapshot = frozenset()
     else:
         batches = _windowed_list_batches(client, request, checkpoints, now)
@@ -198,13 +230,13 @@ def open_stream(
     )
 
 
-def zendesk_now(client: ZendeskClient, sweep: Sweep) -> int:
+def zendesk_now(client: ZendeskClient, sweep: Sweep, path: str | None = None) -> int:
     """Zendesk's time: the ``Date`` of its latest response, or of one small request to the sweep's
-    endpoint when this client has none yet. Window ends and high-water marks are compared with
-    timestamps Zendesk wrote, so they must come from its clock (see ``zendesk/clock.py``)."""
+    endpoint (or ``path``) when this client has none yet. Window ends and high-water marks are compared
+    with timestamps Zendesk wrote, so they must come from its clock (see ``zendesk/clock.py``)."""
     now = client.clock.now()
     if now is None:
-        client.get_json(sweep.endpoint, {**dict(sweep.params), "page[size]": 1})
+        client.get_json(path or sweep.endpoint, {**({} if path else dict(sweep.params)), "page[size]": 1})
         now = client.clock.now()
     if now is None:
         raise ZendeskRequestError(
@@ -214,6 +246,74 @@ def zendesk_now(client: ZendeskClient, sweep: Sweep) -> int:
             endpoint=sweep.endpoint,
         )
     return now
+
+
+def _exports_or_lists(
+    client: ZendeskClient,
+    request: SweepRequest,
+    items: Sequence[WorkItem],
+    checkpoints: Sequence[Checkpoint],
+    log: logging.Logger,
+) -> Iterator[Batch]:
+    """The export's batches; when Zendesk refuses the export outright, the lists' (logged), where the
+    registry names them. What the export already stored stays: the list pass upserts over it."""
+    sweep = request.sweep
+    try:
+        yield from _export_batches(client, request, items, log)
+    except ZendeskExportRefusedError as exc:
+        if sweep.list_read is None:
+            raise ZendeskExportRefusedError(
+                f"{exc}; {', '.join(request.tables)} can only be read from that export, so they stay as "
+                "last synced; see the README (export mode) and status.zendesk.com",
+                account=exc.account,
+                endpoint=exc.endpoint,
+            ) from None
+        log.warning(
+            f"progress: {sweep.name}: {exc}; switching to the lists ({sweep.list_read.endpoint} and the others "
+            "the README names) for this run; set ZENDESK_EXPORT_MODE=list (export_mode: list) to go there directly"
+        )
+        yield from _list_batches(client, request, checkpoints, log)
+
+
+def _list_batches(
+    client: ZendeskClient, request: SweepRequest, checkpoints: Sequence[Checkpoint], log: logging.Logger
+) -> Iterator[Batch]:
+    """An export sweep read from the lists (``ListRead``): the keyset list resumed from its stored cursor,
+    the search export once for what the list leaves out, then the deleted records. The list checkpoint
+    is done once a first pass (search export included) completed; until then the search pass repeats."""
+    sweep, tables, key = request.sweep, request.tables, request.list_key
+    lr = sweep.list_read
+    assert lr is not None
+    stored = next((cp for cp in checkpoints if cp.sweep == key), None)
+    position, resume = (stored.position, stored.resume) if stored else (None, None)
+    complete = bool(stored and stored.done)
+    log.info(f"progress: {sweep.name}: reading {lr.endpoint} " + ("from its stored cursor" if resume else "whole"))
+    for page in cursor_pages(client, Read(lr.endpoint, sweep.record_key, dict(lr.params), resume=resume)):
+        stamps = [p for p in (epoch(r.get(lr.order_field)) for r in page.records) if p is not None]
+        position = max([*([position] if position else []), *stamps], default=None)
+        resume = page.resume or resume
+        checkpoint = Checkpoint(key, 0, None, position, resume, done=complete)
+        yield Batch(route(page.records, page.sideloads, tables), checkpoint, None, removals(page.records, tables))
+    main = next(t for t in sweep.tables if COLLECTIONS[t].rows is records)
+    archive = COLLECTIONS[main].archive
+    if not complete and lr.search_type and archive is not None:
+        # Archived records are not listed; they never change, so one pass finds them for good. A day's
+        # margin below the archive age, by Zendesk's clock.
+        bound = zendesk_now(client, sweep, lr.endpoint) - archive.after + DAY
+        search = Read("/search/export", "results", {"filter[type]": lr.search_type, "query": f"updated<{iso(bound)}",
+                                                      "page[size]": SEARCH_EXPORT_PAGE_SIZE})  # fmt: skip
+        for page in cursor_pages(client, search):
+            yield Batch(route(page.records, {}, tables))
+    if lr.deleted and lr.deleted_key:
+        tombstone = COLLECTIONS[main].deleted
+        for page in cursor_pages(client, Read(lr.deleted, lr.deleted_key)):
+            if not lr.deleted_are_stubs or tombstone is None or tombstone.value is None:
+                yield Batch(route(page.records, {}, tables))
+                continue
+            stubs = [{"id": r.get("id"), tombstone.column: tombstone.value} for r in page.records]
+            marks = {main: (tombstone.column, tombstone.value, [r["id"] for r in stubs])}
+            yield Batch({}, None, None, removals(stubs, tables), marks=marks)
+    yield Batch({t: [] for t in tables}, Checkpoint(key, 0, None, position, resume, done=True))
 
 
 def _export_batches(
@@ -316,31 +416,41 @@ def _windowed_list_batches(
     client: ZendeskClient, request: SweepRequest, checkpoints: Sequence[Checkpoint], now: int | None
 ) -> Iterator[Batch]:
     sweep = request.sweep
-    stored = next((cp for cp in checkpoints if cp.window_start == 0), None)
+    stored = next((cp for cp in checkpoints if cp.sweep == request.state_key and cp.window_start == 0), None)
     high_water = stored.position if stored and stored.position else None
-    start = max(request.start_date, high_water - sweep.lookback) if high_water else request.start_date
+    last_reread = next((cp.position for cp in checkpoints if cp.sweep == request.reread_key), None)
     # List filters end at Zendesk's now (never ours: a host clock ahead of Zendesk's would store a
     # high-water mark in Zendesk's future and skip what happens until then). Records that become
     # visible late are re-read by the next run's look-back, so holding the end back (as the
     # exports must) would only delay fresh rows.
     end = zendesk_now(client, sweep) if now is None else now
+    due = sweep.reread and request.reread_every is not None and end - (last_reread or 0) >= request.reread_every
+    full = high_water is None or due
+    start = request.start_date if full or high_water is None else max(request.start_date, high_water - sweep.lookback)
     params: dict[str, Any] = dict(sweep.params)
     stop_before: int | None = None  # newest first: stop once a whole page predates the look-back
+    scope: int | None = start  # what a complete pass asked for: where its removals may be marked
     match sweep.time_filter:
         case TimeFilter.START_END_TIME:
             params.update(start_time=start, end_time=end)
         case TimeFilter.CREATED_AT_RANGE:
             params["filter[created_at][]"] = [iso(start), iso(end)]
-        case TimeFilter.SINCE:
+        case TimeFilter.SINCE:  # rows past the endpoint's retention are gone from Zendesk too
             params["since"] = iso(max(start, end - (sweep.retention or 0)))
+            scope = None
         case TimeFilter.NEWEST_FIRST:
-            stop_before = start if high_water else None
+            stop_before = None if full else start
+            scope = None
+    reread = Reread(sweep.position_field, scope) if full and sweep.reread and sweep.position_field else None
     for page in cursor_pages(client, sweep_read(sweep, params=params)):
-        yield Batch(route(page.records, page.sideloads, request.tables))
+        yield Batch(route(page.records, page.sideloads, request.tables), reread=reread)
         stamps = [_position(sweep, r) for r in page.records]
         if stop_before is not None and stamps and all(t is not None and t < stop_before for t in stamps):
             break
-    yield Batch({t: [] for t in request.tables}, Checkpoint(request.state_key, 0, None, end, None))
+    empty: dict[str, list[Record]] = {t: [] for t in request.tables}
+    yield Batch(empty, Checkpoint(request.state_key, 0, None, end, None), reread=reread)
+    if reread is not None:  # last: a done checkpoint tells the warehouse the pass is complete
+        yield Batch(empty, Checkpoint(request.reread_key, 0, None, end, None, done=True), reread=reread)
 
 
 def _with_progress(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from zendesk_assets.batches import TableStats
-from zendesk_assets.collections import SWEEPS
+from zendesk_assets.collections import SWEEPS, Sweep
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, EmulatorServer
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream
 from zendesk_assets.warehouse import Warehouse
@@ -32,14 +32,19 @@ def sync_all(
 ) -> dict[str, Mapping[str, TableStats]]:
     """One run of every sweep (opt-ins included); partitioned sweeps from ``since`` to the live edge.
     ``request`` passes further SweepRequest fields. Returns each sweep's table stats."""
-    stats: dict[str, Mapping[str, TableStats]] = {}
-    for sweep in SWEEPS.values():
-        client = zendesk.get_client()
-        try:
-            window = Window(since, None) if sweep.partitioned else None
-            req = SweepRequest(sweep, sweep.tables, window, start_date, **request)
-            stream = open_stream(client, req, wh.checkpoints(req.state_key), fetch_field_defs(client, sweep.tables))
-            stats[sweep.name] = wh.write_stream(stream)
-        finally:
-            client.close()
-    return stats
+    return {s.name: sync_sweep(zendesk, wh, s, since, start_date, **request) for s in SWEEPS.values()}
+
+
+def sync_sweep(
+    zendesk: ZendeskResource, wh: Warehouse, sweep: Sweep, since: int, start_date: int = 0, **request: Any
+) -> Mapping[str, TableStats]:
+    """One run of one sweep, as its multi-asset does it."""
+    client = zendesk.get_client()
+    try:
+        window = Window(since, None) if sweep.partitioned else None
+        req = SweepRequest(sweep, sweep.tables, window, start_date, **request)
+        stored = [cp for key in req.state_keys for cp in wh.checkpoints(key)]
+        stream = open_stream(client, req, stored, fetch_field_defs(client, sweep.tables))
+        return wh.write_stream(stream)
+    finally:
+        client.close()

@@ -278,6 +278,29 @@ def test_corrupted_warehouse_fails_exactly_the_matching_checks(synced_duckdb: Sy
     assert "skipped" in meta[key("tickets", "count_parity")]
 
 
+@pytest.mark.parametrize("excludes_archived", [False, True], ids=["count_with_archived", "count_without_archived"])
+def test_ticket_count_parity_compares_like_with_like(
+    synced_duckdb: Synced, emulator: EmulatorServer, excludes_archived: bool
+) -> None:
+    """Some accounts' /tickets/count leaves archived tickets (closed for 120 days) out, others keep
+    them in: the same stored tickets pass count_parity against either count, and say which it was."""
+    config = EmulatorConfig(**SMALL, anchor=emulator.emulator.config.anchor,  # type: ignore[arg-type]
+                            tickets_count_excludes_archived=excludes_archived)
+    with EmulatorServer(config) as other:
+        assert other.emulator.archived_count() > 0
+        account = synced_duckdb.account.model_copy(update={"base_url": other.base_url})
+        job = build_definitions([account]).resolve_job_def(job_name(account))
+        parity = dg.AssetCheckKey(dg.AssetKey([account.name, "tickets"]), "count_parity")
+        with dg.DagsterInstance.from_config(str(synced_duckdb.home)) as instance:
+            result = job.get_subset(asset_check_selection={parity}).execute_in_process(instance=instance)
+    (evaluation,) = result.get_asset_check_evaluations()
+    meta = _meta(evaluation.metadata)
+    assert evaluation.passed, meta
+    assert ("without archived" in str(meta.get("compared"))) == excludes_archived, meta
+    if excludes_archived:
+        assert meta["archived_stored"] > 0 and abs(meta["difference"]) <= meta["tolerance"]
+
+
 def test_stored_windows_cover_only_what_was_committed() -> None:
     """A closed window counts up to its position until done; the live window reaches the live edge."""
     windows = [Checkpoint("s", 0, 100, 100, None, True), Checkpoint("s", 100, 200, 140, "c"),

@@ -12,6 +12,7 @@ from zendesk_assets.collections import (
     OPT_IN,
     SWEEPS,
     TEXT,
+    Archive,
     C,
     R,
     SweepKind,
@@ -54,7 +55,8 @@ def test_only_tickets_and_ticket_events_sweeps_are_partitioned() -> None:
         ({"references": (R("ticket_id", "tickets", "no_such_column"),)}, "no_such_column"),
         ({"columns": (C("id", BIGINT, "x"), C("_raw", TEXT, "x"))}, "system column"),
         ({"deleted": Tombstone("gone")}, "names no column"),
-        ({"removed_with_parent": R("ticket_id", "users")}, "Tombstone"),
+        ({"removed_with_parent": R("ticket_id", "groups")}, "Tombstone"),
+        ({"archive": Archive("status", "closed", "no_such_column", 1)}, "Archive"),
     ],
 )
 def test_validation_refuses_an_inconsistent_entry(change: dict[str, Any], complaint: str) -> None:

@@ -19,8 +19,13 @@ import pytest
 from zendesk_assets.emulator import EmulatorConfig, EmulatorServer
 from zendesk_assets.zendesk.auth import BearerTokenAuth
 from zendesk_assets.zendesk.client import ClientSettings, ZendeskClient, make_http_client
-from zendesk_assets.zendesk.errors import ZendeskExportStuckError
-from zendesk_assets.zendesk.pagination import Read, cursor_pages
+from zendesk_assets.zendesk.errors import (
+    ZendeskError,
+    ZendeskExportRefusedError,
+    ZendeskExportStuckError,
+    ZendeskRequestError,
+)
+from zendesk_assets.zendesk.pagination import Read, _refused, cursor_export, cursor_pages
 from zendesk_assets_tests.syncing import resource
 
 ORIGIN = "https://acme.zendesk.com"
@@ -60,8 +65,8 @@ def _offset_envelope(request: httpx.Request) -> httpx.Response:
                                      "next_page": f"{ORIGIN}/api/v2/things.json?page={page}" if more else None})
 
 
-def _client(tmp_path: Path, handler: Callable[[httpx.Request], httpx.Response]) -> ZendeskClient:
-    settings = ClientSettings(account="acme", origin=ORIGIN, state_url=f"sqlite:///{tmp_path}/state.sqlite")
+def _client(tmp_path: Path, handler: Callable[[httpx.Request], httpx.Response], **fast: Any) -> ZendeskClient:
+    settings = ClientSettings(account="acme", origin=ORIGIN, state_url=f"sqlite:///{tmp_path}/state.sqlite", **fast)
     return ZendeskClient(settings, BearerTokenAuth("t"), http=make_http_client(5, httpx.MockTransport(handler)))
 
 
@@ -95,3 +100,34 @@ def test_ticket_forms_past_their_first_offset_page(forms_server: EmulatorServer,
     pages = list(cursor_pages(client, Read("/ticket_forms", "ticket_forms")))
     assert len(pages) == 2
     assert [f["id"] for p in pages for f in p.records] == [f["id"] for f in forms_server.emulator.truth("ticket_forms")]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "refused"),
+    [
+        (410, {"error": "APINotAvailable", "description": "The incremental API is not available"}, True),
+        (404, {"error": "APINotAvailable", "description": "Not available"}, True),
+        (403, {"error": "APINotAvailable", "description": "This API is no longer available"}, True),
+        (404, {"error": "InvalidEndpoint", "description": "Not found"}, False),  # a wrong path is no shutdown
+        (403, {"error": {"title": "Forbidden", "message": "You do not have access to this page"}}, False),
+        (400, {"error": "InvalidCursor", "description": "not available"}, False),
+    ],
+)  # fmt: skip
+def test_only_an_explicit_refusal_of_an_export_is_a_shutdown(
+    tmp_path: Path, status: int, body: dict[str, Any], refused: bool
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    client = _client(tmp_path, handler, max_retries=1, backoff_initial=0.01, backoff_max=0.02)
+    read = Read("/incremental/tickets/cursor", "tickets", start_time=0, order_field="generated_timestamp")
+    with pytest.raises(ZendeskError) as err:
+        list(cursor_export(client, read))
+    assert isinstance(err.value, ZendeskExportRefusedError) == refused, err.value
+
+
+def test_a_transient_failure_is_never_taken_for_a_shutdown() -> None:
+    """What the client raises once retries of a 5xx or a network error are exhausted."""
+    gave_up = ZendeskRequestError("kept failing (503 Service Unavailable: API not available)", status=503)
+    assert not _refused(gave_up)
+    assert not _refused(ZendeskRequestError("network error (ConnectError): not available", status=None))

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from zendesk_assets.batches import Checkpoint
+from zendesk_assets.batches import Batch, Checkpoint, Reread
 from zendesk_assets.collections import SWEEPS, comment_rows, event_rows, metric_sets
 from zendesk_assets.sweeps import SweepRequest, WorkItem, open_stream, plan, removals, route
 from zendesk_assets.windows import Window
@@ -104,10 +104,12 @@ def test_unselected_tables_get_no_rows() -> None:
     assert set(rows) == {"tickets"}
 
 
-def test_metric_sets_of_deleted_tickets_are_named_for_removal() -> None:
+def test_metric_sets_and_skips_of_deleted_tickets_are_named_for_removal() -> None:
     page = [{"id": 1, "status": "open"}, {"id": 2, "status": "deleted"}]
-    assert removals(page, ("tickets", "ticket_metrics")) == {"ticket_metrics": ("ticket_id", [2])}
-    assert removals(page, ("tickets",)) == {}
+    gone = ("ticket_id", [2])
+    assert removals(page, ("tickets", "ticket_metrics")) == {"ticket_metrics": gone, "ticket_skips": gone}
+    assert removals(page, ("tickets",)) == {"ticket_skips": gone}  # skips live in another sweep's table
+    assert removals(page, ("ticket_skips",)) == {}
 
 
 class FakeExport:
@@ -169,7 +171,9 @@ def test_no_change_is_lost_or_doubled_at_a_partition_boundary(tmp_path: Path) ->
     assert again == [6]
 
 
-def _first_list_query(tmp_path: Path, sweep: str, stored: list[Checkpoint], now: int) -> dict[str, list[str]]:
+def _first_list_query(
+    tmp_path: Path, sweep: str, stored: list[Checkpoint], now: int, batches: list[Batch] | None = None
+) -> dict[str, list[str]]:
     """The query string of the first request a windowed list sweep sends (over a mock transport)."""
     seen: list[httpx.Request] = []
 
@@ -181,8 +185,9 @@ def _first_list_query(tmp_path: Path, sweep: str, stored: list[Checkpoint], now:
                               state_url=f"sqlite:///{tmp_path}/state.sqlite")  # fmt: skip
     client = ZendeskClient(settings, BearerTokenAuth("t"), http=make_http_client(5, httpx.MockTransport(handler)))
     request = SweepRequest(SWEEPS[sweep], (sweep,), None, JAN)
-    batches = list(open_stream(client, request, stored, now=now).batches)
-    assert batches[-1].checkpoint == Checkpoint(sweep, 0, None, now, None)  # the new high-water mark
+    batches = batches if batches is not None else []
+    batches += open_stream(client, request, stored, now=now).batches
+    assert Checkpoint(sweep, 0, None, now, None) in [b.checkpoint for b in batches]  # the new high-water mark
     keys = {k for k, _ in seen[0].url.params.multi_items()}
     return {k: seen[0].url.params.get_list(k) for k in keys}
 
@@ -192,8 +197,8 @@ def test_windowed_lists_ask_for_their_window_as_the_registry_says(tmp_path: Path
     with its own filter; the first run starts at the configured start date."""
     now, mark = APR, MAR
 
-    def stored(sweep: str) -> list[Checkpoint]:
-        return [Checkpoint(sweep, 0, None, mark, None)]
+    def stored(sweep: str) -> list[Checkpoint]:  # re-read whole an hour ago: not due again
+        return [Checkpoint(sweep, 0, None, mark, None), Checkpoint(f"{sweep}:reread", 0, None, now - 3600, None, True)]
 
     ratings = _first_list_query(tmp_path, "satisfaction_ratings", stored("satisfaction_ratings"), now)
     assert ratings["start_time"] == [str(mark - 30 * 86400)] and ratings["end_time"] == [str(now)]
@@ -235,3 +240,23 @@ def test_window_ends_and_high_water_marks_come_from_zendesks_date_header(tmp_pat
     snapshot = list(open_stream(client, groups, []).batches)
     taken = snapshot[-1].checkpoint
     assert taken is not None and abs((taken.position or 0) - zendesk_time) <= 1
+
+
+def test_a_due_reread_asks_for_the_whole_list_and_says_so_to_the_warehouse(tmp_path: Path) -> None:
+    """Once ``reread_every`` of Zendesk time passed since the last complete re-read, the list is read
+    whole (from the start date; newest-first lists to their end); every page is marked as part of the
+    re-read, and its done checkpoint comes last, so the warehouse marks what vanished."""
+    now, mark = APR, MAR
+    for sweep, last in (("satisfaction_ratings", now - 86400), ("ticket_skips", None)):
+        stored = [Checkpoint(sweep, 0, None, mark, None)]
+        if last is not None:
+            stored.append(Checkpoint(f"{sweep}:reread", 0, None, last, None, True))
+        batches: list[Batch] = []
+        query = _first_list_query(tmp_path, sweep, stored, now, batches)
+        assert "start_time" not in query or query["start_time"] == [str(JAN)]
+        assert all(b.reread == Reread("created_at", JAN if last else None) for b in batches)
+        assert batches[-1].checkpoint == Checkpoint(f"{sweep}:reread", 0, None, now, None, done=True)
+    not_due = [Checkpoint("ticket_skips", 0, None, mark, None), Checkpoint("ticket_skips:reread", 0, None, mark, None, True)]
+    batches = []
+    _first_list_query(tmp_path, "ticket_skips", not_due, mark + 3600, batches)
+    assert all(b.reread is None for b in batches) and not batches[-1].checkpoint.done  # type: ignore[union-attr]

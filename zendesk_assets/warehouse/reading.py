@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zendesk_assets.batches import Checkpoint
-from zendesk_assets.collections import Reference, SqlType, Tombstone
+from zendesk_assets.collections import Archive, Reference, SqlType, Tombstone
 from zendesk_assets.warehouse.dialects import Dialect
 from zendesk_assets.warehouse.tables import CUSTOM_FIELDS_TABLE, STATE_TABLE, Bookkeeping, CustomFieldColumn
 
@@ -116,6 +116,12 @@ class Reader:
             query = sa.select(column).distinct().where(orphan).order_by(column).limit(sample)
             found = list(self.conn.execute(query).scalars())
         return Orphans(int(rows), int(ids), found)
+
+    def archived_rows(self, table: str, archive: Archive, before: datetime) -> int:
+        """Present rows in the archive's state (``column`` = ``value``) since before ``before``."""
+        t = self.table(table, "_removed_at", archive.column, archive.since)
+        where = (t.c["_removed_at"].is_(None), t.c[archive.column] == archive.value, t.c[archive.since] < before)
+        return int(self.conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar_one())
 
     def live_rows(self, table: str, deleted: Tombstone | None, created_before: datetime | None = None) -> int:
         """Rows present and not marked deleted (``deleted``), created no later than ``created_before``."""

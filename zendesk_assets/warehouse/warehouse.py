@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateSchema, CreateTable
 
-from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream, TableStats
+from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, Reread, SweepStream, TableStats
 from zendesk_assets.collections import COLLECTIONS, FieldNames, SqlType, collection
 from zendesk_assets.warehouse.coerce import CONVERTERS, coerce, extract, version_of
 from zendesk_assets.warehouse.dialects import Dialect, Session, dialect_for
@@ -182,6 +182,7 @@ class Warehouse:
         stats = {t: TableStats() for t in stream.tables}
         pending: dict[str, list[FieldDef]] = {t: list(d) for t, d in stream.field_defs.items()}
         last: Checkpoint | None = None
+        rereads: dict[str, Reread] = {}  # tables of a complete re-read under way (see Reread)
         with self.dialect.session() as session:
             batches = iter(stream.batches)
             number, source_seconds = 0, 0.0
@@ -195,8 +196,10 @@ class Warehouse:
                 number += 1
                 for t, defs in (batch.field_defs or {}).items():
                     pending.setdefault(t, []).extend(defs)
-                work = partial(self._write_batch, stream=stream, batch=batch, defs=pending)
+                starting = frozenset(t for t in batch.rows if batch.reread and t not in rereads)
+                work = partial(self._write_batch, stream=stream, batch=batch, defs=pending, starting=starting)
                 deltas = self._run(work, session)
+                rereads.update({t: batch.reread for t in batch.rows if batch.reread})
                 pending = {}
                 self._ready.update(deltas)  # committed: these tables now exist with their columns
                 for t, delta in deltas.items():
@@ -206,7 +209,8 @@ class Warehouse:
                     log.info("sweep %s: %d pages written", stream.sweep, number)
             complete = last is None or last.done
             removed = self._run(
-                partial(self._finish, stream=stream, defs=pending, complete=complete), session
+                partial(self._finish, stream=stream, defs=pending, complete=complete, rereads=rereads),
+                session,
             )
         for t, n in removed.items():
             stats[t].removed += n
@@ -245,10 +249,18 @@ class Warehouse:
         return table_columns(table, plan.columns)
 
     def _write_batch(
-        self, conn: Connection, stream: SweepStream, batch: Batch, defs: Mapping[str, Sequence[FieldDef]]
+        self,
+        conn: Connection,
+        stream: SweepStream,
+        batch: Batch,
+        defs: Mapping[str, Sequence[FieldDef]],
+        starting: frozenset[str] = frozenset(),
     ) -> dict[str, TableStats]:
         tables = list(dict.fromkeys([*stream.tables, *batch.rows, *defs]))
         self._ensure(conn, tables)
+        seen = self.book.seen
+        for table in starting:  # a re-read starts afresh (keys left by an interrupted pass are stale)
+            conn.execute(sa.delete(seen).where(seen.c.table_name == table))
         now = _utcnow()
         deltas: dict[str, TableStats] = {}
         for table in tables:
@@ -266,11 +278,17 @@ class Warehouse:
             counts = self.dialect.merge(conn, self.sql_name(table), columns, coll.primary_key, rows)
             delta.inserted, delta.updated = counts.inserted, counts.updated
             delta.skipped_older = counts.skipped_older + len(records) - len(rows)
-            if table in stream.snapshot_tables:
+            if table in stream.snapshot_tables or batch.reread is not None:
                 pk_i = [c.name for c in columns].index(coll.primary_key)
                 self.dialect.insert_ids(conn, self.book.seen, table, [r[pk_i] for r in rows])
         for table, (column, values) in (batch.removals or {}).items():
-            deltas.setdefault(table, TableStats()).removed += self._remove(conn, table, column, values, now)
+            removed = self._remove(conn, table, column, values, now)
+            if removed:  # (another sweep's table may not exist yet: it is not "ready" for having been named)
+                deltas.setdefault(table, TableStats()).removed += removed
+        for table, (column, value, ids) in (batch.marks or {}).items():
+            marked = self._mark(conn, table, column, value, ids)
+            if marked:
+                deltas.setdefault(table, TableStats()).updated += marked
         if batch.checkpoint is not None:
             self._save_checkpoint(conn, batch.checkpoint)
         return deltas
@@ -307,7 +325,7 @@ class Warehouse:
         """Mark rows whose parent vanished (a deleted ticket's metric set); a later upsert of the
         same row clears the mark again, as a restored ticket gets its metrics back."""
         keys = [k for k in (coerce(v, SqlType.BIGINT) for v in values) if k is not None]
-        if not keys:
+        if not keys or not self._reader(conn).exists(table):  # another sweep's table, not synced yet
             return 0
         t = self._reader(conn).table(table, column, "_removed_at")
         where = sa.and_(t.c["_removed_at"].is_(None), t.c[column].in_(keys))
@@ -316,13 +334,32 @@ class Warehouse:
         conn.execute(sa.update(t).where(where).values(_removed_at=now))
         return int(count)
 
+    def _mark(self, conn: Connection, table: str, column: str, value: Any, ids: Sequence[Any]) -> int:
+        """Set ``column`` to ``value`` on the stored rows with these primary keys (a deleted ticket that
+        only the deleted-tickets list names: its other columns keep their last stored values)."""
+        keys = [k for k in (coerce(v, SqlType.BIGINT) for v in ids) if k is not None]
+        if not keys or not self._reader(conn).exists(table):
+            return 0
+        pk = collection(table).primary_key
+        t = self._reader(conn).table(table, pk, column)
+        where = sa.and_(t.c[pk].in_(keys), sa.or_(t.c[column].is_(None), t.c[column] != value))
+        count = conn.execute(sa.select(sa.func.count()).select_from(t).where(where)).scalar_one()
+        conn.execute(sa.update(t).where(where).values({column: value}))
+        return int(count)
+
     def _save_checkpoint(self, conn: Connection, cp: Checkpoint) -> None:
         _replace_row(conn, self.book.state, cp, updated_at=_utcnow())
 
     def _finish(
-        self, conn: Connection, stream: SweepStream, defs: Mapping[str, Sequence[FieldDef]], complete: bool
+        self,
+        conn: Connection,
+        stream: SweepStream,
+        defs: Mapping[str, Sequence[FieldDef]],
+        complete: bool,
+        rereads: Mapping[str, Reread] | None = None,
     ) -> dict[str, int]:
-        """Create tables an empty stream never touched, and mark vanished snapshot rows."""
+        """Create tables an empty stream never touched, and mark the rows that vanished from a
+        complete snapshot or re-read (a re-read only among the rows of the range it asked for)."""
         self._ensure(conn, list(stream.tables))
         for table, table_defs in defs.items():
             self._plan(conn, table, table_defs, [])
@@ -331,11 +368,16 @@ class Warehouse:
             return removed
         now = _utcnow()
         seen = self.book.seen
-        for table in sorted(stream.snapshot_tables):
+        rereads = rereads or {}
+        for table in sorted({*stream.snapshot_tables, *rereads}):
             pk = collection(table).primary_key
-            t = self._reader(conn).table(table, pk, "_removed_at")
+            scope = rereads.get(table)
+            t = self._reader(conn).table(table, pk, "_removed_at", *([scope.column] if scope else []))
             keys = sa.select(seen.c.id).where(seen.c.table_name == table)
             vanished = sa.and_(t.c["_removed_at"].is_(None), t.c[pk].not_in(keys))
+            if scope is not None and scope.since is not None:
+                since = datetime.fromtimestamp(scope.since, UTC).replace(tzinfo=None)
+                vanished = sa.and_(vanished, t.c[scope.column] >= since)
             # Counted first: rowcount is not reliable on every driver (duckdb-engine).
             removed[table] = int(conn.execute(sa.select(sa.func.count()).select_from(t).where(vanished)).scalar_one())
             conn.execute(sa.update(t).where(vanished).values(_removed_at=now))

@@ -36,6 +36,11 @@ class ZendeskNotAvailableError(ZendeskError):
     """The endpoint is not part of this account's plan (e.g. audit logs below Enterprise)."""
 
 
+class ZendeskExportRefusedError(ZendeskError):
+    """Zendesk refuses an incremental export outright (403/404/410 with a body saying the API is not
+    available): the sweep reads the lists instead, where the registry names them."""
+
+
 class ZendeskExportStuckError(ZendeskError):
     """An incremental export cannot advance (cursor or start_time returned unchanged).
 

@@ -13,6 +13,7 @@ from the last stored page, nothing lost and nothing doubled.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +21,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .client import PageTooSlow, ZendeskClient, parse_json_object
-from .errors import ZendeskExportStuckError, ZendeskRequestError
+from .errors import (
+    ZendeskExportRefusedError,
+    ZendeskExportStuckError,
+    ZendeskNotAvailableError,
+    ZendeskPermissionError,
+    ZendeskRequestError,
+)
 
 # Exports exclude the last minute and reject a start_time inside it ("Too recent start_time").
 EXPORT_HOLD_BACK_SECONDS = 61
@@ -146,9 +153,26 @@ class PageSizer:
             self.successes = 0
 
 
+# How an export that is switched off answers: Zendesk has announced no shape (a connector vendor's
+# note says the exports end for third parties in December 2026), so an explicit statement that the
+# API is not (or no longer) available is required, never a status alone: a 404 from a wrong path or
+# a 403 for a missing role is not a shutdown, and transient errors never get here.
+_REFUSAL = re.compile(r"apinotavailable|\b(?:no longer|not) available\b", re.IGNORECASE)
+REFUSAL_STATUSES = (403, 404, 410)
+
+
+def _refused(exc: Exception) -> bool:
+    if isinstance(exc, ZendeskNotAvailableError | ZendeskPermissionError):
+        return "do not have access" not in str(exc).lower() and bool(_REFUSAL.search(str(exc)))
+    if isinstance(exc, ZendeskRequestError):
+        return exc.status in REFUSAL_STATUSES and bool(_REFUSAL.search(str(exc)))
+    return False
+
+
 def _export_get(client: ZendeskClient, path: str, params: dict[str, Any], sizer: PageSizer) -> dict[str, Any]:
     """One export page; we build each URL from the cursor/end_time ourselves, so the per_page Zendesk
-    echoes in next_page/after_url never undoes a reduction."""
+    echoes in next_page/after_url never undoes a reduction. An explicit refusal of the export raises
+    ``ZendeskExportRefusedError``."""
     while True:
         try:
             data = client.send(
@@ -162,6 +186,14 @@ def _export_get(client: ZendeskClient, path: str, params: dict[str, Any], sizer:
         except PageTooSlow as exc:
             sizer.shrink(exc.reason, client.endpoint_of(client.url_for(path)))
             continue
+        except (ZendeskNotAvailableError, ZendeskPermissionError, ZendeskRequestError) as exc:
+            if not _refused(exc):
+                raise
+            raise ZendeskExportRefusedError(
+                f"zendesk[{client.account}]: Zendesk refuses the incremental export {path} ({exc})",
+                account=client.account,
+                endpoint=path,
+            ) from None
         sizer.success()
         return data
 
@@ -284,7 +316,7 @@ def cursor_pages(client: ZendeskClient, read: Read) -> Iterator[Page]:
     is null. `resume` is a page's cursor or next URL. See
     https://developer.zendesk.com/api-reference/introduction/pagination/."""
     path, record_key, resume = read.path, read.record_key, read.resume
-    base = {**read.params, "page[size]": CBP_PAGE_SIZE}
+    base = {"page[size]": CBP_PAGE_SIZE, **read.params}
     url: str = path
     query: dict[str, Any] | None = base
     if resume and resume.startswith(("http://", "https://")):
@@ -304,7 +336,9 @@ def cursor_pages(client: ZendeskClient, read: Read) -> Iterator[Page]:
                 account=client.account,
                 endpoint=path,
             )
-        yield Page(records, _sideloads(data, record_key), token or resume, None, token is None)
+        meta: Mapping[str, Any] = data.get("meta") or {}
+        last = meta.get("after_cursor") if records else None  # a keyset list resumes after its last record
+        yield Page(records, _sideloads(data, record_key), token or last or resume, None, token is None)
         if token is None:
             return
         previous = resume = token

@@ -1,0 +1,110 @@
+"""A second path for tickets and users: the lists, when the incremental exports are not to be used.
+
+Contract (real HTTP to the emulator, real DuckDB): with ``export_mode="list"`` the tickets sweep reads
+``/tickets`` (keyset by updated_at, metric sets side-loaded), the search export once for archived
+tickets and ``/deleted_tickets``; the users sweep ``/users`` and ``/deleted_users``; the rows equal the
+truth (what the lists can show: no deleted ticket a list never named, no metric set of an archived
+ticket). When Zendesk shuts the exports down between two syncs, the next sync switches by itself
+(logged) for tickets and users, losing and doubling nothing, with the changes made meanwhile; the
+sweeps that have no list path fail with the refusal, naming it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from zendesk_assets.collections import SWEEPS
+from zendesk_assets.emulator import EmulatorConfig, EmulatorServer
+from zendesk_assets.warehouse import Warehouse
+from zendesk_assets.zendesk.errors import ZendeskExportRefusedError
+from zendesk_assets_tests.syncing import resource, sync_all, sync_sweep
+from zendesk_assets_tests.test_end_to_end import _assert_cells_match, _expected, _stored, _window_start
+
+ACCOUNT = dict(seed=31, tickets=300, users=90, organizations=16, activities=30, ticket_skips=40, audit_logs=30,
+               history_days=400, hold_back_seconds=0)
+LISTED = ("tickets", "ticket_metrics", "users")
+
+
+@pytest.fixture
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer(EmulatorConfig(**ACCOUNT)) as srv:  # type: ignore[arg-type]
+        yield srv
+
+
+def _assert_listed_tables_equal_truth(srv: EmulatorServer, wh: Warehouse, since: int, *, deleted_seen: set[int]) -> None:
+    """tickets, ticket_metrics and users equal the truth, but for what no list can show: deleted tickets
+    never stored before (only ids in ``deleted_seen`` were), metric sets of archived tickets."""
+    em = srv.emulator
+    tickets = {t["id"]: t for t in em.truth("tickets")}
+    archived = {t for t in tickets if em.archived(t - em.gen.ticket_id(0))}
+    deleted = {t for t, rec in tickets.items() if rec["status"] == "deleted"}
+    for table in LISTED:
+        expected, stored = _expected(srv, table, 0), _stored(wh, table)
+        if table == "tickets":
+            expected = {k: v for k, v in expected.items() if k not in deleted - deleted_seen}
+        if table == "ticket_metrics":
+            ticket_of = {m["id"]: m["ticket_id"] for m in em.truth("ticket_metrics")}
+            expected = {k: v for k, v in expected.items() if ticket_of[k] not in archived}
+            stored = {k: v for k, v in stored.items() if k in ticket_of and ticket_of[k] not in archived}
+        missing, extra = expected.keys() - stored.keys(), stored.keys() - expected.keys()
+        assert not missing and not extra, f"{table}: {len(missing)} missing {sorted(missing)[:5]}, {len(extra)} extra"
+        live = [k for k in expected if k not in deleted]
+        stale = [k for k in live if stored[k] != expected[k]]
+        assert not stale, f"{table}: {len(stale)} rows not at their latest version, e.g. {stale[:5]}"
+        if table != "tickets":
+            _assert_cells_match(srv, wh, table, since)
+    statuses = dict(wh.fetch(f"SELECT id, status FROM {wh.sql_name('tickets')}"))
+    assert all(statuses[t] == "deleted" for t in deleted & deleted_seen), "a deleted ticket is marked deleted"
+    assert all(statuses[t] == tickets[t]["status"] for t in statuses if t not in deleted)
+
+
+def test_list_mode_syncs_tickets_and_users_from_the_lists(server: EmulatorServer, tmp_path: Path) -> None:
+    em = server.emulator
+    wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
+    zendesk = resource(server, tmp_path)
+    for name in ("tickets", "users"):
+        sync_sweep(zendesk, wh, SWEEPS[name], 0, export_mode="list")
+    _assert_listed_tables_equal_truth(server, wh, 0, deleted_seen=set())
+    routes = {route for (_m, route, _s) in em.stats()["requests"]}
+    assert not any("incremental" in r for r in routes), routes  # no export was asked
+
+    changed = em.advance(updates=6, creations=4, deletes=3)
+    time.sleep(1.1)
+    em.reset_stats()
+    for name in ("tickets", "users"):
+        sync_sweep(zendesk, wh, SWEEPS[name], 0, export_mode="list")
+    _assert_listed_tables_equal_truth(server, wh, 0, deleted_seen=set(changed["tickets"]["deleted"]))
+    requests = sum(em.stats()["requests"].values())
+    assert requests <= 8, em.stats()["requests"]  # resumed from the stored cursors: a page or two each
+
+
+def test_an_export_shutdown_mid_history_switches_to_the_lists(
+    server: EmulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    em = server.emulator
+    wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
+    zendesk = resource(server, tmp_path)
+    since = _window_start(datetime.now(UTC))
+    sync_all(zendesk, wh, 0)  # everything from the exports
+    changed = em.advance(updates=6, creations=4, deletes=3)
+    time.sleep(1.1)
+    em.shutdown_exports(at=em.now(), status=410)
+    with caplog.at_level(logging.WARNING):
+        for sweep in SWEEPS.values():
+            if sweep.export and sweep.list_read is None:
+                with pytest.raises(ZendeskExportRefusedError, match="can only be read from that export"):
+                    sync_sweep(zendesk, wh, sweep, 0)
+            else:
+                sync_sweep(zendesk, wh, sweep, 0)
+    assert sum("switching to the lists" in r.getMessage() for r in caplog.records) == 2
+    _assert_listed_tables_equal_truth(server, wh, since, deleted_seen={t["id"] for t in em.truth("tickets")
+                                                                       if t["status"] == "deleted"})
+    # Nothing lost: the archived tickets and metric sets the exports stored are all still there.
+    assert _stored(wh, "ticket_metrics").keys() >= _expected(server, "ticket_metrics", 0).keys()
+    assert set(changed["tickets"]["updated"]) <= _stored(wh, "tickets").keys()
