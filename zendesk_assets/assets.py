@@ -24,7 +24,7 @@ from zendesk_assets.progress import observe
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream, written_tables
 from zendesk_assets.warehouse import table_metadata
 from zendesk_assets.warehouse.dialects import warehouse_kind as dialect_kind
-from zendesk_assets.zendesk.preflight import CHECKED_TAG, ensure_checked
+from zendesk_assets.zendesk.preflight import CHECKED_TAG, endpoint_available, ensure_checked
 from zendesk_assets.zendesk.settings import env_name
 
 
@@ -107,7 +107,7 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
             ensure_checked(client, already_checked=CHECKED_TAG in context.run.tags)
             started = time.monotonic()
             telemetry: dict[str, float | int] = {}
-            if sweep.plan and not client.is_available(sweep.endpoint):
+            if sweep.plan and not endpoint_available(client, sweep.endpoint):
                 context.log.warning(_unavailable(account, sweep, tables))
                 stream = SweepStream(sweep.name, tables, iter(()))
                 telemetry["unavailable"] = 1

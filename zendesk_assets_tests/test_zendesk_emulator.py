@@ -39,6 +39,7 @@ from zendesk_assets.zendesk import (
 )
 from zendesk_assets.zendesk.auth import ClientCredentialsAuth
 from zendesk_assets.zendesk.pagination import Read, cursor_export, cursor_pages, time_export
+from zendesk_assets.zendesk.preflight import check_account, endpoint_available
 from zendesk_assets.zendesk.resource import ZendeskApiTokenDeprecationWarning
 from zendesk_assets.zendesk.settings import ApiToken, OAuthClientCredentials, OAuthToken
 
@@ -281,6 +282,21 @@ def test_plan_gated_endpoint_is_unavailable_on_team(tmp_path: Path) -> None:
         assert client.is_available("/groups") is True
         with pytest.raises(ZendeskNotAvailableError, match="audit logs need Enterprise"):
             list(cursor_pages(client, Read("/audit_logs", "audit_logs")))
+
+
+def test_plan_answer_is_probed_once_and_remembered(tmp_path: Path) -> None:
+    """A sweep behind a plan asks the preflight's remembered answer, not Zendesk, on every run."""
+    with EmulatorServer(EmulatorConfig(seed=2, tickets=20, users=10, organizations=3, plan="team")) as team, \
+            ZendeskResource(subdomain="demo", base_url=team.base_url, auth=OAuthToken(token=DEMO_OAUTH_TOKEN),
+                            state_url=f"sqlite:///{tmp_path}/s.sqlite", **FAST).get_client() as client:
+        status = check_account(client, ["/audit_logs", "/groups"])
+        assert status.unavailable == ("/audit_logs",)
+        asked = len(team.emulator.request_log())
+        assert endpoint_available(client, "/audit_logs") is False
+        assert endpoint_available(client, "/groups") is True
+        assert len(team.emulator.request_log()) == asked  # both answered from the state store
+        assert endpoint_available(client, "/ticket_forms") is True  # never checked: one probe
+        assert len(team.emulator.request_log()) == asked + 1
 
 
 def test_resource_inside_a_dagster_asset(srv: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

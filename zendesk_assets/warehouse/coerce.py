@@ -32,7 +32,7 @@ def extract(record: Mapping[str, Any], path: Sequence[str]) -> Any:
     """The value at a key path (``("reply_time_in_minutes", "calendar")``), or None."""
     value: Any = record
     for key in path:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):  # parsed JSON: a plain dict, checked first
             return None
         value = value.get(key)
     return value
@@ -121,6 +121,15 @@ def to_datetime(value: Any) -> datetime | None:
         if type(value) is str:
             if not value:
                 return None
+            if value[-1] == "Z" and len(value) >= 20 and value[10] == "T":
+                # Zendesk's own form ("2024-05-01T10:11:12Z"): already UTC, parsed naive without a
+                # time-zone round trip. Anything else takes the general path below.
+                try:
+                    naive = datetime.fromisoformat(value[:-1])
+                except ValueError:
+                    naive = None
+                if naive is not None and naive.tzinfo is None:
+                    return naive
             moment = _parse_iso(value)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             moment = datetime.fromtimestamp(value, tz=UTC)

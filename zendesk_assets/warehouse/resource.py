@@ -19,6 +19,7 @@ from pydantic import Field
 
 from zendesk_assets.batches import TableStats
 from zendesk_assets.warehouse.naming import mask_url
+from zendesk_assets.warehouse.tables import table_schema
 from zendesk_assets.warehouse.warehouse import Warehouse
 
 
@@ -64,8 +65,10 @@ def table_metadata(
 ) -> dict[str, Any]:
     """A written table's materialization metadata: its size, what this run did to it, its schema
     and name (never the URL), and the sweep's telemetry under ``zendesk/``."""
+    with warehouse.read() as reader:  # one connection (on DuckDB, one opening of the file) for both
+        rows, custom = reader.row_count(table), reader.custom_fields(table)
     metadata: dict[str, Any] = {
-        "dagster/row_count": warehouse.row_count(table),
+        "dagster/row_count": rows,
         "rows_received": stats.rows,
         "rows_inserted": stats.inserted,
         "rows_updated": stats.updated,
@@ -73,7 +76,7 @@ def table_metadata(
         "rows_removed": stats.removed,
         "pages": stats.pages,
         "dagster/table_name": warehouse.qualified_name(table),
-        "dagster/column_schema": warehouse.table_schema(table),
+        "dagster/column_schema": table_schema(table, custom),
     }
     metadata.update({f"zendesk/{key}": value for key, value in telemetry.items()})
     return metadata

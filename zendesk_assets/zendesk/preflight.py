@@ -37,7 +37,7 @@ def _key(client: ZendeskClient) -> str:
 def check_account(client: ZendeskClient, probes: Sequence[str] = ()) -> AccountStatus:
     """Ask Zendesk now (one `/users/me`, one request per probe) and remember the success."""
     user = client.preflight()
-    unavailable = tuple(path for path in probes if not client.is_available(path))
+    unavailable = tuple(path for path in probes if not _probe(client, path))
     client.store.put_flag(_key(client), json.dumps({"user_id": user.user_id, "role": user.role}), PREFLIGHT_TTL_SECONDS)
     return AccountStatus(user, unavailable)
 
@@ -47,3 +47,19 @@ def ensure_checked(client: ZendeskClient, already_checked: bool = False) -> None
     if already_checked or client.store.get_flag(_key(client)) is not None:
         return
     check_account(client)
+
+
+def _probe(client: ZendeskClient, path: str) -> bool:
+    """Ask Zendesk whether this plan and role offer ``path`` (one request), and remember the answer."""
+    available = client.is_available(path)
+    client.store.put_flag(f"{_key(client)}:{path}", "yes" if available else "no", PREFLIGHT_TTL_SECONDS)
+    return available
+
+
+def endpoint_available(client: ZendeskClient, path: str) -> bool:
+    """Whether this plan and role offer ``path`` (e.g. audit logs on Enterprise only): the answer of a
+    recent check (the preflight of the `zendesk-assets sync` that launched this run, or an earlier
+    sweep), else one probe now. The plan rarely changes; a probe per sweep per run doubled the
+    requests of a sweep with nothing new."""
+    known = client.store.get_flag(f"{_key(client)}:{path}")
+    return known == "yes" if known is not None else _probe(client, path)
