@@ -82,7 +82,8 @@ def C(name: str, type: SqlType, description: str, path: tuple[str, ...] = ()) ->
 # seed's received_at) so they can never collide with a Zendesk property.
 SYSTEM_COLUMNS: tuple[Column, ...] = (
     C("received_at", TIMESTAMP, "When this row was last written by the sync."),
-    C("_raw", JSON, "The full record as Zendesk returned it, so no property is ever lost."),
+    C("_raw", JSON, "The full record as Zendesk returned it, so no property is ever lost (one holding a NUL "
+      "character is a JSON string of its JSON text: parse it once more)."),
     C("_version", BIGINT, "Epoch seconds of the record version; older versions never replace newer ones."),
     C("_removed_at", TIMESTAMP, "When the row vanished from a full snapshot of its collection; null while present."),
 )

@@ -28,6 +28,7 @@ import pytest
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, TICKET_FIELDS, SqlType, SweepKind, event_rows
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
 from zendesk_assets.warehouse import Warehouse
+from zendesk_assets.warehouse.coerce import has_nul, raw_record
 from zendesk_assets.warehouse.naming import quote
 from zendesk_assets.zendesk.pagination import epoch
 
@@ -56,7 +57,8 @@ def home() -> Iterator[Path]:
 @pytest.fixture
 def server() -> Iterator[EmulatorServer]:
     config = EmulatorConfig(
-        seed=11, tickets=600, users=200, organizations=40, history_days=800, hold_back_seconds=HOLD_BACK
+        seed=11, tickets=600, users=200, organizations=40, history_days=800, hold_back_seconds=HOLD_BACK,
+        nul_every=40,
     )
     with EmulatorServer(config) as srv:
         yield srv
@@ -126,15 +128,9 @@ def _dig(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return value
 
 
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL cannot store NUL in text or jsonb: the sync drops it, so the truth does too."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
+def _in_text_column(value: Any) -> Any:
+    """A text column cannot hold NUL (PostgreSQL): the sync writes U+FFFD in its place, on both engines."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
 def _assert_cells_match(srv: EmulatorServer, wh: Warehouse, table: str, since: int) -> None:
@@ -152,7 +148,11 @@ def _assert_cells_match(srv: EmulatorServer, wh: Warehouse, table: str, since: i
         for column, got in zip(columns, row[1:], strict=True):
             if column.source[0] not in record:  # a column we derive (e.g. ticket_event_id), not Zendesk's
                 continue
-            want = _without_nul(_dig(record, column.source))
+            want = _dig(record, column.source)
+            if column.type is SqlType.TEXT:
+                want = _in_text_column(want)
+            elif has_nul(want):  # a JSON value with a NUL is stored as its JSON text (one string layer)
+                got = raw_record(got)
             if isinstance(want, dict | list) and column.type not in (SqlType.JSON, SqlType.TEXT):
                 continue
             if column.type is SqlType.TIMESTAMP:
@@ -163,6 +163,22 @@ def _assert_cells_match(srv: EmulatorServer, wh: Warehouse, table: str, since: i
             if want != got:
                 mismatches.append((row[0], column.name, want, got))
     assert not mismatches, f"{table}: {len(mismatches)} cells differ from the truth, e.g. {mismatches[:3]}"
+
+
+def _assert_raw_exact_where_nul(srv: EmulatorServer, wh: Warehouse, since: int) -> None:
+    """Records with NUL characters (``nul_every``): ``_raw`` parses back to exactly what Zendesk sent."""
+    checked: dict[str, int] = {}
+    for table in ("tickets", "ticket_comments", "ticket_events"):
+        truth = {k: r for k, r in _truth(srv, table, since).items() if has_nul(r)}
+        assert truth, f"{table}: the emulator should send NUL characters (nul_every)"
+        stored = dict(wh.fetch(f"SELECT id, _raw FROM {wh.sql_name(table)}"))
+        for key, record in truth.items():
+            raw = raw_record(stored[key])
+            if table != "tickets":  # a comment's or event's _raw is the export's child event: a few keys more
+                raw = {k: raw.get(k) for k in record}
+            assert raw == record, f"{table} {key}: _raw differs from what Zendesk sent"
+        checked[table] = len(truth)
+    assert checked["ticket_comments"] >= 3, checked
 
 
 def _stored(wh: Warehouse, table: str) -> dict[Any, int | None]:
@@ -184,6 +200,7 @@ def _assert_equal_to_truth(srv: EmulatorServer, wh: Warehouse, since: int) -> No
             stale = [k for k, v in expected.items() if stored[k] != v]
             assert not stale, f"{table}: {len(stale)} rows not at their latest version, e.g. {stale[:5]}"
         _assert_cells_match(srv, wh, table, since)
+    _assert_raw_exact_where_nul(srv, wh, since)
     statuses = dict(wh.fetch(f"SELECT id, status FROM {wh.sql_name('tickets')}"))
     assert all(statuses[t["id"]] == t["status"] for t in srv.emulator.truth("tickets", since=since))
     urls = wh.fetch(f"SELECT id, url FROM {wh.sql_name('users')}")

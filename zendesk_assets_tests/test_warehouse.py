@@ -10,6 +10,7 @@ The portable adapter other SQLAlchemy dialects use is held to the same contract 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
 from zendesk_assets.collections import COLLECTIONS, SYSTEM_COLUMNS
 from zendesk_assets.warehouse import Warehouse
+from zendesk_assets.warehouse.coerce import raw_record
 from zendesk_assets.warehouse.dialects import GenericDialect, dialect_for, warehouse_kind
 
 
@@ -279,9 +281,19 @@ def test_big_ids_and_unicode_survive(backend: Backend) -> None:
     wh.write_stream(stream("tickets", [page]))
     got = rows(wh, "tickets", "id, requester_id, subject, _raw")
     assert [(r[0], r[1]) for r in got] == [(big, huge), (huge, big)]
-    assert got[0][2] == "Ça marche 🎉👩‍👩‍👧 — 中文 nul"
-    raw = got[0][3] if isinstance(got[0][3], dict) else __import__("json").loads(got[0][3])
-    assert raw["id"] == big and raw["requester_id"] == huge and raw["subject"] == got[0][2]
+    assert got[0][2] == "Ça marche 🎉👩‍👩‍👧 — 中文 \ufffdnul"  # a text column cannot hold NUL: U+FFFD instead
+    assert [raw_record(r[3]) for r in got] == page["tickets"]  # _raw: exactly what was sent, NUL included
+
+
+def test_nul_characters_keep_raw_exact_and_show_as_u_fffd(backend: Backend) -> None:
+    wh = backend.warehouse()
+    record = ticket(7, 1, "a\x00b", description="\x00x\x00", tags=["nul\x00tag"], **{"k\x00ey": {"v": "\x00"}})
+    wh.write_stream(stream("tickets", [{"tickets": [record]}]))
+    subject, description, tags, raw = rows(wh, "tickets", "subject, description, tags, _raw")[0]
+    assert (subject, description) == ("a\ufffdb", "\ufffdx\ufffd")
+    assert raw_record(tags) == ["nul\x00tag"]  # a JSON column with a NUL: one string layer, then exact
+    assert raw_record(raw) == record
+    assert json.dumps(raw_record(raw), sort_keys=True) == json.dumps(record, sort_keys=True)
 
 
 def test_lenient_values_and_derived_paths(backend: Backend) -> None:

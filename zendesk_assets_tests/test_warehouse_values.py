@@ -8,6 +8,7 @@ stripped; identifiers are lowercase ``[a-z0-9_]``, never start with a digit, fit
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import pytest
@@ -63,12 +64,22 @@ def test_numbers_booleans_text_json() -> None:
     assert coerce("true", SqlType.BOOLEAN) is True and coerce(0, SqlType.BOOLEAN) is False
     assert coerce("maybe", SqlType.BOOLEAN) is None
     assert coerce({"channel": "web"}, SqlType.TEXT) == '{"channel":"web"}'
-    assert coerce("a\x00b", SqlType.TEXT) == "ab"
     assert coerce(["x"], SqlType.JSON) == ["x"]
-    assert json_text({"k": "a\x00b", "n": 2**70}) == '{"k":"ab","n":1180591620717411303424}'
     assert version_of("2024-01-01T00:00:00Z") == 1704067200 and version_of(17) == 17
     assert version_of(None) is None and version_of("soon") is None
     assert extract({"a": {"b": 3}}, ("a", "b")) == 3 and extract({"a": "x"}, ("a", "b")) is None
+
+
+def test_nul_in_text_columns_is_u_fffd_and_json_values_round_trip() -> None:
+    """PostgreSQL holds NUL neither in text nor in jsonb: a text column shows U+FFFD where it was; a
+    JSON value with one is stored as a JSON string of its JSON text, which parses back exactly."""
+    assert coerce("a\x00b\x00", SqlType.TEXT) == "a\ufffdb\ufffd"
+    assert coerce({"k": "a\x00b"}, SqlType.TEXT) == '{"k":"a\\u0000b"}'  # the escape: plain text
+    record = {"k": "a\x00b", "n": 2**70, "k\x00ey": ["\x00"], "plain": "\\u0000 is not NUL"}
+    stored = json_text(record)
+    assert "\x00" not in stored and json.loads(json.loads(stored)) == record
+    assert json_text({"plain": "\\u0000 is not NUL"}) == '{"plain":"\\\\u0000 is not NUL"}'  # no NUL: as is
+    assert json_text(["x"]) == '["x"]'
 
 
 @pytest.mark.parametrize(

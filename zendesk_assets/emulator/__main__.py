@@ -43,6 +43,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="share of tickets handled by an AI agent only (hidden from exports by default)")
     p.add_argument("--csat", choices=("legacy", "new"), default="legacy",
                    help="new: serve survey responses at /api/v2/guide/survey_responses")
+    p.add_argument("--nul-every", type=int, default=0, metavar="N",
+                   help="every Nth ticket's description, comment bodies and one tag carry NUL characters")
     p.add_argument("--anchor", type=int, default=None,
                    help="epoch the generated history ends at (default: now, floored to the hour); pin it so "
                         "restarts serve the same account and stored export cursors stay valid")
@@ -60,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exports_refusal_status=args.shutdown_status,
         skips_hide_archived_and_deleted=args.skips_hide_archived_and_deleted,
         tickets_count_excludes_archived=args.count_excludes_archived, ai_agent_share=args.ai_agent_share,
-        csat=args.csat,
+        csat=args.csat, nul_every=args.nul_every,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -145,6 +145,7 @@ class EmulatorConfig:
     tickets_count_excludes_archived: bool = False  # /tickets/count leaves archived tickets out (observed)
     ai_agent_share: float = 0.0  # share of tickets handled by an AI agent (hidden from exports by default)
     csat: str = "legacy"  # "new": survey responses for rated tickets at /api/v2/guide/survey_responses
+    nul_every: int = 0  # every Nth ticket's description, comment bodies and a tag carry NUL (U+0000)
     fault_spec: FaultSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -163,6 +164,8 @@ class EmulatorConfig:
             raise ValueError(f"emulator csat must be one of {CSAT_MODES}, got {self.csat!r}")
         if self.exports_refusal_status not in REFUSAL_STATUSES:
             raise ValueError(f"emulator exports_refusal_status must be one of {REFUSAL_STATUSES}")
+        if self.nul_every < 0:
+            raise ValueError("emulator nul_every must be 0 (off) or a positive stride")
         if not 0.0 <= self.ai_agent_share <= 1.0:
             raise ValueError("emulator ai_agent_share must be within [0, 1]")
         self.fault_spec = FaultSpec.parse(self.faults)

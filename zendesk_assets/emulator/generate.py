@@ -181,6 +181,7 @@ class Generator:
         self.n_forms = max(1, config.ticket_forms)
         self.ai_share = config.ai_agent_share
         self.ai_cut = int(config.ai_agent_share * 10_000)
+        self.nul_every = config.nul_every
         self.account_created = self.t_start - 400 * 86400
         table_rng = random.Random(self.seed)
         self.table = [table_rng.random() for _ in range(_TABLE_SIZE + _MAX_WINDOW)]
@@ -193,6 +194,10 @@ class Generator:
         self.metric_set = lru_cache(maxsize=4096)(self._metric_set)
         self.user = lru_cache(maxsize=8192)(self._user)
         self.organization = lru_cache(maxsize=4096)(self._organization)
+
+    def nul(self, i: int) -> bool:
+        """Ticket ``i`` carries NUL characters (``nul_every``): text no PostgreSQL column can hold."""
+        return self.nul_every > 0 and i % self.nul_every == 1
 
     def rng(self, kind: int, index: int, extra: int = 0, window: int = 96) -> Draws:
         # Tuple hashes of ints are deterministic across processes (no PYTHONHASHSEED salt) and fast.
@@ -478,6 +483,8 @@ class Generator:
             n = 1 + int(t[p] * 3)
             description = _sentences(t, p + 1, n)
             p += 1 + n
+        if self.nul(i):
+            description = f"\x00{description[:9]}\x00{description[9:]}\x00"
         priority = PRIORITIES[int(t[p] * 6)]
         p += 1
         has_incidents = False
@@ -535,6 +542,8 @@ class Generator:
         }
         if self.ai_share and status != "deleted" and (hash((self.seed, _K_AI, i)) & _MASK) % 10_000 < self.ai_cut:
             _make_ai_agent_ticket(record)
+        if self.nul(i):
+            record["tags"] = [*tags, "nul\x00tag"]
         return record
 
 
@@ -791,6 +800,8 @@ class Generator:
                     public = t[p] < 0.75
                     m = 1 + int(t[p + 1] * 3)  # comment_body (k > 0: never the long text)
                     body = _sentences(t, p + 2, m)
+                    if self.nul(i):
+                        body = f"{body[:4]}\x00{body[4:]}"
                     p += 2 + m
                     x = t[p]  # comment_via: 2% null, 1% a bare string
                     p += 1

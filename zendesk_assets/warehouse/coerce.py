@@ -6,6 +6,11 @@ custom date fields arrive in mixed forms (date-only and full ISO 8601 have both 
 a string on parents but an object on comment children. A value that does not fit its column
 becomes NULL there; the record's ``_raw`` JSON keeps it, so nothing is lost.
 
+NUL characters (U+0000), which PostgreSQL stores neither in text nor in jsonb: a typed text column
+gets U+FFFD in their place (on every engine, so both answer alike); a JSON value holding one
+(``_raw`` above all) is stored as a JSON string holding its JSON text, where the NUL is the
+escape ``\\u0000``, so parsing it once more gives the record exactly.
+
 Timestamps are returned as naive UTC ``datetime`` objects: both dialects store them in UTC.
 """
 
@@ -38,27 +43,57 @@ def extract(record: Mapping[str, Any], path: Sequence[str]) -> Any:
     return value
 
 
-def strip_nul(value: Any) -> Any:
-    """Remove NUL characters: PostgreSQL rejects ``\\u0000`` in text and jsonb."""
+NUL = "\x00"
+REPLACEMENT = "\ufffd"  # what a NUL becomes in a typed text column
+
+
+def replace_nul(text: str) -> str:
+    """A text column's value: each NUL (U+0000, which PostgreSQL text cannot hold) becomes U+FFFD,
+    on every engine, so the column shows that a character was there; ``_raw`` keeps the original."""
+    return text.replace(NUL, REPLACEMENT) if NUL in text else text
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character occurs anywhere in a JSON value (keys included)."""
     if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
+        return NUL in value
     if isinstance(value, Mapping):
-        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return [strip_nul(v) for v in value]
-    return value
+        return any(has_nul(v) for v in value)
+    return False
 
 
-def json_text(value: Any) -> str:
-    """Compact JSON text without NULs; falls back to the stdlib for integers beyond 64 bits."""
+def json_dumps(value: Any) -> str:
+    """Compact JSON text (a NUL is written as the escape ``\\u0000``); the stdlib takes integers beyond 64 bits."""
     try:
-        text = orjson.dumps(value).decode()
+        return orjson.dumps(value).decode()
     except TypeError:
         import json
 
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    if "\\u0000" in text:
-        return json_text(strip_nul(value))
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def nul_safe(value: Any) -> Any:
+    """What a JSON column stores: the value, or, when it holds a NUL (PostgreSQL's jsonb cannot),
+    its JSON text as a JSON string, which parses back to exactly the value (``json.loads`` twice)."""
+    return json_dumps(value) if has_nul(value) else value
+
+
+def raw_record(stored: Any) -> Any:
+    """A ``_raw`` value as read back -> the record exactly as Zendesk sent it. DuckDB hands JSON over
+    as text, psycopg decoded; a record with a NUL is one JSON string more (``nul_safe``)."""
+    import json
+
+    value = json.loads(stored) if isinstance(stored, str) else stored
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as JSON text (see ``nul_safe``)."""
+    text = json_dumps(value)
+    if "\\u0000" in text and has_nul(value):
+        return json_dumps(text)
     return text
 
 
@@ -159,8 +194,8 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return strip_nul(value)
-    return json_text(value)
+        return replace_nul(value)
+    return json_dumps(value)  # a NUL inside is the six characters of its escape: plain text
 
 
 def _bigint(value: Any) -> int | None:
@@ -182,7 +217,7 @@ def _text_fast(value: Any) -> str | None:
 
 
 def _json(value: Any) -> Any:
-    # Kept as the Python object; the dialect serialises it and strips NULs only when present.
+    # Kept as the Python object; the dialect serialises it (``json_text`` / ``nul_safe``).
     return value
 
 
@@ -202,7 +237,7 @@ CONVERTERS: dict[SqlType, Callable[[Any], Any]] = {
 def coerce(value: Any, sql_type: SqlType) -> Any:
     """Convert one value for a column of ``sql_type``; None when it does not fit.
 
-    JSON values stay Python objects; the dialect serialises them (without NULs).
+    JSON values stay Python objects; the dialect serialises them (``json_text``: NULs round-trip).
     """
     if value is None:
         return None

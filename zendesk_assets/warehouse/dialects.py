@@ -35,7 +35,7 @@ from sqlalchemy.pool import NullPool
 
 from zendesk_assets.collections import SqlType
 from zendesk_assets.private import owner_only
-from zendesk_assets.warehouse.coerce import json_text, strip_nul
+from zendesk_assets.warehouse.coerce import json_text, nul_safe
 from zendesk_assets.warehouse.naming import mask_url, quote
 from zendesk_assets.warehouse.tables import INFORMATION_COLUMNS, INFORMATION_TABLES, TableColumn
 
@@ -439,13 +439,17 @@ class DuckDBDialect(Dialect):
     @staticmethod
     def _line(names: Sequence[str], row: Row) -> bytes:
         record = dict(zip(names, row, strict=True))
-        try:
-            line = orjson.dumps(record)
-        except TypeError:  # an integer beyond 64 bits somewhere in _raw
-            line = json.dumps(record, default=_json_default, ensure_ascii=False).encode()
-        if b"\\u0000" in line:
-            line = orjson.dumps(strip_nul(record))
+        line = _ndjson(record)
+        if b"\\u0000" in line:  # text columns hold none (coerce): a JSON value does, see nul_safe
+            line = _ndjson({name: nul_safe(value) for name, value in record.items()})
         return line + b"\n"
+
+
+def _ndjson(record: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(record)
+    except TypeError:  # an integer beyond 64 bits somewhere in _raw
+        return json.dumps(record, default=_json_default, ensure_ascii=False).encode()
 
 
 def normalise_url(url: str | None) -> str:
