@@ -10,9 +10,22 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from dagster._core.scheduler.instigation import (
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    ScheduleInstigatorData,
+    TickStatus,
+)
+from dagster._core.workspace.context import WorkspaceProcessContext
+from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 BIN = Path(sys.executable).parent
 
@@ -96,3 +109,49 @@ def started(
 
 def tail(log: Path, chars: int = 3000) -> str:
     return log.read_text(errors="replace")[-chars:] if log.exists() else ""
+
+
+def wait_for(what: str, probe: Callable[[], Any], seconds: float, logs: Sequence[Path]) -> Any:
+    """Poll ``probe`` until it returns something truthy; fail with the processes' logs otherwise."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}:\n" + "\n".join(f"--- {p.name}\n{tail(p)}" for p in logs))
+
+
+def load_workspace(instance: dg.DagsterInstance, workspace: Path, location: str) -> WorkspaceProcessContext | None:
+    """The workspace once its code location answers (None while the code server starts)."""
+    context = WorkspaceProcessContext(instance, WorkspaceFileTarget([str(workspace)]))
+    if context.create_request_context().has_code_location(location):
+        return context
+    context.__exit__(None, None, None)
+    return None
+
+
+def tick_now(instance: dg.DagsterInstance, schedule: Any) -> None:
+    """Mark a schedule running since just before its latest cron time, so the daemon's first
+    iteration ticks at once (it evaluates the latest tick it missed) instead of at the next one."""
+    seconds_back = 61 if schedule.cron_schedule.startswith("* ") else 3 * 3600 + 61
+    instance.add_instigator_state(
+        InstigatorState(
+            schedule.get_remote_origin(), InstigatorType.SCHEDULE, InstigatorStatus.RUNNING,
+            ScheduleInstigatorData(schedule.cron_schedule, start_timestamp=time.time() - seconds_back),
+        )
+    )
+
+
+def stop_schedule(instance: dg.DagsterInstance, schedule: Any) -> None:
+    """As a user stopping it in the UI: no more ticks while the test tears down."""
+    state = instance.get_instigator_state(schedule.get_remote_origin_id(), schedule.selector_id)
+    assert state is not None
+    instance.update_instigator_state(state.with_status(InstigatorStatus.STOPPED))
+
+
+def finished_ticks(instance: dg.DagsterInstance, schedule: Any) -> list[Any]:
+    """The schedule's ended ticks, oldest first."""
+    done = (TickStatus.SUCCESS, TickStatus.SKIPPED, TickStatus.FAILURE)
+    ticks = instance.get_ticks(schedule.get_remote_origin_id(), schedule.selector_id)
+    return [t for t in ticks if t.status in done][::-1]

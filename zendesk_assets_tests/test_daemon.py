@@ -14,7 +14,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,20 +21,21 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from dagster._core.scheduler.instigation import (
-    InstigatorState,
-    InstigatorStatus,
-    InstigatorType,
-    ScheduleInstigatorData,
-    TickStatus,
-)
-from dagster._core.workspace.context import WorkspaceProcessContext
-from dagster._core.workspace.load_target import WorkspaceFileTarget
+from dagster._core.scheduler.instigation import TickStatus
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from zendesk_assets.collections import SWEEPS
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
-from zendesk_assets_tests.processes import free_port, started, tail
+from zendesk_assets_tests.processes import (
+    finished_ticks,
+    free_port,
+    load_workspace,
+    started,
+    stop_schedule,
+    tail,
+    tick_now,
+    wait_for,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "zendesk_assets_tests" / "scripts" / "minute_schedule.py"
@@ -72,16 +72,6 @@ def scratch() -> Iterator[Path]:
     base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="zendesk_daemon_", dir=base) as path:
         yield Path(path)
-
-
-def _wait(what: str, probe: Callable[[], Any], seconds: float, logs: list[Path]) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what}:\n" + "\n".join(f"--- {p.name}\n{tail(p)}" for p in logs))
 
 
 def _step_window(instance: dg.DagsterInstance, run_id: str, step: str) -> tuple[float, float]:
@@ -131,28 +121,21 @@ def test_a_busy_sweep_is_skipped_by_the_next_tick_and_a_backfill_waits_for_it(
         ):
             os.environ["DAGSTER_HOME"] = str(home)  # the in-test GraphQL context reads the same instance
             try:
-                context = _wait(
-                    "the code server", lambda: _load(instance, workspace), 90, logs
+                context = wait_for(
+                    "the code server", lambda: load_workspace(instance, workspace, "zendesk_assets"), 90, logs
                 )
                 with context:
                     request_context = context.create_request_context()
                     repo = next(iter(request_context.get_code_location("zendesk_assets").get_repositories().values()))
                     schedule = repo.get_schedule(f"{account}_every_3_hours")
                     assert schedule.cron_schedule == "* * * * *"
-                    # running since a minute ago: the daemon's first iteration ticks at once
-                    state = InstigatorState(
-                        schedule.get_remote_origin(), InstigatorType.SCHEDULE, InstigatorStatus.RUNNING,
-                        ScheduleInstigatorData(schedule.cron_schedule, start_timestamp=time.time() - 61),
-                    )
-                    instance.add_instigator_state(state)
-                    origin_id, selector_id = schedule.get_remote_origin_id(), schedule.selector_id
+                    tick_now(instance, schedule)
 
                     def ticks() -> list[Any]:
-                        done = (TickStatus.SUCCESS, TickStatus.SKIPPED, TickStatus.FAILURE)
-                        return [t for t in instance.get_ticks(origin_id, selector_id) if t.status in done][::-1]
+                        return finished_ticks(instance, schedule)
 
                     with started(["dagster-daemon", "run", "-w", str(workspace)], env, daemon_log, cwd=home):
-                        first = _wait("the first tick", ticks, 60, logs)[0]
+                        first = wait_for("the first tick", ticks, 60, logs)[0]
                         assert first.status == TickStatus.SUCCESS, first.error
                         assert len(first.run_ids) == 2  # the current and the history run
                         history = _run_with_tag(instance, first.run_ids, "history")
@@ -167,18 +150,14 @@ def test_a_busy_sweep_is_skipped_by_the_next_tick_and_a_backfill_waits_for_it(
                         launched = result.data["launchPartitionBackfill"]
                         assert launched["__typename"] == "LaunchBackfillSuccess", launched
                         backfill_id = launched["backfillId"]
-                        backfill_run = _wait(
+                        backfill_run = wait_for(
                             "the backfill's run",
                             lambda: instance.get_run_ids(dg.RunsFilter(tags={"dagster/backfill": backfill_id})),
                             60, logs,
                         )[0]
 
-                        second = _wait("the second tick", lambda: ticks()[1:], 75, logs)[0]
-                        instance.update_instigator_state(
-                            instance.get_instigator_state(origin_id, selector_id).with_status(  # type: ignore[union-attr]
-                                InstigatorStatus.STOPPED
-                            )
-                        )
+                        second = wait_for("the second tick", lambda: ticks()[1:], 75, logs)[0]
+                        stop_schedule(instance, schedule)
                         # every sweep is still held by the first tick's runs: the tick skips, naming them
                         assert second.status == TickStatus.SKIPPED and not second.run_ids, second
                         assert all(s in (second.skip_reason or "") for s in SWEEPS if s != "audit_logs")
@@ -187,7 +166,7 @@ def test_a_busy_sweep_is_skipped_by_the_next_tick_and_a_backfill_waits_for_it(
 
                         gate.opened.set()
                         runs = [*first.run_ids, backfill_run]
-                        _wait("every run to end", lambda: all(_ended(instance, r) for r in runs), 120, logs)
+                        wait_for("every run to end", lambda: all(_ended(instance, r) for r in runs), 120, logs)
             finally:
                 gate.opened.set()
                 os.environ.pop("DAGSTER_HOME", None)
@@ -210,14 +189,6 @@ def test_a_busy_sweep_is_skipped_by_the_next_tick_and_a_backfill_waits_for_it(
             )
             # the backfill's run left the queue only once the scheduled sweep had given its slot back
             assert backfill_record.start_time >= scheduled[1] - 0.5
-
-
-def _load(instance: dg.DagsterInstance, workspace: Path) -> WorkspaceProcessContext | None:
-    context = WorkspaceProcessContext(instance, WorkspaceFileTarget([str(workspace)]))
-    if context.create_request_context().has_code_location("zendesk_assets"):
-        return context
-    context.__exit__(None, None, None)
-    return None
 
 
 def _run_with_tag(instance: dg.DagsterInstance, run_ids: list[str], part: str) -> str:
