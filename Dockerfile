@@ -17,9 +17,10 @@ RUN groupadd --system --gid 10001 zendesk \
 WORKDIR /opt/dagster/app
 COPY pyproject.toml README.md ./
 COPY zendesk_assets ./zendesk_assets
-# The same install as `make` and CI (pins from pyproject.toml), without the dev extras.
+# The same install as `make` and CI (pins from pyproject.toml); the k8s extra instead of the dev one
+# (run pods on Kubernetes load an instance file that names dagster_k8s.K8sRunLauncher).
 RUN python -m pip install --quiet --upgrade pip \
-    && python -m pip install --quiet .
+    && python -m pip install --quiet '.[k8s]'
 
 USER 10001:10001
 EXPOSE 4000

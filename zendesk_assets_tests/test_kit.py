@@ -57,9 +57,10 @@ def test_the_dockerfile_installs_as_make_and_ci_do_and_serves_the_code_location(
     make = _pip_commands(recipe, "$(BIN)/python")
     assert docker and len(docker) == len(make)
     for ours, theirs in zip(docker, make, strict=True):
-        # same command and flags; the image installs the package itself (no dev extras, not editable)
+        # same command and flags; the image installs the package itself (not editable, k8s extra, no dev)
         assert ours[:-1] == [w for w in theirs[:-1] if w != "-e"], (ours, theirs)
-        assert ours[-1] in (".", "pip") and theirs[-1].split("[")[0] == ours[-1]
+        assert ours[-1] in (".[k8s]", "pip") and theirs[-1].split("[")[0] == ours[-1].split("[")[0]
+    assert "dagster-k8s==0.29.27" in PYPROJECT["project"]["optional-dependencies"]["k8s"]
 
     assert ("USER", "10001:10001") in steps  # not root
     entrypoint = next(args for op, args in steps if op == "ENTRYPOINT")
