@@ -369,6 +369,7 @@ class ListRead:
     deleted: str | None = None
     deleted_key: str | None = None
     deleted_are_stubs: bool = False
+    whole: bool = False  # not ordered by change time: read whole every run (no stored cursor)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -471,6 +472,8 @@ _SWEEPS: tuple[Sweep, ...] = (
         record_key="organizations",
         position_field="updated_at",
         full_list="/organizations",
+        # Live organizations only: one deleted while the exports are refused keeps its last stored values.
+        list_read=ListRead("/organizations", (), "updated_at", whole=True),
         description="Time-based organization export (no cursor variant exists).",
     ),
     Sweep(

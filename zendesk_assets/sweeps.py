@@ -286,12 +286,13 @@ def _list_batches(
     assert lr is not None
     stored = next((cp for cp in checkpoints if cp.sweep == key), None)
     position, resume = (stored.position, stored.resume) if stored else (None, None)
+    resume = None if lr.whole else resume
     complete = bool(stored and stored.done)
     log.info(f"progress: {sweep.name}: reading {lr.endpoint} " + ("from its stored cursor" if resume else "whole"))
     for page in cursor_pages(client, Read(lr.endpoint, sweep.record_key, dict(lr.params), resume=resume)):
         stamps = [p for p in (epoch(r.get(lr.order_field)) for r in page.records) if p is not None]
         position = max([*([position] if position else []), *stamps], default=None)
-        resume = page.resume or resume
+        resume = None if lr.whole else page.resume or resume
         checkpoint = Checkpoint(key, 0, None, position, resume, done=complete)
         yield Batch(route(page.records, page.sideloads, tables), checkpoint, None, removals(page.records, tables))
     main = next(t for t in sweep.tables if COLLECTIONS[t].rows is records)
@@ -313,6 +314,12 @@ def _list_batches(
             stubs = [{"id": r.get("id"), tombstone.column: tombstone.value} for r in page.records]
             marks = {main: (tombstone.column, tombstone.value, [r["id"] for r in stubs])}
             yield Batch({}, None, None, removals(stubs, tables), marks=marks)
+    # The list pass holds every record whatever its change time: say so where the freshness and partition
+    # checks and the status look, the export's live window (without its cursor: were the exports back,
+    # that window would be re-read once from its start).
+    live = next((cp for cp in checkpoints if cp.sweep == request.state_key and cp.live), None)
+    start = live.window_start if live else (request.window or Window(0, None)).start
+    yield Batch({}, Checkpoint(request.state_key, start, None, position, None))
     yield Batch({t: [] for t in tables}, Checkpoint(key, 0, None, position, resume, done=True))
 
 

@@ -45,6 +45,7 @@ def test_defaults_live_in_one_place() -> None:
     resource = zendesk_resource(account)
     assert (resource.core_requests_per_minute, resource.incremental_requests_per_minute) == (200, 10)
     assert account.history_months == 12 and account.start_date == date(2020, 1, 1)
+    assert account.reread_hours == 24 and account.export_mode == "export"
     assert isinstance(account.auth, OAuthClientCredentials)
 
 
@@ -57,6 +58,8 @@ def test_defaults_live_in_one_place() -> None:
         ({"ZENDESK_START_DATE": "2020-02-30"}, "ZENDESK_START_DATE: must be a real date like 2020-01-01, got '2020-02-30' (day is out of range for month)"),
         ({"ZENDESK_CORE_RPM": "fast"}, "ZENDESK_CORE_RPM: must be a whole number of requests per minute above 0, got 'fast'"),
         ({"ZENDESK_CORE_RPM": "1.5"}, "ZENDESK_CORE_RPM: must be a whole number of requests per minute above 0, got '1.5'"),
+        ({"ZENDESK_EXPORT_MODE": "lists"}, "ZENDESK_EXPORT_MODE: must be 'export' (the default) or 'list', got 'lists'"),
+        ({"ZENDESK_REREAD_HOURS": "0"}, "ZENDESK_REREAD_HOURS: must be a whole number of hours above 0, got 0"),
         ({"ZENDESK_INCREMENTAL_RPM": "0"}, "ZENDESK_INCREMENTAL_RPM: must be a whole number of requests per minute above 0, got 0"),
         ({"ZENDESK_SCHEMA": "--"}, "ZENDESK_SCHEMA: '--' has no letters or digits"),
         ({"ZENDESK_SCHEMA": "information_schema"}, "ZENDESK_SCHEMA: 'information_schema' is reserved by the database"),

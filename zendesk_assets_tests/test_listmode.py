@@ -1,13 +1,13 @@
-"""A second path for tickets and users: the lists, when the incremental exports are not to be used.
+"""A second path for tickets, users and organizations: the lists, when the exports are not to be used.
 
 Contract (real HTTP to the emulator, real DuckDB): with ``export_mode="list"`` the tickets sweep reads
 ``/tickets`` (keyset by updated_at, metric sets side-loaded), the search export once for archived
-tickets and ``/deleted_tickets``; the users sweep ``/users`` and ``/deleted_users``; the rows equal the
-truth (what the lists can show: no deleted ticket a list never named, no metric set of an archived
-ticket). When Zendesk shuts the exports down between two syncs, the next sync switches by itself
-(logged) for tickets and users, losing and doubling nothing, with the changes made meanwhile; the
-sweeps that have no list path fail with the refusal, naming it.
-"""
+tickets and ``/deleted_tickets``; the users sweep ``/users`` and ``/deleted_users``; organizations
+``/organizations`` whole; the rows equal the truth (what the lists can show: no deleted ticket a list
+never named, no metric set of an archived ticket, no deleted organization). When Zendesk shuts the
+exports down between two syncs, the next sync switches by itself (logged) for those, losing and
+doubling nothing, with the changes made meanwhile; the sweeps that have no list path fail with the
+refusal, naming it."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ from zendesk_assets_tests.test_end_to_end import _assert_cells_match, _expected,
 
 ACCOUNT = dict(seed=31, tickets=300, users=90, organizations=16, activities=30, ticket_skips=40, audit_logs=30,
                history_days=400, hold_back_seconds=0)
-LISTED = ("tickets", "ticket_metrics", "users")
+LISTED = ("tickets", "ticket_metrics", "users", "organizations")
+WITH_LISTS = ("tickets", "users", "organizations")
 
 
 @pytest.fixture
@@ -48,6 +49,10 @@ def _assert_listed_tables_equal_truth(srv: EmulatorServer, wh: Warehouse, since:
         expected, stored = _expected(srv, table, 0), _stored(wh, table)
         if table == "tickets":
             expected = {k: v for k, v in expected.items() if k not in deleted - deleted_seen}
+        if table == "organizations":  # a deleted organization leaves /organizations
+            gone = {o["id"] for o in em.truth("organizations") if o["deleted_at"]}
+            expected = {k: v for k, v in expected.items() if k not in gone}
+            stored = {k: v for k, v in stored.items() if k not in gone}
         if table == "ticket_metrics":
             ticket_of = {m["id"]: m["ticket_id"] for m in em.truth("ticket_metrics")}
             expected = {k: v for k, v in expected.items() if ticket_of[k] not in archived}
@@ -57,18 +62,18 @@ def _assert_listed_tables_equal_truth(srv: EmulatorServer, wh: Warehouse, since:
         live = [k for k in expected if k not in deleted]
         stale = [k for k in live if stored[k] != expected[k]]
         assert not stale, f"{table}: {len(stale)} rows not at their latest version, e.g. {stale[:5]}"
-        if table != "tickets":
+        if table not in ("tickets", "organizations"):
             _assert_cells_match(srv, wh, table, since)
     statuses = dict(wh.fetch(f"SELECT id, status FROM {wh.sql_name('tickets')}"))
     assert all(statuses[t] == "deleted" for t in deleted & deleted_seen), "a deleted ticket is marked deleted"
     assert all(statuses[t] == tickets[t]["status"] for t in statuses if t not in deleted)
 
 
-def test_list_mode_syncs_tickets_and_users_from_the_lists(server: EmulatorServer, tmp_path: Path) -> None:
+def test_list_mode_syncs_tickets_users_and_organizations_from_the_lists(server: EmulatorServer, tmp_path: Path) -> None:
     em = server.emulator
     wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
     zendesk = resource(server, tmp_path)
-    for name in ("tickets", "users"):
+    for name in WITH_LISTS:
         sync_sweep(zendesk, wh, SWEEPS[name], 0, export_mode="list")
     _assert_listed_tables_equal_truth(server, wh, 0, deleted_seen=set())
     routes = {route for (_m, route, _s) in em.stats()["requests"]}
@@ -77,11 +82,11 @@ def test_list_mode_syncs_tickets_and_users_from_the_lists(server: EmulatorServer
     changed = em.advance(updates=6, creations=4, deletes=3)
     time.sleep(1.1)
     em.reset_stats()
-    for name in ("tickets", "users"):
+    for name in WITH_LISTS:
         sync_sweep(zendesk, wh, SWEEPS[name], 0, export_mode="list")
     _assert_listed_tables_equal_truth(server, wh, 0, deleted_seen=set(changed["tickets"]["deleted"]))
     requests = sum(em.stats()["requests"].values())
-    assert requests <= 8, em.stats()["requests"]  # resumed from the stored cursors: a page or two each
+    assert requests <= 9, em.stats()["requests"]  # resumed from the stored cursors: a page or two each
 
 
 def test_an_export_shutdown_mid_history_switches_to_the_lists(
@@ -102,7 +107,8 @@ def test_an_export_shutdown_mid_history_switches_to_the_lists(
                     sync_sweep(zendesk, wh, sweep, 0)
             else:
                 sync_sweep(zendesk, wh, sweep, 0)
-    assert sum("switching to the lists" in r.getMessage() for r in caplog.records) == 2
+    switched = sum(1 for s in SWEEPS.values() if s.export and s.list_read is not None)
+    assert sum("switching to the lists" in r.getMessage() for r in caplog.records) == switched == 3
     _assert_listed_tables_equal_truth(server, wh, since, deleted_seen={t["id"] for t in em.truth("tickets")
                                                                        if t["status"] == "deleted"})
     # Nothing lost: the archived tickets and metric sets the exports stored are all still there.
