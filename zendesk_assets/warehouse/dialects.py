@@ -144,6 +144,11 @@ class Dialect:
         """Transient errors after which the whole transaction is simply run again."""
         return False
 
+    def is_disconnect(self, exc: BaseException) -> bool:
+        """The connection was lost (failover, a killed backend, an idle timeout): the transaction
+        is run again on a new connection. SQLAlchemy says so for statements it ran itself."""
+        return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
+
     def missing(self) -> str | None:
         """Why there is nothing to read yet, when connecting would create the database (a file)."""
         return None
@@ -268,6 +273,28 @@ class PostgresDialect(Dialect):
         return isinstance(
             orig, pge.SerializationFailure | pge.DeadlockDetected | pge.UniqueViolation | pge.DuplicateColumn
         )
+
+    # Lost connections (SQLSTATE class 08, or none when the client noticed it), and the server
+    # shutting down or starting up; not a cancelled statement (57014).
+    DISCONNECT_STATES = frozenset({"57P01", "57P02", "57P03"})
+    APPLICATION_NAME = "zendesk_assets"
+
+    def engine_options(self) -> dict[str, Any]:
+        # pg_stat_activity names our sessions (a URL's own ?application_name= wins)
+        if "application_name" in sa.engine.make_url(self.url).query:
+            return {}
+        return {"connect_args": {"application_name": self.APPLICATION_NAME}}
+
+    def is_disconnect(self, exc: BaseException) -> bool:
+        import psycopg
+
+        if super().is_disconnect(exc):
+            return True
+        orig = getattr(exc, "orig", exc)  # COPY runs on the driver's cursor: its errors arrive unwrapped
+        if not isinstance(orig, psycopg.OperationalError):
+            return False
+        state = orig.sqlstate
+        return state is None or state.startswith("08") or state in self.DISCONNECT_STATES
 
     def on_begin(self, conn: Connection) -> None:
         # Timestamps are handed over as naive UTC.

@@ -48,6 +48,13 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def _first_line(exc: BaseException) -> str:
+    """An error's class and first line (no SQL, no parameters: a page's values stay out of logs)."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {text[0][:200]}" if text else type(orig).__name__
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -95,19 +102,18 @@ class Warehouse:
     def _reader(self, conn: Connection) -> Reader:
         return Reader(conn, self.dialect, self.schema, self.book)
 
+    # The reads a sweep makes (its plan, its metadata) survive a lost connection as its pages do.
+
     def checkpoints(self, sweep: str) -> list[Checkpoint]:
         """Stored checkpoints of a sweep, one per window, oldest window first."""
-        with self.read() as reader:
-            return reader.checkpoints(sweep)
+        return self._run(lambda conn: self._reader(conn).checkpoints(sweep))
 
     def custom_fields(self, table: str) -> list[CustomFieldColumn]:
         """The ``_custom_fields`` dictionary rows of one table, in column order."""
-        with self.read() as reader:
-            return reader.custom_fields(table)
+        return self._run(lambda conn: self._reader(conn).custom_fields(table))
 
     def row_count(self, table: str) -> int:
-        with self.read() as reader:
-            return reader.row_count(table)
+        return self._run(lambda conn: self._reader(conn).row_count(table))
 
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a read query written as SQL text (``:name`` parameters); for tests and ad hoc reads."""
@@ -157,16 +163,37 @@ class Warehouse:
 
     # ----------------------------------------------------------------- writing
 
-    def _run(self, work: Callable[[Connection], T], session: Session | None = None) -> T:
-        """Run ``work`` in one transaction, re-running it whole after a transient conflict."""
-        attempt = 0
+    # A lost connection re-runs the page's transaction on a new one, this many times with backoff
+    # (about 30 s in all: long enough for a failover): safe, since the page's checkpoint commits
+    # with its rows, upserts are monotonic and a checkpoint row is replaced, so a page whose COMMIT
+    # did land before the connection died is simply written again.
+    RECONNECTS = 7
+
+    def _run(
+        self, work: Callable[[Connection], T], session: Session | None = None, log: logging.Logger | None = None
+    ) -> T:
+        """Run ``work`` in one transaction, re-running it whole after a transient conflict or a lost connection."""
+        attempt = reconnects = 0
         while True:
             try:
                 with session.transaction() if session else self.dialect.transaction() as conn:
                     return work(conn)
-            except sa.exc.DBAPIError as exc:
+            except Exception as exc:
+                if self.dialect.is_disconnect(exc):
+                    reconnects += 1
+                    if reconnects > self.RECONNECTS:
+                        raise
+                    (log or logger).warning(
+                        "warehouse connection lost (%s); running the page's transaction again on a new "
+                        "connection (%d of %d)",
+                        _first_line(exc), reconnects, self.RECONNECTS,
+                    )
+                    time.sleep(min(0.25 * 2 ** (reconnects - 1), 8.0))
+                    continue
+                if not isinstance(exc, sa.exc.DBAPIError) or not self.dialect.is_retryable(exc):
+                    raise
                 attempt += 1
-                if not self.dialect.is_retryable(exc) or attempt > 8:
+                if attempt > 8:
                     raise
                 logger.info(
                     "transient warehouse conflict (attempt %d), retrying: %s",
@@ -198,7 +225,7 @@ class Warehouse:
                     pending.setdefault(t, []).extend(defs)
                 starting = frozenset(t for t in batch.rows if batch.reread and t not in rereads)
                 work = partial(self._write_batch, stream=stream, batch=batch, defs=pending, starting=starting)
-                deltas = self._run(work, session)
+                deltas = self._run(work, session, log)
                 rereads.update({t: batch.reread for t in batch.rows if batch.reread})
                 pending = {}
                 self._ready.update(deltas)  # committed: these tables now exist with their columns
@@ -211,6 +238,7 @@ class Warehouse:
             removed = self._run(
                 partial(self._finish, stream=stream, defs=pending, complete=complete, rereads=rereads),
                 session,
+                log,
             )
         for t, n in removed.items():
             stats[t].removed += n
