@@ -85,7 +85,7 @@ SYSTEM_COLUMNS: tuple[Column, ...] = (
     C("_raw", JSON, "The full record as Zendesk returned it, so no property is ever lost (one holding a NUL "
       "character is a JSON string of its JSON text: parse it once more)."),
     C("_version", BIGINT, "Epoch seconds of the record version; older versions never replace newer ones."),
-    C("_removed_at", TIMESTAMP, "When the row vanished from a full snapshot of its collection; null while present."),
+    C("_removed_at", TIMESTAMP, "When the row vanished from Zendesk: a full snapshot or re-read no longer returned it, or its parent (a ticket) was deleted; null while present."),
 )
 
 
