@@ -189,7 +189,8 @@ class SweepRequest:
     @property
     def state_keys(self) -> tuple[str, ...]:
         """Every key whose checkpoints ``open_stream`` needs."""
-        extra = (self.reread_key,) if self.sweep.reread else (self.list_key,) if self.sweep.list_read else ()
+        extra: tuple[str, ...] = (self.reread_key,) if self.sweep.reread else ()
+        extra += (self.list_key, self.reread_key) if self.sweep.list_read else ()
         return (self.state_key, *extra)
 
 
@@ -280,7 +281,9 @@ def _list_batches(
 ) -> Iterator[Batch]:
     """An export sweep read from the lists (``ListRead``): the keyset list resumed from its stored cursor,
     the search export once for what the list leaves out, then the deleted records. The list checkpoint
-    is done once a first pass (search export included) completed; until then the search pass repeats."""
+    is done once a first pass (search export included) completed; until then the search pass repeats.
+    Every ``reread_every`` of Zendesk's time the list is read whole again: a change that did not move
+    ``updated_at`` (a system update of a ticket) reaches the warehouse then."""
     sweep, tables, key = request.sweep, request.tables, request.list_key
     lr = sweep.list_read
     assert lr is not None
@@ -288,6 +291,11 @@ def _list_batches(
     position, resume = (stored.position, stored.resume) if stored else (None, None)
     resume = None if lr.whole else resume
     complete = bool(stored and stored.done)
+    now = zendesk_now(client, sweep, lr.endpoint)
+    last_whole = next((cp.position for cp in checkpoints if cp.sweep == request.reread_key), None)
+    if request.reread_every is not None and now - (last_whole or 0) >= request.reread_every:
+        resume = None
+    whole = resume is None
     log.info(f"progress: {sweep.name}: reading {lr.endpoint} " + ("from its stored cursor" if resume else "whole"))
     for page in cursor_pages(client, Read(lr.endpoint, sweep.record_key, dict(lr.params), resume=resume)):
         stamps = [p for p in (epoch(r.get(lr.order_field)) for r in page.records) if p is not None]
@@ -320,6 +328,8 @@ def _list_batches(
     live = next((cp for cp in checkpoints if cp.sweep == request.state_key and cp.live), None)
     start = live.window_start if live else (request.window or Window(0, None)).start
     yield Batch({}, Checkpoint(request.state_key, start, None, position, None))
+    if whole:
+        yield Batch({}, Checkpoint(request.reread_key, 0, None, now, None, done=True))
     yield Batch({t: [] for t in tables}, Checkpoint(key, 0, None, position, resume, done=True))
 
 
