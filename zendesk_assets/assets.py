@@ -114,7 +114,8 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
             else:
                 window = window_for(*context.partition_time_window) if partitions else None
                 request = SweepRequest(
-                    sweep, tables, window, start_epoch, account.reread_hours * 3600, account.export_mode
+                    sweep, tables, window, start_epoch, account.reread_hours * 3600, account.export_mode,
+                    account.sweep_params(sweep), account.narrowed(sweep),
                 )
                 stream = open_stream(
                     client,

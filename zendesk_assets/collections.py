@@ -401,6 +401,9 @@ class Sweep:
     full_list: str | None = None
     # An export sweep's second path, without the incremental exports (see ListRead).
     list_read: ListRead | None = None
+    # Account settings (AccountConfig fields) sent as query parameters on every request of the
+    # sweep. Windows read with a value other than the setting's default are stored apart.
+    account_params: tuple[str, ...] = ()
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -436,6 +439,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         endpoint="/incremental/tickets/cursor",
         record_key="tickets",
         params=(("include", "metric_sets"),),
+        account_params=("support_type_scope",),
         position_field="generated_timestamp",
         list_read=ListRead(
             "/tickets", (("sort", "updated_at"), ("include", "metric_sets")), "updated_at",
@@ -450,6 +454,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         endpoint="/incremental/ticket_events",
         record_key="ticket_events",
         params=(("include", "comment_events"),),
+        account_params=("support_type_scope",),
         position_field="timestamp",
         description="Time-based ticket event export with comments side-loaded: events, comments and attachments.",
     ),
