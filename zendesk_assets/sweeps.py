@@ -459,6 +459,8 @@ def _windowed_list_batches(
         case TimeFilter.SINCE:  # rows past the endpoint's retention are gone from Zendesk too
             params["since"] = iso(max(start, end - (sweep.retention or 0)))
             scope = None
+        case TimeFilter.CREATED_AT_START_END:
+            params.update({"filter[created_at_start]": start, "filter[created_at_end]": end})
         case TimeFilter.NEWEST_FIRST:
             stop_before = None if full else start
             scope = None

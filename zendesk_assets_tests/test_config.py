@@ -67,7 +67,7 @@ def test_support_type_scope_is_sent_and_keeps_its_windows_apart() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"ZENDESK_OPT_IN": "tickets"}, "ZENDESK_OPT_IN: tickets is always synced (only audit_logs, ticket_comments are opt-in)"),
+        ({"ZENDESK_OPT_IN": "tickets"}, "ZENDESK_OPT_IN: tickets is always synced (only audit_logs, csat_survey_responses, ticket_comments are opt-in)"),
         ({"ZENDESK_OPT_IN": "ticket_coments"}, "ZENDESK_OPT_IN: 'ticket_coments' is not a collection (did you mean 'ticket_comments'?)"),
         ({"ZENDESK_START_DATE": "01/02/2020"}, "ZENDESK_START_DATE: must be a real date like 2020-01-01, got '01/02/2020'"),
         ({"ZENDESK_START_DATE": "2020-02-30"}, "ZENDESK_START_DATE: must be a real date like 2020-01-01, got '2020-02-30' (day is out of range for month)"),
