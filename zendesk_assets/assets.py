@@ -19,6 +19,7 @@ from zendesk_assets.batches import SweepStream, TableStats
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, SYSTEM_COLUMNS, Collection, Sweep
 from zendesk_assets.concurrency import pool_name
 from zendesk_assets.config import AccountConfig
+from zendesk_assets.hints import empty_table_hints
 from zendesk_assets.partitions import monthly_partitions, window_for
 from zendesk_assets.progress import observe
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream, written_tables
@@ -114,7 +115,8 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
             else:
                 window = window_for(*context.partition_time_window) if partitions else None
                 request = SweepRequest(
-                    sweep, tables, window, start_epoch, account.reread_hours * 3600, account.export_mode
+                    sweep, tables, window, start_epoch, account.reread_hours * 3600, account.export_mode,
+                    account.sweep_params(sweep), account.narrowed(sweep),
                 )
                 stream = open_stream(
                     client,
@@ -125,6 +127,8 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
                 )
                 stream = replace(stream, batches=observe(account.name, sweep.name, client, stream.batches))
             stats = warehouse.write_stream(stream, log=context.log)
+            for hint in empty_table_hints(client, warehouse, stats, tables, account.enabled):
+                context.log.warning(f"{account.name}: {hint}")
             telemetry.update(_telemetry(client.telemetry.as_metadata(), stats, time.monotonic() - started))
             for table in selected:
                 metadata = table_metadata(warehouse, table, stats.get(table, TableStats()), telemetry)

@@ -155,7 +155,8 @@ def foreign_key(ref: Reference, probe: Probe, table: str) -> Verdict:
 def stored_windows(probe: Probe, table: str) -> list[Checkpoint]:
     """The windows stored for the table set this account's sweep writes (see sweeps.state_key)."""
     sweep = SWEEPS[COLLECTIONS[table].sweep]
-    return probe.windows(state_key(sweep, written_tables(sweep, probe.account.enabled, (table,))))
+    tables = written_tables(sweep, probe.account.enabled, (table,))
+    return probe.windows(state_key(sweep, tables, probe.account.narrowed(sweep)))
 
 
 def freshness(probe: Probe, table: str, now: datetime | None = None) -> Verdict:

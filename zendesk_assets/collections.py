@@ -114,6 +114,7 @@ class TimeFilter(StrEnum):
     CREATED_AT_RANGE = "created_at_range"  # ?filter[created_at][]=<ISO start>&filter[created_at][]=<ISO end>
     SINCE = "since"  # ?since=<ISO start>, no earlier than the endpoint's retention allows
     NEWEST_FIRST = "newest_first"  # no filter: sorted newest first, read until a whole page predates start
+    CREATED_AT_START_END = "created_at_start_end"  # ?filter[created_at_start]=&filter[created_at_end]= epoch seconds
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,29 @@ def field_history(events: Sequence[Record], sideloads: Mapping[str, Sequence[Rec
         yield from field_change_rows(event)
 
 
+def survey_responses(responses: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
+    """New-CSAT survey responses with what an analyst asks first lifted out of their answers: the
+    ticket surveyed, the rating and its category, the comment, and when it was answered and last
+    edited (a response carries no time of its own; its answers do). See
+    https://developer.zendesk.com/api-reference/ticketing/ticket-management/csat_survey_responses/."""
+    for response in responses:
+        answers = [a for a in response.get("answers") or () if isinstance(a, Mapping)]
+        rating = next((a for a in answers if a.get("type") == "rating_scale"), {})
+        comment = next((a for a in answers if a.get("type") == "open_ended"), {})
+        subjects = [s for s in response.get("subjects") or () if isinstance(s, Mapping)]
+        created = [a["created_at"] for a in answers if isinstance(a.get("created_at"), str)]
+        updated = [a["updated_at"] for a in answers if isinstance(a.get("updated_at"), str)]
+        yield {
+            **response,
+            "ticket_id": next((s.get("id") for s in subjects if s.get("type") == "ticket"), None),
+            "rating": rating.get("rating"),
+            "rating_category": rating.get("rating_category"),
+            "comment": comment.get("value"),
+            "created_at": min(created, default=None),  # ISO 8601 in one format: text order is time order
+            "updated_at": max(updated, default=None),
+        }
+
+
 def attachments(events: Sequence[Record], sideloads: Mapping[str, Sequence[Record]]) -> Iterator[Record]:
     """Attachments of the page's comments, with the ticket and comment that carry them."""
     for comment in comments(events, sideloads):
@@ -342,6 +366,9 @@ class Collection:
     count_endpoint: str | None = None  # Zendesk's count of live records, for the count_parity check
     deleted: Tombstone | None = None  # how a deleted record shows (not live for count_parity)
     archive: Archive | None = None  # when Zendesk archives a record (count_parity either way)
+    # A table that takes over from this one on some accounts (new CSAT after legacy ratings): when
+    # this one stays empty, the sync says whether the successor's endpoint holds the records.
+    successor: str | None = None
     # Rows that vanish with their parent: when the sweep of ``table`` reads one of its records marked
     # deleted by its Tombstone, rows whose ``column`` holds its ``target`` get _removed_at (in a table
     # of another sweep too: a deleted ticket's skips leave /skips with it).
@@ -401,6 +428,9 @@ class Sweep:
     full_list: str | None = None
     # An export sweep's second path, without the incremental exports (see ListRead).
     list_read: ListRead | None = None
+    # Account settings (AccountConfig fields) sent as query parameters on every request of the
+    # sweep. Windows read with a value other than the setting's default are stored apart.
+    account_params: tuple[str, ...] = ()
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -436,6 +466,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         endpoint="/incremental/tickets/cursor",
         record_key="tickets",
         params=(("include", "metric_sets"),),
+        account_params=("support_type_scope",),
         position_field="generated_timestamp",
         list_read=ListRead(
             "/tickets", (("sort", "updated_at"), ("include", "metric_sets")), "updated_at",
@@ -450,6 +481,7 @@ _SWEEPS: tuple[Sweep, ...] = (
         endpoint="/incremental/ticket_events",
         record_key="ticket_events",
         params=(("include", "comment_events"),),
+        account_params=("support_type_scope",),
         position_field="timestamp",
         description="Time-based ticket event export with comments side-loaded: events, comments and attachments.",
     ),
@@ -527,6 +559,17 @@ _SWEEPS: tuple[Sweep, ...] = (
         lookback=LATE_ARRIVALS,
         plan="Enterprise",
         description="Enterprise audit log, append-only by created_at.",
+    ),
+    Sweep(
+        name="csat_survey_responses",
+        kind=SweepKind.INCREMENTAL,
+        paging=Paging.CURSOR,
+        endpoint="/guide/survey_responses",
+        record_key="survey_responses",
+        time_filter=TimeFilter.CREATED_AT_START_END,
+        lookback=8 * DAY,  # a responder may change the answers until the response expires, a week later
+        plan="Professional",
+        description="New-CSAT survey responses in created-at windows, re-reading the week in which answers can still change.",
     ),
     snapshot(name="groups", params=(("exclude_deleted", "false"),), description="All groups, deleted ones included."),
     snapshot(name="ticket_fields"),
@@ -850,6 +893,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         name="satisfaction_ratings",
         description="If you have enabled satisfaction ratings for your account, this end point allows you to quickly retrieve all ratings.",
         sweep="satisfaction_ratings",
+        successor="csat_survey_responses",
         version="updated_at",
         columns=(
             C("id", BIGINT, "Automatically assigned when the organization is created."),
@@ -864,6 +908,31 @@ _COLLECTIONS: tuple[Collection, ...] = (
             C("comment", TEXT, "The comment left with the rating."),
             C("reason", TEXT, "The reason given for a bad rating."),
             C("reason_id", BIGINT, "The satisfaction reason record behind the reason text, when one was picked."),
+        ),
+    ),
+    Collection(
+        name="csat_survey_responses",
+        description="Answers to the new CSAT survey, which replaces legacy satisfaction ratings on accounts that switched to it (Zendesk then keeps ratings here, not in satisfaction_ratings): one row per response, with the rating, its category and the comment lifted out of the answers. Opt-in; needs Support Professional or Suite Growth and above. Beyond the seed.",
+        sweep="csat_survey_responses",
+        rows=survey_responses,
+        version="updated_at",
+        opt_in=True,
+        references=(R("ticket_id", "tickets"), R("responder_id", "users")),
+        removed_with_parent=R("ticket_id", "tickets"),  # Zendesk's list drops a deleted ticket's response
+        columns=(
+            C("id", TEXT, "The response's id (a ULID string, not a number)."),
+            C("ticket_id", BIGINT, "The ticket the survey was about."),
+            C("responder_id", BIGINT, "The user who answered (usually the ticket's requester)."),
+            C("rating", INTEGER, "The score given on the survey's rating scale (e.g. 1 to 5)."),
+            C("rating_category", TEXT, 'How Zendesk classes the score: "good", "neutral" or "bad".'),
+            C("comment", TEXT, "The free-text answer, when the responder wrote one."),
+            C("created_at", TIMESTAMP, "When the survey was answered."),
+            C("updated_at", TIMESTAMP, "When an answer last changed (responders can edit until expires_at)."),
+            C("expires_at", TIMESTAMP, "After this the responder can no longer change the answers."),
+            C("survey_id", TEXT, "The CSAT survey answered.", path=("survey", "id")),
+            C("survey_version", INTEGER, "The version of that survey the responder saw.", path=("survey", "version")),
+            C("subject_zrns", JSON, "What the survey was about, as Zendesk resource names (zen:ticket:<id>)."),
+            C("answers", JSON, "Every answer as Zendesk returned it: rating scale, open-ended or skipped."),
         ),
     ),
     Collection(
@@ -1026,6 +1095,7 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
         assert not system & set(columns), f"{c.name}: clashes with a system column"
         assert c.deleted is None or c.deleted.column in columns, f"{c.name}: {c.deleted} names no column"
         assert c.archive is None or {c.archive.column, c.archive.since} <= set(columns), f"{c.name}: {c.archive}"
+        assert c.successor is None or c.successor in by_name, f"{c.name}: unknown successor {c.successor}"
         refs = (*c.references, *([c.removed_with_parent] if c.removed_with_parent else []))
         for ref in refs:
             target = by_name.get(ref.table)

@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, ValidationInfo, field_validator
 from sqlalchemy.engine import make_url
 
-from zendesk_assets.collections import COLLECTIONS, OPT_IN
+from zendesk_assets.collections import COLLECTIONS, OPT_IN, SWEEPS, Sweep
 from zendesk_assets.warehouse.naming import sanitize_identifier
 from zendesk_assets.zendesk.errors import ConfigError
 from zendesk_assets.zendesk.settings import (
@@ -52,6 +52,10 @@ DEFAULT_HISTORY_MONTHS = 12
 DEFAULT_REREAD_HOURS = 24
 # How tickets and users are read: the incremental exports, or the lists that replace them (README).
 EXPORT_MODES = ("export", "list")
+# Which tickets the ticket and ticket-event exports return. Zendesk's own default leaves out tickets an
+# AI agent handled alone; a warehouse wants every ticket.
+SUPPORT_TYPE_SCOPES = ("all", "agent", "ai_agent")
+DEFAULT_SUPPORT_TYPE_SCOPE = "all"
 # Schemas that belong to the database itself (PostgreSQL also reserves every name starting pg_).
 RESERVED_SCHEMAS = frozenset({"public", "pg_catalog", "information_schema"})
 
@@ -70,6 +74,7 @@ ENV_VARIABLES: dict[str, str] = {
     "base_url": "ZENDESK_BASE_URL",
     "allow_custom_base_url": "ZENDESK_ALLOW_CUSTOM_BASE_URL",
     "email": "ZENDESK_EMAIL",
+    "support_type_scope": "ZENDESK_SUPPORT_TYPE_SCOPE",
 }
 # secret-bearing keys given by reference: accounts-file key -> the single-account variable
 ENV_REFERENCES: dict[str, str] = {
@@ -148,10 +153,21 @@ class AccountConfig(BaseModel):
     reread_hours: int = DEFAULT_REREAD_HOURS  # hours of Zendesk time between full re-reads of the lists
     export_mode: str = "export"  # "list": read tickets and users from the lists instead of the exports
     opt_in: frozenset[str] = frozenset()
+    support_type_scope: str = DEFAULT_SUPPORT_TYPE_SCOPE
 
     def enabled(self, table: str) -> bool:
         """Opt-in collections are synced by the schedule only when configured."""
         return table not in OPT_IN or table in self.opt_in
+
+    def sweep_params(self, sweep: Sweep) -> dict[str, str]:
+        """The query parameters this account's settings add to every request of a sweep."""
+        return {name: str(getattr(self, name)) for name in sweep.account_params}
+
+    def narrowed(self, sweep: Sweep) -> dict[str, str]:
+        """The sweep's parameters this account sets away from their defaults (its stored windows are
+        kept apart: see sweeps.state_key)."""
+        fields = type(self).model_fields
+        return {k: v for k, v in self.sweep_params(sweep).items() if v != str(fields[k].default)}
 
     def zendesk_fields(self, names: Sequence[str]) -> dict[str, Any]:
         """The settings a resource with these field names takes, as they are (EnvVars stay references)."""
@@ -237,6 +253,18 @@ class AccountConfig(BaseModel):
             )
         return day
 
+    @field_validator("support_type_scope", mode="before")
+    @classmethod
+    def _scope(cls, value: Any) -> str:
+        scope = str(value).strip().lower()
+        if scope not in SUPPORT_TYPE_SCOPES:
+            raise ValueError(
+                f"must be one of {', '.join(SUPPORT_TYPE_SCOPES)} (all: every ticket; agent: only tickets human "
+                f"agents worked; ai_agent: only tickets an AI agent handled alone), got {str(value)!r}"
+                f"{did_you_mean(scope, SUPPORT_TYPE_SCOPES)}"
+            )
+        return scope
+
     @field_validator("opt_in", mode="before")
     @classmethod
     def _opt_in(cls, value: Any) -> frozenset[str]:
@@ -268,6 +296,11 @@ class AccountConfig(BaseModel):
         if url.password:
             raise ValueError("holds a password; secrets never go in the configuration itself")
         return value
+
+
+# A sweep's account_params name settings of this model (the registry cannot import it).
+_unknown = {p for s in SWEEPS.values() for p in s.account_params} - set(AccountConfig.model_fields)
+assert not _unknown, f"sweeps send account settings AccountConfig lacks: {sorted(_unknown)}"
 
 
 # --------------------------------------------------------------------------- reading the two sources

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,11 +140,16 @@ def written_tables(
     return tuple(t for t in sweep.tables if enabled(t) or t in chosen)
 
 
-def state_key(sweep: Sweep, tables: Iterable[str]) -> str:
+def state_key(sweep: Sweep, tables: Iterable[str], narrowed: Mapping[str, str] | None = None) -> str:
     """Stored windows hold only for the tables they were read for: when a table is enabled later
-    (an opt-in such as ticket_comments), the new set gets windows of its own and re-reads history."""
+    (an opt-in such as ticket_comments), the new set gets windows of its own and re-reads history.
+    Likewise for the query parameters an account sets away from their defaults (``narrowed``, e.g.
+    ``support_type_scope=agent``): windows read with them never stand for a read without."""
     names = sorted(set(tables))
-    return sweep.name if names == sorted(sweep.tables) else f"{sweep.name}[{','.join(names)}]"
+    key = sweep.name if names == sorted(sweep.tables) else f"{sweep.name}[{','.join(names)}]"
+    if narrowed:
+        key += "(" + ",".join(f"{k}={v}" for k, v in sorted(narrowed.items())) + ")"
+    return key
 
 
 def sweep_read(
@@ -171,10 +176,17 @@ class SweepRequest:
     start_date: int  # configured history start (epoch), for windowed lists
     reread_every: int | None = DAY  # seconds of Zendesk time between full re-reads (Sweep.reread); None: never
     export_mode: str = "export"  # "list": export sweeps with a ListRead read the lists instead
+    params: Mapping[str, str] = field(default_factory=dict)  # the account's own query parameters
+    narrowed: Mapping[str, str] = field(default_factory=dict)  # those away from their defaults
 
     @property
     def state_key(self) -> str:
-        return state_key(self.sweep, self.tables)
+        return state_key(self.sweep, self.tables, self.narrowed)
+
+    @property
+    def query(self) -> dict[str, Any]:
+        """The sweep's query parameters and the account's."""
+        return {**dict(self.sweep.params), **self.params}
 
     @property
     def reread_key(self) -> str:
@@ -343,7 +355,9 @@ def _export_batches(
         end = iso(item.window_end) if item.window_end else "the live edge"
         how = "resuming the stored cursor" if item.resume else "from its start"
         log.info(f"progress: {sweep.name}: window {iso(item.window_start)} -> {end}, {how}")
-        read = sweep_read(sweep, start_time=None if item.resume else item.window_start, resume=item.resume)
+        read = sweep_read(
+            sweep, params=request.query, start_time=None if item.resume else item.window_start, resume=item.resume
+        )
         position = item.position or item.window_start
         for page in _read_export(client, request, read, position, log):
             records = page.records
@@ -421,7 +435,7 @@ def _position(sweep: Sweep, record: Record) -> int | None:
 
 def _snapshot_batches(client: ZendeskClient, request: SweepRequest, now: int | None) -> Iterator[Batch]:
     sweep = request.sweep
-    for page in cursor_pages(client, sweep_read(sweep)):
+    for page in cursor_pages(client, sweep_read(sweep, params=request.query)):
         yield Batch(route(page.records, page.sideloads, request.tables))
     # The last batch records when (by Zendesk's clock) the complete snapshot was taken (freshness,
     # and the signal that lets the warehouse mark vanished rows).
@@ -444,7 +458,7 @@ def _windowed_list_batches(
     due = sweep.reread and request.reread_every is not None and end - (last_reread or 0) >= request.reread_every
     full = high_water is None or due
     start = request.start_date if full or high_water is None else max(request.start_date, high_water - sweep.lookback)
-    params: dict[str, Any] = dict(sweep.params)
+    params: dict[str, Any] = request.query
     stop_before: int | None = None  # newest first: stop once a whole page predates the look-back
     scope: int | None = start  # what a complete pass asked for: where its removals may be marked
     match sweep.time_filter:
@@ -455,6 +469,8 @@ def _windowed_list_batches(
         case TimeFilter.SINCE:  # rows past the endpoint's retention are gone from Zendesk too
             params["since"] = iso(max(start, end - (sweep.retention or 0)))
             scope = None
+        case TimeFilter.CREATED_AT_START_END:
+            params.update({"filter[created_at_start]": start, "filter[created_at_end]": end})
         case TimeFilter.NEWEST_FIRST:
             stop_before = None if full else start
             scope = None

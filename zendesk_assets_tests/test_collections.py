@@ -25,7 +25,7 @@ SPEC_COLLECTIONS = {
     "ticket_events", "ticket_metrics", "satisfaction_ratings", "ticket_comments", "ticket_forms",
     "ticket_skips", "organization_memberships", "group_memberships", "audit_logs",
 }  # fmt: skip
-BEYOND_THE_SPEC = {"ticket_field_history"}
+BEYOND_THE_SPEC = {"ticket_field_history", "csat_survey_responses"}
 
 
 def test_every_spec_collection_has_exactly_one_entry() -> None:
@@ -33,7 +33,7 @@ def test_every_spec_collection_has_exactly_one_entry() -> None:
 
 
 def test_opt_in_collections_are_the_specs() -> None:
-    assert {"ticket_comments", "audit_logs"} == OPT_IN
+    assert {"ticket_comments", "audit_logs", "csat_survey_responses"} == OPT_IN
 
 
 def test_one_sweep_feeds_several_tables_where_the_design_says() -> None:

@@ -10,9 +10,10 @@ import dagster as dg
 import pytest
 
 from zendesk_assets.assets import ResourceKeys
-from zendesk_assets.collections import COLLECTIONS
+from zendesk_assets.collections import COLLECTIONS, SWEEPS
 from zendesk_assets.config import ConfigError, load_accounts, secret_references
 from zendesk_assets.definitions import build_definitions, zendesk_resource
+from zendesk_assets.sweeps import state_key
 from zendesk_assets.zendesk.settings import OAuthClientCredentials, OAuthToken, env_name
 
 
@@ -47,12 +48,26 @@ def test_defaults_live_in_one_place() -> None:
     assert account.history_months == 12 and account.start_date == date(2020, 1, 1)
     assert account.reread_hours == 24 and account.export_mode == "export"
     assert isinstance(account.auth, OAuthClientCredentials)
+    # Every ticket by default (Zendesk's own default leaves out AI-agent tickets), sent on both exports.
+    assert account.sweep_params(SWEEPS["tickets"]) == {"support_type_scope": "all"}
+    assert account.sweep_params(SWEEPS["ticket_events"]) == {"support_type_scope": "all"}
+    assert account.narrowed(SWEEPS["tickets"]) == {}
+
+
+def test_support_type_scope_is_sent_and_keeps_its_windows_apart() -> None:
+    base = {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_OAUTH_TOKEN": "t"}
+    (account,) = load_accounts({**base, "ZENDESK_SUPPORT_TYPE_SCOPE": "Agent"})
+    tickets = SWEEPS["tickets"]
+    assert account.sweep_params(tickets) == {"support_type_scope": "agent"}
+    assert account.sweep_params(SWEEPS["groups"]) == {}
+    key = state_key(tickets, tickets.tables, account.narrowed(tickets))
+    assert key == "tickets(support_type_scope=agent)" and key != state_key(tickets, tickets.tables)
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"ZENDESK_OPT_IN": "tickets"}, "ZENDESK_OPT_IN: tickets is always synced (only audit_logs, ticket_comments are opt-in)"),
+        ({"ZENDESK_OPT_IN": "tickets"}, "ZENDESK_OPT_IN: tickets is always synced (only audit_logs, csat_survey_responses, ticket_comments are opt-in)"),
         ({"ZENDESK_OPT_IN": "ticket_coments"}, "ZENDESK_OPT_IN: 'ticket_coments' is not a collection (did you mean 'ticket_comments'?)"),
         ({"ZENDESK_START_DATE": "01/02/2020"}, "ZENDESK_START_DATE: must be a real date like 2020-01-01, got '01/02/2020'"),
         ({"ZENDESK_START_DATE": "2020-02-30"}, "ZENDESK_START_DATE: must be a real date like 2020-01-01, got '2020-02-30' (day is out of range for month)"),
@@ -65,6 +80,7 @@ def test_defaults_live_in_one_place() -> None:
         ({"ZENDESK_SCHEMA": "information_schema"}, "ZENDESK_SCHEMA: 'information_schema' is reserved by the database"),
         ({"ZENDESK_BASE_URL": "http://user:pw@127.0.0.1:8080"}, "ZENDESK_BASE_URL: must not carry a user or password"),
         ({"ZENDESK_ACCOUNTS_FILE": "/nonexistent/accounts.yaml"}, "which does not exist"),
+        ({"ZENDESK_SUPPORT_TYPE_SCOPE": "agents"}, "ZENDESK_SUPPORT_TYPE_SCOPE: must be one of all, agent, ai_agent"),
     ],
 )
 def test_configuration_mistakes_are_explained(env: dict[str, str], message: str) -> None:

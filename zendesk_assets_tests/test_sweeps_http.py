@@ -9,7 +9,9 @@ import pytest
 
 from zendesk_assets.batches import Checkpoint
 from zendesk_assets.collections import SWEEPS, SYSTEM_TICKET_FIELD_TYPES
+from zendesk_assets.config import AccountConfig
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, EmulatorConfig, EmulatorServer
+from zendesk_assets.emulator.generate import AI_AGENT_CHANNEL
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream
 from zendesk_assets.windows import Window
 from zendesk_assets.zendesk.client import ZendeskClient
@@ -21,13 +23,8 @@ from zendesk_assets.zendesk.settings import OAuthToken
 ORGANIZATIONS = Read("/incremental/organizations", "organizations", order_field="updated_at")
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[ZendeskClient]:
-    # The emulator bulk-imports its first organizations in one second; with pages of 10 that
-    # second holds more records than a page: the export's documented trap.
-    with EmulatorServer(
-        EmulatorConfig(seed=5, tickets=20, users=30, organizations=100, hold_back_seconds=0)
-    ) as srv:
+def _client(config: EmulatorConfig, tmp_path: Path) -> Iterator[ZendeskClient]:
+    with EmulatorServer(config) as srv:
         resource = ZendeskResource(
             subdomain="demo", auth=OAuthToken(token=DEMO_OAUTH_TOKEN), base_url=srv.base_url, export_page_size=10,
             core_requests_per_minute=100_000, incremental_requests_per_minute=100_000,
@@ -37,6 +34,20 @@ def client(tmp_path: Path) -> Iterator[ZendeskClient]:
         client.truth = srv.emulator.truth  # type: ignore[attr-defined]
         yield client
         client.close()
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[ZendeskClient]:
+    # The emulator bulk-imports its first organizations in one second; with pages of 10 that
+    # second holds more records than a page: the export's documented trap.
+    yield from _client(EmulatorConfig(seed=5, tickets=20, users=30, organizations=100, hold_back_seconds=0), tmp_path)
+
+
+@pytest.fixture
+def ai_client(tmp_path: Path) -> Iterator[ZendeskClient]:
+    """An account where AI agents handle a quarter of the tickets alone."""
+    config = EmulatorConfig(seed=6, tickets=80, users=30, organizations=5, hold_back_seconds=0, ai_agent_share=0.25)
+    yield from _client(config, tmp_path)
 
 
 def test_the_stuck_organization_export_is_the_trap_we_think(client: ZendeskClient) -> None:
@@ -74,3 +85,28 @@ def test_system_ticket_fields_are_never_pivoted(client: ZendeskClient) -> None:
     defs = fetch_field_defs(client, ["tickets"])["tickets"]
     assert {d.id for d in defs} == {f["id"] for f in listed if f["type"] not in SYSTEM_TICKET_FIELD_TYPES}
     assert not {d.type for d in defs} & SYSTEM_TICKET_FIELD_TYPES
+
+
+@pytest.mark.parametrize("sweep", ["tickets", "ticket_events"])
+def test_ai_agent_tickets_land_with_the_default_scope(ai_client: ZendeskClient, sweep: str) -> None:
+    """Zendesk's exports leave out tickets an AI agent handled alone unless support_type_scope says
+    otherwise; the account's default (all) brings every ticket, `agent` only the human-handled ones."""
+    truth = ai_client.truth  # type: ignore[attr-defined]
+    ai = {t["id"] for t in truth("tickets") if t["via"]["channel"] == AI_AGENT_CHANNEL}
+    assert ai, "the account should have AI-agent tickets"
+    default = AccountConfig(name="zendesk", subdomain="demo")
+    ticket_ids = {"tickets": "id", "ticket_events": "ticket_id"}[sweep]
+
+    def tickets_read(account: AccountConfig) -> set[int]:
+        s = SWEEPS[sweep]
+        request = SweepRequest(
+            s, (sweep,), Window(0, None), 0, params=account.sweep_params(s), narrowed=account.narrowed(s)
+        )
+        stream = open_stream(ai_client, request, [])
+        return {r[ticket_ids] for batch in stream.batches for r in batch.rows[sweep]}
+
+    everything = tickets_read(default)
+    assert ai <= everything
+    assert everything == {r[ticket_ids] for r in truth(sweep)}
+    human = tickets_read(default.model_copy(update={"support_type_scope": "agent"}))
+    assert human == everything - ai

@@ -95,7 +95,8 @@ def _read_state(wh: Warehouse, account: AccountConfig) -> tuple[dict[str, int], 
             if reader.exists(table):
                 rows[table] = reader.row_count(table)
             sweep = SWEEPS[COLLECTIONS[table].sweep]
-            windows[table] = reader.checkpoints(state_key(sweep, written_tables(sweep, account.enabled, (table,))))
+            key = state_key(sweep, written_tables(sweep, account.enabled, (table,)), account.narrowed(sweep))
+            windows[table] = reader.checkpoints(key)
     return rows, windows
 
 

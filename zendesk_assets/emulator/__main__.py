@@ -41,8 +41,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="/tickets/count leaves archived tickets out (observed on live accounts)")
     p.add_argument("--ai-agent-share", type=float, default=0.0,
                    help="share of tickets handled by an AI agent only (hidden from exports by default)")
-    p.add_argument("--csat", choices=("legacy", "new"), default="legacy",
-                   help="new: serve survey responses at /api/v2/guide/survey_responses")
+    p.add_argument("--csat", choices=("legacy", "new", "new_only"), default="legacy",
+                   help="new: serve survey responses at /api/v2/guide/survey_responses; new_only: and list no "
+                        "legacy satisfaction ratings")
     p.add_argument("--nul-every", type=int, default=0, metavar="N",
                    help="every Nth ticket's description, comment bodies and one tag carry NUL characters")
     p.add_argument("--anchor", type=int, default=None,

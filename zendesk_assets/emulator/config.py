@@ -103,7 +103,9 @@ def _default_anchor(clock_offset: int = 0) -> int:
     return now - now % 3600
 
 
-CSAT_MODES = ("legacy", "new")
+# "new": survey responses, and the legacy ratings API still lists every rating (converted to good/bad);
+# "new_only": survey responses only, the legacy ratings API lists none (legacy CSAT turned off).
+CSAT_MODES = ("legacy", "new", "new_only")
 REFUSAL_STATUSES = (403, 404, 410)
 
 
@@ -144,9 +146,13 @@ class EmulatorConfig:
     skips_hide_archived_and_deleted: bool = False  # /skips as documented: archived tickets' skips hidden
     tickets_count_excludes_archived: bool = False  # /tickets/count leaves archived tickets out (observed)
     ai_agent_share: float = 0.0  # share of tickets handled by an AI agent (hidden from exports by default)
-    csat: str = "legacy"  # "new": survey responses for rated tickets at /api/v2/guide/survey_responses
+    csat: str = "legacy"  # "new"/"new_only": survey responses at /api/v2/guide/survey_responses (see CSAT_MODES)
     nul_every: int = 0  # every Nth ticket's description, comment bodies and a tag carry NUL (U+0000)
     fault_spec: FaultSpec = field(init=False, repr=False)
+
+    @property
+    def new_csat(self) -> bool:
+        return self.csat != "legacy"
 
     def __post_init__(self) -> None:
         if self.anchor is None:

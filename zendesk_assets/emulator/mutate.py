@@ -504,7 +504,7 @@ class Mutator:
         child = {"id": 0, "via": "Web form", "via_reference_id": None, "score": rating["score"],
                  "assignee_id": rating["assignee_id"], "body": rating["comment"], "event_type": "SatisfactionRating"}
         self.new_audit(i, rec["requester_id"], "Web form", [child], rec["id"])
-        if em.config.csat == "new":
+        if em.config.new_csat:
             em.survey_over[i] = em.gen.survey_response(i, rating)
         self.note("satisfaction_ratings", "updated", rating["id"])
         self.note("tickets", "updated", rec["id"])

@@ -319,8 +319,8 @@ class Emulator:
         return self.gen.activity(a) if a < n else self.activities_created[a - n]
 
     def survey_response(self, i: int) -> dict[str, Any] | None:
-        """The new-CSAT survey response of ticket i (accounts with `csat="new"` only)."""
-        if self.config.csat != "new":
+        """The new-CSAT survey response of ticket i (accounts on the new CSAT only)."""
+        if not self.config.new_csat:
             return None
         rec = self.survey_over.get(i)
         if rec is not None:
@@ -396,8 +396,10 @@ class Emulator:
             hi_base = first_at_least(g.n_tickets, g.ticket_gts, end + 1)
             hi = hi_base if not self.rating_over else None
 
+        legacy_off = self.config.csat == "new_only"
+
         def get(i: int) -> dict[str, Any] | None:
-            rec = self.rating(i)
+            rec = None if legacy_off else self.rating(i)
             if rec is None:
                 return None
             ts = _parse_iso(rec["created_at"])
@@ -454,7 +456,7 @@ class Emulator:
         end = _int_or_none(params.get("filter[created_at_end]"))
         zrns = {z.strip() for z in str(params.get("filter[subject_zrns]") or "").split(",") if z.strip()}
         responders = {int(x) for x in str(params.get("filter[responder_ids]") or "").split(",") if x.strip()}
-        n = self.n_tickets if self.config.csat == "new" else 0
+        n = self.n_tickets if self.config.new_csat else 0
 
         def get(i: int) -> dict[str, Any] | None:
             rec = self.survey_response(i)

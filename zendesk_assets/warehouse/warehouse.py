@@ -434,9 +434,10 @@ def _latest(table: str, records: Sequence[Record]) -> list[tuple[int | None, Rec
     """Dedupe a page by primary key keeping the highest version (ties: the later record)."""
     coll = COLLECTIONS[table]
     pk = coll.primary_key
-    by_key: dict[int, tuple[int | None, Record]] = {}
+    pk_type = next(c.type for c in coll.columns if c.name == pk)  # mostly BIGINT; survey responses' ULIDs are TEXT
+    by_key: dict[Any, tuple[int | None, Record]] = {}
     for record in records:
-        key = coerce(record.get(pk), SqlType.BIGINT)
+        key = coerce(record.get(pk), pk_type)
         if key is None:
             logger.warning("%s: a record without a usable %r was skipped: %.200r", table, pk, record)
             continue
