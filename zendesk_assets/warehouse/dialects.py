@@ -351,8 +351,7 @@ class DuckDBDialect(Dialect):
     for with bounded back-off: steps and asset checks take turns.
 
     DuckDB settings ride on the URL query (duckdb-engine passes them as config), e.g.
-    ``duckdb:///zendesk.duckdb?memory_limit=1GB&threads=2``; by default DuckDB may cache up to
-    80% of RAM, which is what a process's peak RSS mostly shows on big loads.
+    ``duckdb:///zendesk.duckdb?memory_limit=1GB&threads=2``, over the defaults in ``ENGINE_CONFIG``.
     """
 
     name = "duckdb"
@@ -385,11 +384,25 @@ class DuckDBDialect(Dialect):
     # A fast stream keeps the file for up to this long, then lets waiting processes in.
     lease_seconds = 10.0
 
+    # Chosen, not DuckDB's defaults (which size themselves to the machine); the URL query overrides.
+    # - checkpoint_threshold: every page commits a few MB of WAL; at DuckDB's default 16MB it would
+    #   checkpoint (rewriting the primary-key index) every few pages. Closing the file at the end of
+    #   a lease checkpoints anyway. Measured: ~1.5x faster loads.
+    # - memory_limit: DuckDB's buffer cache may otherwise grow to 80% of RAM and the process's
+    #   peak RSS with it (~800 MB at 20,000 tickets); a page's merge needs far less, and DuckDB
+    #   spills what does not fit to a temporary file.
+    # - threads: a page is a thousand rows; splitting its merge across threads costs more CPU in
+    #   coordination than it saves, and the sync's own Python thread already uses a core.
+    # - preserve_insertion_order: no statement here depends on it; without it DuckDB buffers less.
+    ENGINE_CONFIG = {
+        "checkpoint_threshold": "256MB",
+        "memory_limit": "128MB",
+        "threads": "1",
+        "preserve_insertion_order": "false",
+    }
+
     def engine_options(self) -> dict[str, Any]:
-        # Every page commits a few MB of WAL; at DuckDB's default 16MB threshold it would
-        # checkpoint (rewriting the primary-key index) every few pages. Closing the file at the
-        # end of a lease checkpoints anyway. Measured: ~1.5x faster loads. The URL query overrides.
-        return {"connect_args": {"config": {"checkpoint_threshold": "256MB"}}}
+        return {"connect_args": {"config": dict(self.ENGINE_CONFIG)}}
 
     def private_files(self) -> contextlib.AbstractContextManager[None]:
         # the file and its .wal hold customer data (emails, comment bodies): 0600 whatever the umask
@@ -425,6 +438,7 @@ class DuckDBDialect(Dialect):
         names = [c.name for c in columns]
         raw: Any = conn.connection.driver_connection
         fd, path = tempfile.mkstemp(prefix="zendesk_stage_", suffix=".ndjson")
+        stage = quote("_stage_" + table.rsplit(".", 1)[-1].strip('"'))
         try:
             longest = 0
             with os.fdopen(fd, "wb") as fh:
@@ -439,29 +453,50 @@ class DuckDBDialect(Dialect):
                 "'{}': '{}'".format(n.replace("'", "''"), self.types[c.sql_type])
                 for n, c in zip(names, columns, strict=True)
             )
-            stage = quote("_stage_" + table.rsplit(".", 1)[-1].strip('"'))
-            raw.execute(f"DROP TABLE IF EXISTS {stage}")
-            raw.execute(
-                f"CREATE TEMPORARY TABLE {stage} AS SELECT * FROM read_json(?, "
-                f"format='newline_delimited', columns={{{spec}}}, maximum_object_size={max_object})",
-                [path],
-            )
+            with self._memory_for(raw, 4 * max_object):
+                raw.execute(f"DROP TABLE IF EXISTS {stage}")
+                raw.execute(
+                    f"CREATE TEMPORARY TABLE {stage} AS SELECT * FROM read_json(?, "
+                    f"format='newline_delimited', columns={{{spec}}}, maximum_object_size={max_object})",
+                    [path],
+                )
+                os.unlink(path)
+                path = ""
+                counted = raw.execute(
+                    f"SELECT count(*) FILTER (WHERE t.{quote(pk)} IS NULL), "
+                    f"count(*) FILTER (WHERE t.{quote(pk)} IS NOT NULL AND {_version_guard('t', 's')}) "
+                    f"FROM {stage} s LEFT JOIN {table} t ON t.{quote(pk)} = s.{quote(pk)}"
+                ).fetchone()
+                cols = ", ".join(quote(n) for n in names)
+                sets = ", ".join(f"{quote(n)} = EXCLUDED.{quote(n)}" for n in names if n != pk)
+                raw.execute(
+                    f"INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
+                    f"ON CONFLICT ({quote(pk)}) DO UPDATE SET {sets} WHERE {_version_guard('t', 'EXCLUDED')}"
+                )
+                raw.execute(f"DROP TABLE {stage}")
         finally:
-            os.unlink(path)
-        counted = raw.execute(
-            f"SELECT count(*) FILTER (WHERE t.{quote(pk)} IS NULL), "
-            f"count(*) FILTER (WHERE t.{quote(pk)} IS NOT NULL AND {_version_guard('t', 's')}) "
-            f"FROM {stage} s LEFT JOIN {table} t ON t.{quote(pk)} = s.{quote(pk)}"
-        ).fetchone()
-        cols = ", ".join(quote(n) for n in names)
-        sets = ", ".join(f"{quote(n)} = EXCLUDED.{quote(n)}" for n in names if n != pk)
-        raw.execute(
-            f"INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
-            f"ON CONFLICT ({quote(pk)}) DO UPDATE SET {sets} WHERE {_version_guard('t', 'EXCLUDED')}"
-        )
-        raw.execute(f"DROP TABLE {stage}")
+            if path:
+                os.unlink(path)
         inserted, updated = int(counted[0]), int(counted[1])
         return MergeCounts(inserted, updated, len(rows) - inserted - updated)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _memory_for(raw: Any, needed: int) -> Iterator[None]:
+        """Raise DuckDB's memory limit for one statement that needs more than the default read
+        buffers (a page holding a record of tens of MB), then put it back."""
+        if needed <= 4 * 16 * 2**20:
+            yield
+            return
+        (limit,) = raw.execute("SELECT current_setting('memory_limit')").fetchone()
+        raw.execute(f"SET memory_limit = '{needed + 128 * 2**20}B'")
+        try:
+            yield
+        finally:
+            # After a failed statement the transaction is aborted and refuses this; the connection
+            # is then closed (never reused), which drops the raised limit with it.
+            with contextlib.suppress(Exception):
+                raw.execute(f"SET memory_limit = '{limit}'")
 
     @staticmethod
     def _line(names: Sequence[str], row: Row) -> bytes:
@@ -530,7 +565,10 @@ class Session:
     while we wait for Zendesk) and after ``lease_seconds`` of continuous holding.
     """
 
-    SLOW_SOURCE = 0.2
+    # A wait this long is a rate-limit pause or a retry, not an ordinary page (a few hundred ms
+    # to a second or so): release then. Releasing on every page made each page reopen the file and
+    # checkpoint it on close, which cost more CPU than the page's merge.
+    SLOW_SOURCE = 2.0
     HANDOVER = 0.3  # pause after a lease so processes polling for the lock get their turn
 
     def __init__(self, dialect: Dialect) -> None:

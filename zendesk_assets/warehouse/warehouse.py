@@ -27,6 +27,7 @@ from sqlalchemy.schema import CreateSchema, CreateTable
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, Reread, SweepStream, TableStats
 from zendesk_assets.collections import COLLECTIONS, FieldNames, SqlType, collection
+from zendesk_assets.prefetch import ahead
 from zendesk_assets.warehouse.coerce import CONVERTERS, coerce, extract, version_of
 from zendesk_assets.warehouse.dialects import Dialect, Session, dialect_for
 from zendesk_assets.warehouse.naming import mask_url, sanitize_identifier
@@ -210,8 +211,8 @@ class Warehouse:
         pending: dict[str, list[FieldDef]] = {t: list(d) for t, d in stream.field_defs.items()}
         last: Checkpoint | None = None
         rereads: dict[str, Reread] = {}  # tables of a complete re-read under way (see Reread)
-        with self.dialect.session() as session:
-            batches = iter(stream.batches)
+        # The next page is read (in a helper thread) while this one is written.
+        with self.dialect.session() as session, contextlib.closing(ahead(iter(stream.batches))) as batches:
             number, source_seconds = 0, 0.0
             while True:
                 session.before_source(source_seconds)

@@ -1,8 +1,7 @@
 """Write a deterministic multi-page tickets stream, resuming from the stored checkpoint.
 
 Used by ``test_warehouse_crash.py``, which SIGKILLs this process at random instants and reruns it.
-Prints ``page <n>`` to stdout once page ``n`` has been committed (the warehouse only asks for the
-next batch after committing the previous one), and ``finished`` at the end.
+Prints ``page <n>`` to stdout once page ``n`` has been committed, and ``finished`` at the end.
 
 Usage: python -m zendesk_assets_tests.scripts.crash_writer URL SCHEMA
 """
@@ -59,16 +58,24 @@ def expected() -> dict[str, dict[int, tuple[Any, ...]]]:
 
 def batches(start: int) -> Iterator[Batch]:
     for p in range(start, PAGES):
-        if p > start:
-            print(f"page {p - 1}", flush=True)
         yield Batch(page(p), Checkpoint("tickets", 0, None, p + 1, str(p + 1), done=p == PAGES - 1))
-    print(f"page {PAGES - 1}", flush=True)
 
 
 def main(url: str, schema: str) -> None:
     from zendesk_assets.warehouse import Warehouse
 
-    wh = Warehouse(url, schema)
+    class Reporting(Warehouse):
+        """Prints ``page <n>`` once page ``n``'s transaction has committed (the stream is read ahead
+        of the writes, so asking for a page says nothing about what is stored)."""
+
+        def _run(self, work: Any, *args: Any, **kwargs: Any) -> Any:
+            result = super()._run(work, *args, **kwargs)
+            batch = getattr(work, "keywords", {}).get("batch")
+            if batch is not None and batch.checkpoint is not None:
+                print(f"page {batch.checkpoint.position - 1}", flush=True)
+            return result
+
+    wh = Reporting(url, schema)
     print("ready", flush=True)  # imports done; the next step opens the database
     stored = {cp.window_start: cp for cp in wh.checkpoints("tickets")}
     cp = stored.get(0)

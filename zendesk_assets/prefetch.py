@@ -1,0 +1,69 @@
+"""One page ahead: the next API page downloads while the warehouse writes the current one.
+
+A sweep's stream alternates two waits, Zendesk answering and the database committing; read in
+one thread they add up. ``ahead`` runs the stream in a helper thread, holding at most ``depth``
+finished pages, so the two overlap when the rate budget allows (under Zendesk's export budget the
+wait for a slot dominates anyway). Nothing is committed out of order: the consumer still gets the
+pages one by one, in order, and checkpoints follow the pages it wrote. Memory grows by ``depth``
+pages at most.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Generator, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_END = object()
+# After the consumer stops early (an error, an interrupt), how long to wait for the helper to end
+# the page it is reading; a rate-limit wait may outlast it, and the thread is a daemon.
+STOP_WAIT_SECONDS = 5.0
+
+
+def ahead(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
+    """Yield ``items`` in order while a helper thread reads up to ``depth`` of them in advance.
+
+    An exception raised while reading is raised here, at the point the item would have come.
+    Closing this generator (or an error in the consumer) stops the helper before its next item.
+    """
+    slots: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[object, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((_END, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None and stop.is_set():
+                close()  # the consumer left early: run the stream's own clean-up (in this thread)
+
+    helper = threading.Thread(target=produce, name="zendesk-prefetch", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        helper.join(STOP_WAIT_SECONDS)
