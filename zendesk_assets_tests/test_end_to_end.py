@@ -64,6 +64,7 @@ def server() -> Iterator[EmulatorServer]:
     config = EmulatorConfig(
         seed=11, tickets=600, users=200, organizations=40, history_days=800, hold_back_seconds=HOLD_BACK,
         nul_every=40, ai_agent_share=0.05, csat="new",
+        skips_hide_archived_and_deleted=True,  # as observed on Zendesk: a deleted ticket's skips go with it
     )
     with EmulatorServer(config) as srv:
         yield srv
