@@ -66,7 +66,12 @@ def column_schema(collection: Collection) -> dg.TableSchema:
 
 
 def _spec(account: AccountConfig, collection: Collection, kind: str) -> dg.AssetSpec:
-    opt_in = " Opt-in: synced by the schedule only when ZENDESK_OPT_IN names it." if collection.opt_in else ""
+    opt_in = (
+        f" Opt-in: the schedule syncs it only once it is turned on, with ZENDESK_OPT_IN={collection.name} or "
+        f"`opt_in: [{collection.name}]` in the account's accounts-file entry or defs.yaml."
+        if collection.opt_in
+        else ""
+    )
     return dg.AssetSpec(
         key=asset_key(account, collection.name),
         group_name=account.name,
