@@ -129,6 +129,17 @@ R = Reference
 
 
 @dataclass(frozen=True)
+class PartitionTime:
+    """Where a stored row of a partitioned table keeps the change time that puts it in a month: a
+    column of its own, or of the parent row ``via`` points at (a metric set is in its ticket's
+    month, an attachment in its comment's). The sweep files records by the same time, so the
+    partition's row count in the warehouse and what a run wrote to that month agree."""
+
+    column: str
+    via: Reference | None = None
+
+
+@dataclass(frozen=True)
 class Tombstone:
     """How Zendesk marks a deleted record that its export keeps returning: ``column`` equal to
     ``value``, or, with no value, ``column`` set at all. Such rows stay, marked, in the warehouse.
@@ -372,6 +383,7 @@ class Collection:
     # deleted by its Tombstone, rows whose ``column`` holds its ``target`` get _removed_at (in a table
     # of another sweep too: a deleted ticket's skips leave /skips with it).
     removed_with_parent: Reference | None = None
+    partition_time: PartitionTime | None = None  # partitioned sweeps: the month a stored row is in
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -661,6 +673,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
             R("group_id", "groups"),
             R("organization_id", "organizations"),
         ),
+        partition_time=PartitionTime("generated_timestamp"),
         columns=(
             C("id", BIGINT, "The ticket number agents see; the primary key."),
             C("url", TEXT, "Address of this ticket in Zendesk's REST API."),
@@ -743,6 +756,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         removed_with_parent=R("ticket_id", "tickets"),
         version="updated_at",
         references=(R("ticket_id", "tickets"),),
+        partition_time=PartitionTime("generated_timestamp", via=R("ticket_id", "tickets")),
         columns=(
             C("id", BIGINT, "Zendesk's id of the metric set; the primary key."),
             C("ticket_id", BIGINT, "The ticket measured (tickets.id); one metric set per ticket."),
@@ -782,6 +796,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         rows=child_events,
         version="timestamp",
         references=(R("ticket_id", "tickets"),),
+        partition_time=PartitionTime("timestamp"),
         columns=(
             C("id", BIGINT, "Id of the change; the primary key. For an update that recorded no change, the update's own id."),
             C("ticket_event_id", BIGINT, "Id of the ticket update this change belongs to; its changes share it."),
@@ -807,6 +822,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         version="updated",
         field_names=FieldNames("tickets", "ticket_field_id", "field_name"),
         references=(R("ticket_id", "tickets"),),
+        partition_time=PartitionTime("updated"),
         columns=(
             C("id", BIGINT, "The child event that set the field (one field per child event); the primary key."),
             C("ticket_event_id", BIGINT, "The ticket update (audit) the change belongs to."),
@@ -846,6 +862,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         rows=attachments,
         version=None,
         references=(R("ticket_id", "tickets"),),
+        partition_time=PartitionTime("timestamp", via=R("comment_id", "ticket_events")),
         columns=(
             C("id", BIGINT, "Zendesk's id of the attachment; the primary key."),
             C("file_name", TEXT, "Name of the file as it was uploaded."),
@@ -942,6 +959,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         version="created_at",
         opt_in=True,
         references=(R("ticket_id", "tickets"),),
+        partition_time=PartitionTime("timestamp", via=R("id", "ticket_events")),
         columns=(
             C("id", BIGINT, "Zendesk's id of the comment; the primary key."),
             C("ticket_event_id", BIGINT, "Id of the ticket update the comment was added in (ticket_events.ticket_event_id)."),
@@ -1106,6 +1124,15 @@ def validate(sweeps: Sequence[Sweep], collections: Sequence[Collection]) -> None
         sweep = next((s for s in sweeps if s.name == c.sweep), None)
         if sweep is not None and sweep.reread:
             assert sweep.position_field in columns, f"{c.name}: a re-read scopes removals by {sweep.position_field}"
+        partitioned = next(s for s in sweeps if s.name == c.sweep).kind is SweepKind.PARTITIONED
+        assert partitioned == (c.partition_time is not None), f"{c.name}: partition_time iff its sweep is partitioned"
+        if c.partition_time is not None:
+            via = c.partition_time.via
+            holder = by_name[via.table] if via else c
+            assert c.partition_time.column in holder.column_names, f"{c.name}: {c.partition_time} names no column"
+            assert via is None or (via.column in columns and by_name[via.table].sweep == c.sweep), (
+                f"{c.name}: partition_time goes through a parent its own sweep feeds"
+            )
         if c.removed_with_parent:
             parent = by_name[c.removed_with_parent.table]
             assert parent.deleted and parent.rows is records, (

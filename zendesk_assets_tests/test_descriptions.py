@@ -21,6 +21,7 @@ def shipped() -> dict[str, str]:
     """Every description that reaches the UI or the warehouse docs, by where it sits."""
     from zendesk_assets.assets import account_assets
     from zendesk_assets.config import AccountConfig
+    from zendesk_assets.translator import AccountGraph
 
     texts = {f"system column {c.name}": c.description for c in SYSTEM_COLUMNS}
     for c in COLLECTIONS.values():
@@ -28,7 +29,9 @@ def shipped() -> dict[str, str]:
         texts |= {f"{c.name}.{col.name}": col.description for col in c.columns}
     texts |= {f"sweep {s.name}": s.description for s in SWEEPS.values()}
     account = AccountConfig(name="zendesk", subdomain="acme", schema_name="zendesk")
-    for assets in account_assets(account, "duckdb"):
+    graph = AccountGraph.build(account, kind="duckdb")
+    texts |= {f"endpoint {s.key.to_user_string()}": s.description or "" for s in graph.endpoints.values()}
+    for assets in account_assets(graph):
         for spec in assets.specs:
             texts[f"asset {spec.key.to_user_string()}"] = spec.description or ""
     return texts

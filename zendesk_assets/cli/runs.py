@@ -136,11 +136,17 @@ def close_interrupted(instance: dg.DagsterInstance, run_id: str) -> None:
 
 
 def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
-    """The last materialization's metadata per table (a ranged run records one per partition)."""
+    """The last materialization's metadata per table; a ranged run records one per partition, each
+    with that month's rows, so the run's rows are their sum."""
     found: dict[str, dict[str, Any]] = {}
     for event in result.get_asset_materialization_events():
         mat = event.materialization
-        found[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        table = mat.asset_key.to_user_string()
+        meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        if mat.partition and table in found:
+            for key in [k for k in meta if k.startswith("zendesk/rows_")]:
+                meta[key] += found[table].get(key, 0)
+        found[table] = meta
     return found
 
 
