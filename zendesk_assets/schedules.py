@@ -67,7 +67,9 @@ def run_requests(
     if current:
         requests.append(
             dg.RunRequest(
-                run_key=f"{account.name}-{stamp}-current",
+                # the part first: the tick preview and the run list show run keys and tags, so the
+                # two requests of a tick read apart at a glance
+                run_key=f"current tables of {account.name} at {stamp}",
                 asset_selection=[graph.key(t) for t in current],
                 tags={"zendesk/account": account.name, "zendesk/part": "current"},
             )
@@ -77,7 +79,7 @@ def run_requests(
     if history and key_range is not None:
         requests.append(
             dg.RunRequest(
-                run_key=f"{account.name}-{stamp}-history-{key_range.start}",
+                run_key=f"history {key_range.start}..{key_range.end} of {account.name} at {stamp}",
                 asset_selection=[graph.key(t) for t in history],
                 tags={
                     "zendesk/account": account.name,

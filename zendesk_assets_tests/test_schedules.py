@@ -130,3 +130,11 @@ def test_every_sweep_claims_its_own_pool_per_account() -> None:
     pools = [a.op.pool for a in sweeps]  # the endpoints are external AssetSpecs, run by nobody
     assert len(pools) == 2 * len(SWEEPS) == len(set(pools))
     assert all(isinstance(p, str) and p.startswith("zendesk/") for p in pools)
+
+
+def test_the_two_requests_of_a_tick_read_apart() -> None:
+    """The tick preview and the run list show run keys and tags: current and history differ at a glance."""
+    current, history = run_requests(_account(), INSTANTS[0])
+    assert current.run_key and current.run_key.startswith("current tables of acme at ")
+    assert history.run_key and history.run_key.startswith("history ") and ".." in history.run_key
+    assert (current.tags["zendesk/part"], history.tags["zendesk/part"]) == ("current", "history")
