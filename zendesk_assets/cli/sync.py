@@ -86,8 +86,8 @@ def summary_table(tables: Mapping[str, Mapping[str, Any]], failed: Sequence[str]
             lines.append(f"{table:<40} {'NOT SYNCED (see the failures below)':>44}")
             continue
         lines.append(
-            f"{table:<40} {meta.get('dagster/row_count', '?'):>17} {meta.get('zendesk/rows_inserted', '-'):>9} "
-            f"{meta.get('zendesk/rows_updated', '-'):>9} {meta.get('zendesk/sweep_pages', '-'):>6}"
+            f"{table:<40} {meta.get('dagster/row_count', '?'):>17} {meta.get('rows_inserted', '-'):>9} "
+            f"{meta.get('rows_updated', '-'):>9} {meta.get('pages', '-'):>6}"
         )
     return "\n".join(lines)
 
