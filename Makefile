@@ -36,9 +36,12 @@ unit: venv
 # Lint, type-check and run the whole suite (PostgreSQL on 127.0.0.1:5432 must be up; .ci/run starts it).
 test: lint typecheck unit
 
-# The Dagster UI against the emulator (or a real account: see README).
+# The Dagster UI against the emulator (or a real account: see README), on PORT (default 3000);
+# the emulator on EMULATOR_PORT (default: any free port).
+PORT ?= 3000
+EMULATOR_PORT ?= 0
 dev: venv $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m zendesk_assets.demo --dev
+	$(BIN)/python -m zendesk_assets.demo --dev --port $(PORT) --emulator-port $(EMULATOR_PORT)
 
 clean:
 	rm -rf $(VENV) .dagster_home .zendesk_state *.duckdb .mypy_cache .ruff_cache .pytest_cache

@@ -7,26 +7,24 @@ stream through the account's warehouse resource, page by page with checkpoints, 
 ``MaterializeResult`` per selected table.
 """
 
-import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from zendesk_assets.batches import SweepStream, TableStats
-from zendesk_assets.collections import COLLECTIONS, SWEEPS, SYSTEM_COLUMNS, Collection, Sweep
+from zendesk_assets.batches import Batch, SweepStream, TableStats
+from zendesk_assets.collections import COLLECTIONS, SWEEPS, Sweep
 from zendesk_assets.concurrency import pool_name
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.hints import empty_table_hints
-from zendesk_assets.partitions import monthly_partitions, window_for
+from zendesk_assets.partitions import monthly_partitions, partition_window, window_for
 from zendesk_assets.progress import observe
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream, written_tables
-from zendesk_assets.warehouse import table_metadata
-from zendesk_assets.warehouse.dialects import warehouse_kind as dialect_kind
+from zendesk_assets.translator import AccountGraph
+from zendesk_assets.warehouse import Warehouse, row_metadata, table_metadata
 from zendesk_assets.zendesk.preflight import CHECKED_TAG, endpoint_available, ensure_checked
-from zendesk_assets.zendesk.settings import env_name
 
 
 @dataclass(frozen=True)
@@ -42,48 +40,8 @@ class ResourceKeys:
         return cls(f"zendesk_{account.name}", f"warehouse_{account.name}", f"io_manager_{account.name}")
 
 
-def asset_key(account: AccountConfig, table: str) -> dg.AssetKey:
-    return dg.AssetKey([account.name, table])
-
-
-def warehouse_kind(account: AccountConfig) -> str:
-    """The account's warehouse engine as a Dagster kind (the warehouse package decides which)."""
-    url = account.warehouse_url
-    name = env_name(url)
-    if name is not None:
-        url = os.environ.get(name)
-    return dialect_kind(url)
-
-
-def column_schema(collection: Collection) -> dg.TableSchema:
-    """The registry's columns; custom-field columns are added by the warehouse when it writes."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(c.name, c.type.value, description=c.description)
-            for c in (*collection.columns, *SYSTEM_COLUMNS)
-        ]
-    )
-
-
-def _spec(account: AccountConfig, collection: Collection, kind: str) -> dg.AssetSpec:
-    opt_in = " Opt-in: synced by the schedule only when ZENDESK_OPT_IN names it." if collection.opt_in else ""
-    return dg.AssetSpec(
-        key=asset_key(account, collection.name),
-        group_name=account.name,
-        description=collection.description + opt_in,
-        skippable=True,
-        kinds={"zendesk", kind},
-        tags={"zendesk/opt_in": "true"} if collection.opt_in else None,
-        metadata={
-            "dagster/column_schema": column_schema(collection),
-            "dagster/table_name": f"{account.schema_name}.{collection.name}",
-            "zendesk/sweep": collection.sweep,
-            "zendesk/primary_key": collection.primary_key,
-        },
-    ).with_io_manager_key(ResourceKeys.of(account).io_manager)  # downstream assets load tables through it
-
-
-def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDefinition:
+def sweep_assets(graph: AccountGraph, sweep: Sweep) -> dg.AssetsDefinition:
+    account = graph.account
     keys = ResourceKeys.of(account)
     partitions = monthly_partitions(account) if sweep.partitioned else None
     start_epoch = int(datetime.combine(account.start_date, datetime.min.time(), UTC).timestamp())
@@ -91,7 +49,8 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
     @dg.multi_asset(
         name=f"{account.name}__{sweep.name}",
         description=sweep.description or f"Snapshot of {sweep.endpoint}.",
-        specs=[_spec(account, COLLECTIONS[t], kind) for t in sweep.tables],
+        # downstream assets load the tables through the account's IO manager
+        specs=[graph.specs[t].with_io_manager_key(keys.io_manager) for t in sweep.tables],
         can_subset=True,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
@@ -100,7 +59,7 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
         pool=pool_name(account, sweep.name),  # one run per account and sweep at a time (concurrency.py)
     )
     def _sweep(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
-        selected = tuple(t for t in sweep.tables if asset_key(account, t) in context.selected_asset_keys)
+        selected = tuple(t for t in sweep.tables if graph.key(t) in context.selected_asset_keys)
         tables = written_tables(sweep, account.enabled, selected)
         client = getattr(context.resources, keys.zendesk).get_client(log=context.log)
         warehouse = getattr(context.resources, keys.warehouse).get_warehouse()
@@ -126,24 +85,68 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
                     context.log,
                 )
                 stream = replace(stream, batches=observe(account.name, sweep.name, client, stream.batches))
-            stats = warehouse.write_stream(stream, log=context.log)
+            months = MonthlyStats()
+            stats = warehouse.write_stream(stream, log=context.log, on_batch=months.add)
             for hint in empty_table_hints(client, warehouse, stats, tables, account.enabled):
                 context.log.warning(f"{account.name}: {hint}")
-            telemetry.update(_telemetry(client.telemetry.as_metadata(), stats, time.monotonic() - started))
+            telemetry.update(_telemetry(client.telemetry.as_metadata(), time.monotonic() - started))
+            if partitions:
+                _report_partitions(context, graph, partitions, warehouse, selected, months)
             for table in selected:
                 metadata = table_metadata(warehouse, table, stats.get(table, TableStats()), telemetry)
-                yield dg.MaterializeResult(asset_key=asset_key(account, table), metadata=metadata)
+                yield dg.MaterializeResult(asset_key=graph.key(table), metadata=metadata)
         finally:
             client.close()
 
     return _sweep
 
 
-def _telemetry(client: dict[str, float | int], stats: dict[str, TableStats], seconds: float) -> dict[str, float | int]:
-    """The sweep's own numbers, shared by its tables: the client's counters, the pages and rows the
-    stream carried, and how long it took."""
-    pages = max((s.pages for s in stats.values()), default=0)
-    return {**client, "pages": pages, "rows": sum(s.rows for s in stats.values()), "seconds": round(seconds, 3)}
+def _telemetry(client: dict[str, float | int], seconds: float) -> dict[str, float | int]:
+    """The sweep's own numbers, shared by its tables: the client's counters (requests, pages, waits;
+    its record count is the tables' ``rows_received``) and how long it took."""
+    numbers = {k.removeprefix("zendesk_"): v for k, v in client.items() if k != "zendesk_rows"}
+    return {**numbers, "seconds": round(seconds, 3)}
+
+
+@dataclass
+class MonthlyStats:
+    """What each committed batch did, added up per partition (the month its records fall in)."""
+
+    months: dict[str, dict[str, TableStats]] = field(default_factory=dict)
+
+    def add(self, batch: Batch, deltas: Mapping[str, TableStats]) -> None:
+        if batch.partition is None:
+            return
+        month = self.months.setdefault(batch.partition, {})
+        for table, delta in deltas.items():
+            month.setdefault(table, TableStats()).add(delta)
+
+    def of(self, partition: str, table: str) -> TableStats:
+        return self.months.get(partition, {}).get(table, TableStats())
+
+
+def _report_partitions(
+    context: dg.AssetExecutionContext,
+    graph: AccountGraph,
+    partitions: dg.MonthlyPartitionsDefinition,
+    warehouse: Warehouse,
+    tables: Sequence[str],
+    months: MonthlyStats,
+) -> None:
+    """Each partition's own numbers: the rows of that month now in the warehouse, and what this run
+    wrote to it. They override the run's totals on that partition's materialization (a range run
+    records one materialization per partition; Dagster merges partition-scoped metadata last)."""
+    keys = context.partition_keys
+    windows = {key: partition_window(partitions, key) for key in keys}
+    with warehouse.read() as reader:
+        counts = {table: reader.partition_counts(table, windows) for table in tables}
+    for table in tables:
+        for key in keys:
+            context.add_asset_metadata(
+                {"dagster/partition_row_count": counts[table][key], **row_metadata(months.of(key, table))},
+                asset_key=graph.key(table),
+                partition_key=key,
+            )
 
 
 def _unavailable(account: AccountConfig, sweep: Sweep, tables: tuple[str, ...]) -> str:
@@ -154,5 +157,5 @@ def _unavailable(account: AccountConfig, sweep: Sweep, tables: tuple[str, ...]) 
     )
 
 
-def account_assets(account: AccountConfig, kind: str) -> list[dg.AssetsDefinition]:
-    return [sweep_assets(account, sweep, kind) for sweep in SWEEPS.values()]
+def account_assets(graph: AccountGraph) -> list[dg.AssetsDefinition]:
+    return [sweep_assets(graph, sweep) for sweep in SWEEPS.values()]

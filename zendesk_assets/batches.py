@@ -91,6 +91,9 @@ class Batch:
     # table -> (column, value, ids): rows with these primary keys get column = value (a deleted
     # ticket known only by its id from the deleted-tickets list gets status 'deleted')
     marks: Mapping[str, tuple[str, Any, Sequence[Any]]] | None = None
+    # partitioned sweeps: the month (partition key) every record of this batch belongs to, so what
+    # the warehouse did can be reported per partition
+    partition: str | None = None
 
 
 @dataclass

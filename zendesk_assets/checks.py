@@ -6,8 +6,9 @@ Users otherwise find missing ticket_metrics or doubled comments months later. Ea
   enforce it, but Snowflake, BigQuery and Redshift accept the constraint without enforcing it;
 * ``fk_<column>`` (WARN), one per ``Reference``: no present row points at a missing parent;
 * ``freshness`` (WARN): the table's sweep last committed within ``FRESHNESS_LIMIT``. This is
-  read from ``_sync_state.updated_at``, which every committed page writes. It is a check and not
-  a ``dg.FreshnessPolicy`` so that CI and ``zendesk-assets sync`` report it too;
+  read from ``_sync_state.updated_at``, which every committed page writes. Every asset also has a
+  ``dg.FreshnessPolicy`` with the same warn window (``translator.py``), which the UI tracks; the
+  check stays so that CI and ``zendesk-assets sync`` report it too;
 * ``count_parity`` (WARN), for tables with a ``count_endpoint``: the stored row count matches
   Zendesk's count, within ``count_tolerance``;
 * ``partition_coverage`` (ERROR), for partitioned sweeps: every partition that Dagster records as
@@ -22,18 +23,19 @@ import contextlib
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import dagster as dg
 
-from zendesk_assets.assets import ResourceKeys, asset_key
+from zendesk_assets.assets import ResourceKeys
 from zendesk_assets.batches import Checkpoint
 from zendesk_assets.collections import COLLECTIONS, DAY, SWEEPS, Archive, Reference, Sweep
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.partitions import monthly_partitions, partition_window
 from zendesk_assets.sweeps import state_key, written_tables
+from zendesk_assets.translator import WARN_AFTER, AccountGraph, asset_key
 from zendesk_assets.warehouse.reading import Reader
 from zendesk_assets.warehouse.tables import STATE_TABLE
 from zendesk_assets.warehouse.warehouse import Warehouse
@@ -43,7 +45,7 @@ from zendesk_assets.zendesk.client import ZendeskClient
 SAMPLE_SIZE = 5
 # The schedule runs every three hours; the margin allows for a long run or one queued behind a
 # backfill (dagster.yaml allows four concurrent runs).
-FRESHNESS_LIMIT = timedelta(hours=4)
+FRESHNESS_LIMIT = WARN_AFTER
 # Count parity tolerance. The exports leave out the last minute of changes
 # (https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api),
 # so a record created just before the sync ended is counted by Zendesk but not stored yet: allow
@@ -67,7 +69,7 @@ class Probe:
     DuckDB, twenty times a typical check query.
     """
 
-    account: AccountConfig
+    graph: AccountGraph
     warehouse: Warehouse
     context: dg.AssetCheckExecutionContext
     open_client: Callable[[], ZendeskClient] | None = None
@@ -75,6 +77,10 @@ class Probe:
     _windows: dict[str, list[Checkpoint]] = field(default_factory=dict)
     _reader: Reader | None = None
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    @property
+    def account(self) -> AccountConfig:
+        return self.graph.account
 
     def reader(self) -> Reader:
         if self._reader is None:
@@ -179,9 +185,9 @@ def freshness(probe: Probe, table: str, now: datetime | None = None) -> Verdict:
 
 def _unavailable(probe: Probe, table: str) -> bool:
     """Whether the table's last materialization found its endpoint missing from the plan."""
-    event = probe.context.instance.get_latest_materialization_event(asset_key(probe.account, table))
+    event = probe.context.instance.get_latest_materialization_event(probe.graph.key(table))
     materialization = event.asset_materialization if event else None
-    flag = materialization.metadata.get("zendesk/unavailable") if materialization else None
+    flag = materialization.metadata.get("zendesk/sweep_unavailable") if materialization else None
     return bool(getattr(flag, "value", flag))
 
 
@@ -278,7 +284,7 @@ def _parse_time(value: Any) -> datetime | None:
 
 def partition_coverage(probe: Probe, table: str) -> Verdict:
     partitions = monthly_partitions(probe.account)
-    keys = sorted(probe.context.instance.get_materialized_partitions(asset_key(probe.account, table)))
+    keys = sorted(probe.context.instance.get_materialized_partitions(probe.graph.key(table)))
     windows = stored_windows(probe, table)
     have = covered(windows)
     needed = [partition_window(partitions, key) for key in keys]
@@ -314,6 +320,7 @@ class TableCheck:
     evaluate: Callable[[Probe, str], Verdict]
     needs_zendesk: bool = False
     needs_state: bool = False
+    parent: str | None = None  # the table a reference check looks rows up in
 
 
 def table_checks(table: str) -> list[TableCheck]:
@@ -331,6 +338,7 @@ def table_checks(table: str) -> list[TableCheck]:
                 f"Every {ref.column} names a stored {ref.table} row (orphans, with sample ids).",
                 warn,
                 partial(foreign_key, ref),
+                parent=ref.table,
             )
         )
     limit = int(FRESHNESS_LIMIT.total_seconds() // 3600)
@@ -373,6 +381,7 @@ def table_checks(table: str) -> list[TableCheck]:
 
 
 def check_key(account: AccountConfig, check: TableCheck) -> dg.AssetCheckKey:
+    """A check's key under the default translator (what the CLI, bound to it, selects)."""
     return dg.AssetCheckKey(asset_key(account, check.table), check.name)
 
 
@@ -391,7 +400,7 @@ def run_check(probe: Probe, check: TableCheck) -> dg.AssetCheckResult:
         passed, meta = False, {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
         probe.release()
     return dg.AssetCheckResult(
-        asset_key=asset_key(probe.account, check.table),
+        asset_key=probe.graph.key(check.table),
         check_name=check.name,
         passed=passed,
         severity=check.severity,
@@ -399,8 +408,10 @@ def run_check(probe: Probe, check: TableCheck) -> dg.AssetCheckResult:
     )
 
 
-def sweep_checks(account: AccountConfig, sweep: Sweep) -> dg.AssetChecksDefinition:
-    """All checks of the tables one sweep feeds, in one op that runs only the selected ones."""
+def sweep_checks(graph: AccountGraph, sweep: Sweep) -> dg.AssetChecksDefinition:
+    """All checks of the tables one sweep feeds, in one op that runs only the selected ones. A
+    reference check names the parent table it looks rows up in (``zendesk/parent_table``)."""
+    account = graph.account
     keys = ResourceKeys.of(account)
     checks = [c for table in sweep.tables for c in table_checks(table)]
     needs_zendesk = any(c.needs_zendesk for c in checks)
@@ -408,9 +419,13 @@ def sweep_checks(account: AccountConfig, sweep: Sweep) -> dg.AssetChecksDefiniti
         # ERROR checks block: a failure fails the run, so `dagster asset materialize` in CI exits non-zero
         dg.AssetCheckSpec(
             c.name,
-            asset=asset_key(account, c.table),
+            asset=graph.key(c.table),
             description=c.description,
             blocking=c.severity == dg.AssetCheckSeverity.ERROR,
+            # the parent a reference check looks rows up in, by its key; not ``additional_deps``,
+            # which would make every check of this sweep wait for, and be skipped with, the parent's
+            # blocking checks (a failed users primary_key would hide tickets' partition_coverage)
+            metadata={"zendesk/parent_table": graph.key(c.parent).to_user_string()} if c.parent else None,
         )
         for c in checks
     ]
@@ -426,7 +441,7 @@ def sweep_checks(account: AccountConfig, sweep: Sweep) -> dg.AssetChecksDefiniti
         warehouse = getattr(context.resources, keys.warehouse).get_warehouse()
         zendesk = getattr(context.resources, keys.zendesk) if needs_zendesk else None
         probe = Probe(
-            account,
+            graph,
             warehouse,
             context,
             open_client=(lambda: zendesk.get_client(log=context.log)) if zendesk is not None else None,
@@ -434,7 +449,7 @@ def sweep_checks(account: AccountConfig, sweep: Sweep) -> dg.AssetChecksDefiniti
         selected = context.selected_asset_check_keys
         try:
             for check in checks:
-                if check_key(account, check) in selected:
+                if dg.AssetCheckKey(graph.key(check.table), check.name) in selected:
                     yield run_check(probe, check)
         finally:
             probe.close()
@@ -442,6 +457,7 @@ def sweep_checks(account: AccountConfig, sweep: Sweep) -> dg.AssetChecksDefiniti
     return _checks
 
 
-def account_checks(account: AccountConfig) -> list[dg.AssetChecksDefinition]:
-    """Every table's checks for one account, one op per sweep."""
-    return [sweep_checks(account, sweep) for sweep in SWEEPS.values()]
+def account_checks(account: AccountConfig, graph: AccountGraph | None = None) -> list[dg.AssetChecksDefinition]:
+    """Every table's checks for one account, one op per sweep, keyed as the translator says."""
+    graph = graph or AccountGraph.build(account)
+    return [sweep_checks(graph, sweep) for sweep in SWEEPS.values()]

@@ -23,7 +23,15 @@ from typing import Annotated, Any
 
 import dagster as dg
 import yaml
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy.engine import make_url
 
 from zendesk_assets.collections import COLLECTIONS, OPT_IN, SWEEPS, Sweep
@@ -42,7 +50,7 @@ from zendesk_assets.zendesk.settings import (
     normalise_subdomain,
 )
 
-__all__ = ["AccountConfig", "ConfigError", "load_accounts", "secret_references"]
+__all__ = ["AccountConfig", "ConfigError", "account_from_entry", "load_accounts", "secret_references"]
 
 DEFAULT_SCHEMA = "zendesk"
 # A fixed default: partition start dates must never move with today's date.
@@ -75,6 +83,8 @@ ENV_VARIABLES: dict[str, str] = {
     "allow_custom_base_url": "ZENDESK_ALLOW_CUSTOM_BASE_URL",
     "email": "ZENDESK_EMAIL",
     "support_type_scope": "ZENDESK_SUPPORT_TYPE_SCOPE",
+    "owners": "ZENDESK_OWNERS",
+    "tags": "ZENDESK_TAGS",
 }
 # secret-bearing keys given by reference: accounts-file key -> the single-account variable
 ENV_REFERENCES: dict[str, str] = {
@@ -100,6 +110,10 @@ FIELD_OF_KEY = {
 }
 KEY_OF_FIELD = {v: k for k, v in FIELD_OF_KEY.items()}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_TEAM = re.compile(r"team:[A-Za-z0-9_.-]+")
+_TAG_KEY = re.compile(r"[A-Za-z0-9_./-]{1,63}")
+_TAG_VALUE = re.compile(r"[A-Za-z0-9_.-]{0,63}")
 
 
 def _keep(value: Any) -> Any:
@@ -154,6 +168,8 @@ class AccountConfig(BaseModel):
     export_mode: str = "export"  # "list": read tickets and users from the lists instead of the exports
     opt_in: frozenset[str] = frozenset()
     support_type_scope: str = DEFAULT_SUPPORT_TYPE_SCOPE
+    owners: tuple[str, ...] = ()  # Dagster asset owners: emails or team:<name>
+    tags: dict[str, str] = Field(default_factory=dict)  # extra Dagster tags on every asset
 
     def enabled(self, table: str) -> bool:
         """Opt-in collections are synced by the schedule only when configured."""
@@ -283,6 +299,37 @@ class AccountConfig(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return chosen
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _owners(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError(f"must be a list of owners, got {value!r}")
+        owners = tuple(str(i).strip() for i in items if str(i).strip())
+        for owner in owners:
+            if not (_EMAIL.fullmatch(owner) or _TEAM.fullmatch(owner)):
+                raise ValueError(f"{owner!r} is not an owner: write an email address or team:<name>, e.g. team:support-data")
+        return owners
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> dict[str, str]:
+        if isinstance(value, str):
+            pairs = [p.partition("=") for p in value.split(",") if p.strip()]
+            if any(not sep for _, sep, _ in pairs):
+                raise ValueError(f"must be key=value pairs separated by commas, got {value!r}")
+            value = {k.strip(): v.strip() for k, _, v in pairs}
+        if not isinstance(value, dict):
+            raise ValueError(f"must be a mapping of tag names to values, got {value!r}")
+        tags = {str(k): str(v) for k, v in value.items()}
+        for key, text in tags.items():
+            if not (_TAG_KEY.fullmatch(key) and _TAG_VALUE.fullmatch(text)):
+                raise ValueError(
+                    f"{key}={text} is not a Dagster tag: names may hold letters, digits, '-', '_', '.' and '/', "
+                    "values letters, digits, '-', '_' and '.', each at most 63 characters"
+                )
+        return tags
 
     @field_validator("warehouse_url", "state_url")
     @classmethod
@@ -456,33 +503,7 @@ def accounts_from_yaml(path: Path, env: Mapping[str, str]) -> list[AccountConfig
             problems.append(f"{path}: account #{i} must be a mapping of keys (subdomain:, schema:, ...)")
             continue
         label = entry.get("name") or entry.get("schema") or entry.get("subdomain") or f"#{i}"
-        where = f"{path}: account {label}: "
-        if not entry.get("subdomain"):
-            problems.append(f"{where}'subdomain' is missing (e.g. subdomain: acme for https://acme.zendesk.com)")
-            continue
-        before = len(problems)
-        for key in entry:
-            if key in INLINE_SECRETS:
-                problems.append(
-                    f"{where}{key} is written inline; secrets never go in the accounts file: put it in an "
-                    f"environment variable and write `{INLINE_SECRETS[key]}: ACME_ZENDESK_{key.upper()}`"
-                )
-            elif key in ("warehouse_url", "state_url") and _has_password(entry[key]):
-                problems.append(
-                    f"{where}{key} holds a password; secrets never go in the accounts file: put the URL in an "
-                    f"environment variable and write `{key}_env: ACME_{key.upper()}`"
-                )
-            elif key not in FILE_KEYS:
-                problems.append(f"{where}unknown key '{key}'{did_you_mean(str(key), sorted(FILE_KEYS | set(INLINE_SECRETS)))}")
-        if len(problems) > before:
-            continue
-        entry = dict(entry)
-        entry.setdefault("schema", f"zendesk_{entry['subdomain']}" if "." not in str(entry["subdomain"]) else DEFAULT_SCHEMA)
-        for key, var in (("warehouse_url_env", "WAREHOUSE_URL"), ("state_url_env", "ZENDESK_STATE_URL")):
-            plain = key.removesuffix("_env")
-            if not entry.get(key) and not entry.get(plain) and env.get(var):
-                entry[key] = var  # the deployment-wide setting
-        account = _account(entry, _Source(where, {}), problems)
+        account = _entry_account(entry, f"{path}: account {label}: ", env, problems)
         if account is not None:
             accounts.append(account)
     schemas = [a.schema_name for a in accounts]
@@ -495,6 +516,47 @@ def accounts_from_yaml(path: Path, env: Mapping[str, str]) -> list[AccountConfig
     if problems:
         raise ConfigError("\n".join(dict.fromkeys(problems)))
     return accounts
+
+
+def _entry_account(
+    entry: Mapping[str, Any], where: str, env: Mapping[str, str], problems: list[str]
+) -> AccountConfig | None:
+    """One account in accounts-file keys (an accounts-file entry, or a component's attributes)."""
+    if not entry.get("subdomain"):
+        problems.append(f"{where}'subdomain' is missing (e.g. subdomain: acme for https://acme.zendesk.com)")
+        return None
+    before = len(problems)
+    for key in entry:
+        if key in INLINE_SECRETS:
+            problems.append(
+                f"{where}{key} is written inline; secrets never go in the accounts file: put it in an "
+                f"environment variable and write `{INLINE_SECRETS[key]}: ACME_ZENDESK_{key.upper()}`"
+            )
+        elif key in ("warehouse_url", "state_url") and _has_password(entry[key]):
+            problems.append(
+                f"{where}{key} holds a password; secrets never go in the accounts file: put the URL in an "
+                f"environment variable and write `{key}_env: ACME_{key.upper()}`"
+            )
+        elif key not in FILE_KEYS:
+            problems.append(f"{where}unknown key '{key}'{did_you_mean(str(key), sorted(FILE_KEYS | set(INLINE_SECRETS)))}")
+    if len(problems) > before:
+        return None
+    entry = dict(entry)
+    entry.setdefault("schema", f"zendesk_{entry['subdomain']}" if "." not in str(entry["subdomain"]) else DEFAULT_SCHEMA)
+    for key, var in (("warehouse_url_env", "WAREHOUSE_URL"), ("state_url_env", "ZENDESK_STATE_URL")):
+        plain = key.removesuffix("_env")
+        if not entry.get(key) and not entry.get(plain) and env.get(var):
+            entry[key] = var  # the deployment-wide setting
+    return _account(entry, _Source(where, {}), problems)
+
+
+def account_from_entry(entry: Mapping[str, Any], where: str, env: Mapping[str, str] | None = None) -> AccountConfig:
+    """One account from accounts-file keys, validated as the accounts file is (``component.py``)."""
+    problems: list[str] = []
+    account = _entry_account(entry, where, os.environ if env is None else env, problems)
+    if problems or account is None:
+        raise ConfigError("\n".join(dict.fromkeys(problems)))
+    return account
 
 
 def _has_password(value: Any) -> bool:

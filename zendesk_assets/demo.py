@@ -84,7 +84,23 @@ def demo_env(port: int, warehouse: Path) -> dict[str, str]:
     return env
 
 
-def run_dagster_dev(bin_dir: Path, env: dict[str, str]) -> int:
+def port_arg(text: str) -> int:
+    """A TCP port from the command line or PORT/EMULATOR_PORT (0: any free one)."""
+    if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535 (0: any free one), got {text!r}")
+    return int(text)
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def run_dagster_dev(bin_dir: Path, env: dict[str, str], port: int = 3000) -> int:
     """`dagster dev` from inside DAGSTER_HOME, so Dagster does not warn about the repository's own
     dagster.yaml in the working directory (the Makefile copies it into DAGSTER_HOME).
 
@@ -95,7 +111,10 @@ def run_dagster_dev(bin_dir: Path, env: dict[str, str]) -> int:
     private_dir(home)
     workspace = Path("workspace.yaml").resolve()
     proc = subprocess.Popen(
-        [str(bin_dir / "dagster"), "dev", "-w", str(workspace)], cwd=home, env=env, start_new_session=True
+        [str(bin_dir / "dagster"), "dev", "-w", str(workspace), "-p", str(port)],
+        cwd=home,
+        env=env,
+        start_new_session=True,
     )
 
     def interrupt(*_: object) -> None:
@@ -121,18 +140,32 @@ def main() -> None:
         "--dev", action="store_true", help="run `dagster dev` against the emulator instead of syncing"
     )
     parser.add_argument("--tickets", type=int, default=DEMO_TICKETS)
+    parser.add_argument(
+        "--port", type=port_arg, default=os.environ.get("PORT") or "3000", help="the Dagster UI's port (env PORT)"
+    )
+    parser.add_argument(
+        "--emulator-port",
+        type=port_arg,
+        default=os.environ.get("EMULATOR_PORT") or "0",
+        help="the emulator's port (env EMULATOR_PORT; default any free one)",
+    )
     args = parser.parse_args()
+    busy = [(name, p) for name, p in (("PORT", args.port), ("EMULATOR_PORT", args.emulator_port)) if p and not port_free(p)]
+    for name, p in busy:
+        print(f"zendesk-assets demo: port {p} is in use; choose another, e.g. make dev {name}={p + 1}", file=sys.stderr)
+    if busy:
+        sys.exit(2)
     bin_dir = Path(sys.executable).parent
     warehouse = Path("zendesk_demo.duckdb").resolve()
-    port = free_port()
+    port = args.emulator_port or free_port()
     home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
     emulator = start_emulator(port, args.tickets, demo_anchor(home))
     print(f"Zendesk emulator (demo account, {args.tickets} tickets) on http://127.0.0.1:{port}")
     env = demo_env(port, warehouse)
     try:
         if args.dev:
-            print("Dagster UI: http://127.0.0.1:3000 (Ctrl-C stops it and the emulator)")
-            status = run_dagster_dev(bin_dir, env)
+            print(f"Dagster UI: http://127.0.0.1:{args.port} (Ctrl-C stops it and the emulator)")
+            status = run_dagster_dev(bin_dir, env, args.port)
         else:
             status = subprocess.call([str(bin_dir / "zendesk-assets"), "sync"], env=env)
             if status == 0:

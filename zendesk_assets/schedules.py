@@ -17,11 +17,11 @@ from datetime import UTC, date, datetime
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from zendesk_assets.assets import asset_key
 from zendesk_assets.collections import COLLECTIONS, SWEEPS
 from zendesk_assets.concurrency import busy_sweeps, describe
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.partitions import default_range, monthly_partitions
+from zendesk_assets.translator import AccountGraph
 
 CRON = "0 */3 * * *"
 
@@ -30,10 +30,13 @@ def job_name(account: AccountConfig) -> str:
     return f"{account.name}_sync"
 
 
-def sync_job(account: AccountConfig) -> dg.UnresolvedAssetJobDefinition:
+def sync_job(graph: AccountGraph) -> dg.UnresolvedAssetJobDefinition:
+    """Every table of the account, whatever keys and groups the translator gave them (the external
+    endpoint assets are not part of it: nothing materializes them)."""
+    account = graph.account
     return dg.define_asset_job(
         job_name(account),
-        selection=dg.AssetSelection.groups(account.name),
+        selection=dg.AssetSelection.assets(*(spec.key for spec in graph.specs.values())),
         description=f"Sync Zendesk account {account.name} into schema {account.schema_name}.",
         tags={"zendesk/account": account.name},
     )
@@ -48,18 +51,26 @@ def enabled_tables(account: AccountConfig, partitioned: bool, busy: Collection[s
 
 
 def run_requests(
-    account: AccountConfig, when: datetime, since: date | None = None, busy: Collection[str] = ()
+    account: AccountConfig,
+    when: datetime,
+    since: date | None = None,
+    busy: Collection[str] = (),
+    graph: AccountGraph | None = None,
 ) -> list[dg.RunRequest]:
     """The runs that bring the account up to date at ``when`` (``since`` widens the history),
-    leaving out the ``busy`` sweeps."""
+    leaving out the ``busy`` sweeps, for the assets as ``graph`` keys them (the default
+    translator's keys unless given)."""
+    graph = graph or AccountGraph.build(account)
     stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M")
     requests: list[dg.RunRequest] = []
     current = enabled_tables(account, partitioned=False, busy=busy)
     if current:
         requests.append(
             dg.RunRequest(
-                run_key=f"{account.name}-{stamp}-current",
-                asset_selection=[asset_key(account, t) for t in current],
+                # the part first: the tick preview and the run list show run keys and tags, so the
+                # two requests of a tick read apart at a glance
+                run_key=f"current tables of {account.name} at {stamp}",
+                asset_selection=[graph.key(t) for t in current],
                 tags={"zendesk/account": account.name, "zendesk/part": "current"},
             )
         )
@@ -68,8 +79,8 @@ def run_requests(
     if history and key_range is not None:
         requests.append(
             dg.RunRequest(
-                run_key=f"{account.name}-{stamp}-history-{key_range.start}",
-                asset_selection=[asset_key(account, t) for t in history],
+                run_key=f"history {key_range.start}..{key_range.end} of {account.name} at {stamp}",
+                asset_selection=[graph.key(t) for t in history],
                 tags={
                     "zendesk/account": account.name,
                     "zendesk/part": "history",
@@ -81,7 +92,9 @@ def run_requests(
     return requests
 
 
-def sync_schedule(account: AccountConfig, job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+def sync_schedule(graph: AccountGraph, job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    account = graph.account
+
     @dg.schedule(
         name=f"{account.name}_every_3_hours",
         cron_schedule=CRON,
@@ -93,7 +106,7 @@ def sync_schedule(account: AccountConfig, job: dg.UnresolvedAssetJobDefinition) 
     def _schedule(context: dg.ScheduleEvaluationContext) -> Sequence[dg.RunRequest] | dg.SkipReason:
         when = context.scheduled_execution_time or datetime.now(UTC)
         busy = busy_sweeps(context.instance, account, job.name)
-        requests = run_requests(account, when, busy=busy)
+        requests = run_requests(account, when, busy=busy, graph=graph)
         if busy and not requests:
             return dg.SkipReason(
                 f"{account.name}: every enabled sweep is still running from an earlier run: {describe(busy)}; "

@@ -24,7 +24,7 @@ from typing import Any
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, Reread, SweepStream
 from zendesk_assets.collections import COLLECTIONS, DAY, Paging, Sweep, SweepKind, TimeFilter, records
-from zendesk_assets.windows import Window, subtract
+from zendesk_assets.windows import Window, month_key, subtract
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import (
     ZendeskExportRefusedError,
@@ -314,7 +314,7 @@ def _list_batches(
         position = max([*([position] if position else []), *stamps], default=None)
         resume = None if lr.whole else page.resume or resume
         checkpoint = Checkpoint(key, 0, None, position, resume, done=complete)
-        yield Batch(route(page.records, page.sideloads, tables), checkpoint, None, removals(page.records, tables))
+        yield from _by_month(sweep, page.records, page.sideloads, tables, checkpoint)
     main = next(t for t in sweep.tables if COLLECTIONS[t].rows is records)
     archive = COLLECTIONS[main].archive
     if not complete and lr.search_type and archive is not None:
@@ -377,7 +377,7 @@ def _export_batches(
                 resume=page.resume,
                 done=done,
             )
-            yield Batch(route(records, page.sideloads, request.tables), checkpoint, None, removals(records, request.tables))
+            yield from _by_month(sweep, records, page.sideloads, request.tables, checkpoint)
             if done:
                 break
 
@@ -427,6 +427,31 @@ def _passed(client: ZendeskClient, moment: int) -> bool:
     no Date leaves end_of_stream the only word)."""
     now = client.clock.now()
     return now is None or now - EXPORT_HOLD_BACK_SECONDS >= moment
+def _by_month(
+    sweep: Sweep,
+    page: Sequence[Record],
+    sideloads: Mapping[str, Sequence[Record]],
+    tables: Sequence[str],
+    checkpoint: Checkpoint,
+) -> Iterator[Batch]:
+    """One export page as batches, one per month its records fall in when the sweep is partitioned
+    (so the run can report what it wrote to each partition); the page's checkpoint rides on the
+    last, so the page still commits as a whole before its checkpoint moves."""
+    groups: dict[str | None, list[Record]] = {}
+    for record in page:
+        position = _position(sweep, record) if sweep.partitioned else None
+        groups.setdefault(None if position is None else month_key(position), []).append(record)
+    if not groups:
+        groups[None] = []
+    last = len(groups) - 1
+    for i, (month, chunk) in enumerate(groups.items()):
+        yield Batch(
+            route(chunk, sideloads, tables),
+            checkpoint if i == last else None,
+            None,
+            removals(chunk, tables),
+            partition=month,
+        )
 
 
 def _position(sweep: Sweep, record: Record) -> int | None:

@@ -32,6 +32,11 @@ class Window:
         return f"{moment(self.start)} -> {moment(self.end)}"
 
 
+def month_key(ts: int) -> str:
+    """The monthly partition an epoch second falls in, as Dagster names it (``2024-06-01``)."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-01")
+
+
 def moment(ts: int | None) -> str:
     """An epoch second for people (UTC); None is the live edge."""
     if ts is None:

@@ -234,8 +234,8 @@ def test_corrupted_warehouse_fails_exactly_the_matching_checks(synced_duckdb: Sy
     ]
     messages = sorted(err.message for err in blocked if err is not None)
     assert all("blocking asset check" in m and "ERROR severity" in m for m in messages), messages
-    assert any(f"{account.name}/users: primary_key" in m for m in messages)
-    assert any(f"{account.name}/tickets: partition_coverage" in m for m in messages)
+    assert any(f"{account.name}/users: primary_key" in m for m in messages), messages
+    assert any(f"{account.name}/tickets: partition_coverage" in m for m in messages), messages
     assert not any("fk_ticket_id" in m or "freshness" in m or "count_parity" in m for m in messages)
     evaluations = {e.asset_check_key: e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == keys

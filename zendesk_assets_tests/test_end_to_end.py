@@ -295,7 +295,7 @@ def test_sync_equals_truth_then_follows_changes(
     _assert_metrics_of_deleted_tickets_are_marked(wh, server)
 
     # Proportional to the changes: the ticket export returns only changed tickets, in one page or two.
-    tickets_read = _last_metadata(home, schema, "tickets")["rows_received"]
+    tickets_read = _last_metadata(home, schema, "tickets")["zendesk/rows_received"]
     assert 0 < tickets_read <= 15 + 4 + 6 + 5 + 2, tickets_read
     second = _export_requests(server)
     assert sum(second.values()) <= 2 * 4 + 2, (first, second)  # about a page per export (4 exports)

@@ -11,12 +11,12 @@ import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dagster._core.test_utils import create_run_for_test
 
-from zendesk_assets.assets import asset_key
 from zendesk_assets.collections import COLLECTIONS, OPT_IN, SWEEPS
 from zendesk_assets.config import AccountConfig
 from zendesk_assets.definitions import build_definitions
 from zendesk_assets.partitions import monthly_partitions
 from zendesk_assets.schedules import run_requests
+from zendesk_assets.translator import asset_key
 from zendesk_assets.zendesk.settings import OAuthToken
 
 INSTANTS = [
@@ -126,6 +126,15 @@ def test_every_sweep_claims_its_own_pool_per_account() -> None:
         name="globex", subdomain="globex", schema_name="globex", start_date=date(2024, 1, 1)
     )
     accounts = [a.model_copy(update={"auth": OAuthToken(token="not-used")}) for a in (acme, globex)]
-    pools = [a.op.pool for a in build_definitions(accounts).assets or []]  # type: ignore[union-attr]
+    sweeps = [a for a in build_definitions(accounts).assets or [] if isinstance(a, dg.AssetsDefinition)]
+    pools = [a.op.pool for a in sweeps]  # the endpoints are external AssetSpecs, run by nobody
     assert len(pools) == 2 * len(SWEEPS) == len(set(pools))
     assert all(isinstance(p, str) and p.startswith("zendesk/") for p in pools)
+
+
+def test_the_two_requests_of_a_tick_read_apart() -> None:
+    """The tick preview and the run list show run keys and tags: current and history differ at a glance."""
+    current, history = run_requests(_account(), INSTANTS[0])
+    assert current.run_key and current.run_key.startswith("current tables of acme at ")
+    assert history.run_key and history.run_key.startswith("history ") and ".." in history.run_key
+    assert (current.tags["zendesk/part"], history.tags["zendesk/part"]) == ("current", "history")

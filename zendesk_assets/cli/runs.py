@@ -136,12 +136,30 @@ def close_interrupted(instance: dg.DagsterInstance, run_id: str) -> None:
 
 
 def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
-    """The last materialization's metadata per table (a ranged run records one per partition)."""
+    """The last materialization's metadata per table, under the names `sync --json` has always used
+    (rows_received, ..., pages; the sweep's numbers as zendesk/<name>). A ranged run records one
+    materialization per partition, each with that month's rows, so the run's rows are their sum."""
     found: dict[str, dict[str, Any]] = {}
     for event in result.get_asset_materialization_events():
         mat = event.materialization
-        found[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        table = mat.asset_key.to_user_string()
+        meta = {_summary_name(k): getattr(v, "value", v) for k, v in mat.metadata.items()}
+        if mat.partition and table in found:
+            for key in [k for k in meta if k.startswith("rows_")]:
+                meta[key] += found[table].get(key, 0)
+        meta.pop("dagster/partition_row_count", None)
+        found[table] = meta
     return found
+
+
+def _summary_name(key: str) -> str:
+    if key.startswith("zendesk/rows_"):
+        return key.removeprefix("zendesk/")
+    if key == "zendesk/sweep_pages":
+        return "pages"
+    if key.startswith("zendesk/sweep_"):
+        return "zendesk/" + key.removeprefix("zendesk/sweep_")
+    return key
 
 
 def failure_lines(result: dg.ExecuteInProcessResult, account: str) -> list[str]:

@@ -128,7 +128,7 @@ def _error_since(error: tuple[float, str] | None, success: float | None) -> str:
 
 
 def account_status(account: AccountConfig, instance: dg.DagsterInstance) -> tuple[str, list[TableStatus] | str]:
-    from zendesk_assets.assets import asset_key
+    from zendesk_assets.translator import asset_key
 
     raw, _label = resolve_setting(account.warehouse_url, "warehouse_url")
     wh = Warehouse(raw, account.schema_name)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         WarehouseIOManager,
         WarehouseResource,
         WarehouseTable,
+        row_metadata,
         table_metadata,
     )
 
@@ -29,9 +30,10 @@ __all__ = [
     "WarehouseIOManager",
     "WarehouseResource",
     "WarehouseTable",
+    "row_metadata",
     "table_metadata",
 ]
-_DAGSTER_FACING = ("WarehouseIOManager", "WarehouseResource", "WarehouseTable", "table_metadata")
+_DAGSTER_FACING = ("WarehouseIOManager", "WarehouseResource", "WarehouseTable", "row_metadata", "table_metadata")
 
 
 def __getattr__(name: str) -> Any:

@@ -6,8 +6,9 @@ data table, so the engine's dialect quotes, qualifies and types it; nothing here
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -15,9 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zendesk_assets.batches import Checkpoint
-from zendesk_assets.collections import Archive, Reference, SqlType, Tombstone
+from zendesk_assets.collections import COLLECTIONS, Archive, Reference, SqlType, Tombstone
 from zendesk_assets.warehouse.dialects import Dialect
 from zendesk_assets.warehouse.tables import CUSTOM_FIELDS_TABLE, STATE_TABLE, Bookkeeping, CustomFieldColumn
+from zendesk_assets.windows import Window
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,36 @@ class Reader:
         if not self.exists(table):
             return 0
         return int(self.conn.execute(sa.select(sa.func.count()).select_from(self.table(table))).scalar_one())
+
+    def partition_counts(self, table: str, windows: Mapping[str, Window]) -> dict[str, int]:
+        """Rows of a partitioned table per partition (its registry ``partition_time``), in one scan.
+        Rows whose parent is missing are in no month."""
+        found = dict.fromkeys(windows, 0)
+        when = COLLECTIONS[table].partition_time
+        if when is None or not windows or not self.exists(table) or (when.via and not self.exists(when.via.table)):
+            return found
+        if when.via is None:
+            source: sa.FromClause = self.table(table, when.column)
+            column = source.c[when.column]
+        else:
+            child = self.table(table, when.via.column).alias("c")
+            parent = self.table(when.via.table, when.via.target, when.column).alias("p")
+            source = child.join(parent, parent.c[when.via.target] == child.c[when.via.column])
+            column = parent.c[when.column]
+        holder = COLLECTIONS[when.via.table if when.via else table]
+        epoch = next(c.type for c in holder.columns if c.name == when.column) is not SqlType.TIMESTAMP
+
+        def bound(ts: int) -> Any:
+            return ts if epoch else datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+
+        sums = [
+            sa.func.sum(
+                sa.case((sa.and_(column >= bound(w.start), *([column < bound(w.end)] if w.end else [])), 1), else_=0)
+            )
+            for w in windows.values()
+        ]
+        row = self.conn.execute(sa.select(*sums).select_from(source)).one()
+        return {key: int(n or 0) for key, n in zip(windows, row, strict=True)}
 
     def key_stats(self, table: str, key: str, sample: int) -> KeyStats:
         k = self.table(table, key).c[key]

@@ -61,25 +61,32 @@ class WarehouseTable:
 
 
 def table_metadata(
-    warehouse: Warehouse, table: str, stats: TableStats, telemetry: Mapping[str, float | int]
+    warehouse: Warehouse, table: str, stats: TableStats, sweep: Mapping[str, float | int]
 ) -> dict[str, Any]:
-    """A written table's materialization metadata: its size, what this run did to it, its schema
-    and name (never the URL), and the sweep's telemetry under ``zendesk/``."""
+    """A written table's materialization metadata: Dagster's own keys (size, name, schema; never the
+    URL), what this run did to the table, and the sweep's numbers, shared by the tables it feeds.
+    Our keys live under ``zendesk/`` only; the sweep's carry ``sweep_`` so nobody reads a sweep's
+    request count as one partition's."""
     with warehouse.read() as reader:  # one connection (on DuckDB, one opening of the file) for both
         rows, custom = reader.row_count(table), reader.custom_fields(table)
-    metadata: dict[str, Any] = {
+    return {
         "dagster/row_count": rows,
-        "rows_received": stats.rows,
-        "rows_inserted": stats.inserted,
-        "rows_updated": stats.updated,
-        "rows_skipped_older": stats.skipped_older,
-        "rows_removed": stats.removed,
-        "pages": stats.pages,
         "dagster/table_name": warehouse.qualified_name(table),
         "dagster/column_schema": table_schema(table, custom),
+        **row_metadata(stats),
+        **{f"zendesk/sweep_{key}": value for key, value in sweep.items()},
     }
-    metadata.update({f"zendesk/{key}": value for key, value in telemetry.items()})
-    return metadata
+
+
+def row_metadata(stats: TableStats) -> dict[str, int]:
+    """What a run did to a table, or to one partition of it."""
+    return {
+        "zendesk/rows_received": stats.rows,
+        "zendesk/rows_inserted": stats.inserted,
+        "zendesk/rows_updated": stats.updated,
+        "zendesk/rows_skipped_older": stats.skipped_older,
+        "zendesk/rows_removed": stats.removed,
+    }
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):

@@ -203,9 +203,15 @@ class Warehouse:
                 )
                 time.sleep(min(0.1 * 2**attempt, 5.0))
 
-    def write_stream(self, stream: SweepStream, log: logging.Logger | None = None) -> dict[str, TableStats]:
+    def write_stream(
+        self,
+        stream: SweepStream,
+        log: logging.Logger | None = None,
+        on_batch: Callable[[Batch, Mapping[str, TableStats]], None] | None = None,
+    ) -> dict[str, TableStats]:
         """Drain a sweep's stream page by page, each page in one transaction with its checkpoint;
-        return what was done to each table."""
+        return what was done to each table. ``on_batch`` hears what each committed batch did (the
+        sweep's multi-asset adds it up per partition)."""
         log = log or logger
         stats = {t: TableStats() for t in stream.tables}
         pending: dict[str, list[FieldDef]] = {t: list(d) for t, d in stream.field_defs.items()}
@@ -232,6 +238,8 @@ class Warehouse:
                 self._ready.update(deltas)  # committed: these tables now exist with their columns
                 for t, delta in deltas.items():
                     stats.setdefault(t, TableStats()).add(delta)
+                if on_batch is not None:
+                    on_batch(batch, deltas)
                 last = batch.checkpoint or last
                 if number % 100 == 0:
                     log.info("sweep %s: %d pages written", stream.sweep, number)
