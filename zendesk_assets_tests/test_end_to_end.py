@@ -122,9 +122,16 @@ def _truth(
 
 
 def _expected(srv: EmulatorServer, table: str, since: int | None) -> dict[Any, int | None]:
-    """Primary key -> version of the rows the table must hold."""
-    version = COLLECTIONS[table].version
-    return {k: (epoch(r.get(version)) if version else None) for k, r in _truth(srv, table, since).items()}
+    """Primary key -> version of the rows the table must hold present: not those that vanish with a
+    deleted parent (``removed_with_parent``: a deleted ticket's skips), which the sync marks removed."""
+    coll = COLLECTIONS[table]
+    truth = _truth(srv, table, since)
+    rule = coll.removed_with_parent
+    tombstone = COLLECTIONS[rule.table].deleted if rule else None
+    if rule is not None and tombstone is not None:
+        gone = {p.get(rule.target) for p in srv.emulator.truth(rule.table) if tombstone.marks(p)}
+        truth = {k: r for k, r in truth.items() if r.get(rule.column) not in gone}
+    return {k: (epoch(r.get(coll.version)) if coll.version else None) for k, r in truth.items()}
 
 
 def _dig(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
