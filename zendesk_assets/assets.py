@@ -127,11 +127,14 @@ def sweep_assets(account: AccountConfig, sweep: Sweep, kind: str) -> dg.AssetsDe
                 )
                 stream = replace(stream, batches=observe(account.name, sweep.name, client, stream.batches))
             stats = warehouse.write_stream(stream, log=context.log)
-            for hint in empty_table_hints(client, warehouse, stats, tables, account.enabled):
+            hints = empty_table_hints(client, warehouse, stats, tables, account.enabled)
+            for hint in hints.values():
                 context.log.warning(f"{account.name}: {hint}")
             telemetry.update(_telemetry(client.telemetry.as_metadata(), stats, time.monotonic() - started))
             for table in selected:
                 metadata = table_metadata(warehouse, table, stats.get(table, TableStats()), telemetry)
+                if table in hints:  # shown on the asset's page, where an empty table is noticed
+                    metadata = {**metadata, "zendesk/why_empty": hints[table]}
                 yield dg.MaterializeResult(asset_key=asset_key(account, table), metadata=metadata)
         finally:
             client.close()
