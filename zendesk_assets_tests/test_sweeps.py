@@ -107,8 +107,9 @@ def test_unselected_tables_get_no_rows() -> None:
 def test_metric_sets_and_skips_of_deleted_tickets_are_named_for_removal() -> None:
     page = [{"id": 1, "status": "open"}, {"id": 2, "status": "deleted"}]
     gone = ("ticket_id", [2])
-    assert removals(page, ("tickets", "ticket_metrics")) == {"ticket_metrics": gone, "ticket_skips": gone}
-    assert removals(page, ("tickets",)) == {"ticket_skips": gone}  # skips live in another sweep's table
+    elsewhere = {"ticket_skips": gone, "csat_survey_responses": gone}  # tables of other sweeps
+    assert removals(page, ("tickets", "ticket_metrics")) == {"ticket_metrics": gone, **elsewhere}
+    assert removals(page, ("tickets",)) == elsewhere
     assert removals(page, ("ticket_skips",)) == {}
 
 
