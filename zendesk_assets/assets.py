@@ -87,13 +87,16 @@ def sweep_assets(graph: AccountGraph, sweep: Sweep) -> dg.AssetsDefinition:
                 stream = replace(stream, batches=observe(account.name, sweep.name, client, stream.batches))
             months = MonthlyStats()
             stats = warehouse.write_stream(stream, log=context.log, on_batch=months.add)
-            for hint in empty_table_hints(client, warehouse, stats, tables, account.enabled):
+            hints = empty_table_hints(client, warehouse, stats, tables, account.enabled)
+            for hint in hints.values():
                 context.log.warning(f"{account.name}: {hint}")
             telemetry.update(_telemetry(client.telemetry.as_metadata(), time.monotonic() - started))
             if partitions:
                 _report_partitions(context, graph, partitions, warehouse, selected, months)
             for table in selected:
                 metadata = table_metadata(warehouse, table, stats.get(table, TableStats()), telemetry)
+                if table in hints:  # shown on the asset's page, where an empty table is noticed
+                    metadata = {**metadata, "zendesk/why_empty": hints[table]}
                 yield dg.MaterializeResult(asset_key=graph.key(table), metadata=metadata)
         finally:
             client.close()

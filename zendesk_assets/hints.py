@@ -24,9 +24,9 @@ def empty_table_hints(
     stats: Mapping[str, TableStats],
     tables: Iterable[str],
     enabled: Callable[[str], bool],
-) -> list[str]:
-    """One line per table of this run that holds nothing while its successor's endpoint has records."""
-    hints: list[str] = []
+) -> dict[str, str]:
+    """A line for each table of this run that holds nothing while its successor's endpoint has records."""
+    hints: dict[str, str] = {}
     for table in tables:
         successor = COLLECTIONS[table].successor
         if successor is None or stats.get(table, TableStats()).rows:
@@ -41,7 +41,7 @@ def empty_table_hints(
                 else f"add {successor} to ZENDESK_OPT_IN (opt_in: in an accounts file) to sync them"
             )
             endpoint = SWEEPS[COLLECTIONS[successor].sweep].endpoint
-            hints.append(
+            hints[table] = (
                 f"{table} is empty, but {endpoint} has records: this account keeps them in {successor} "
                 f"instead (as accounts on Zendesk's new CSAT do); {where}."
             )

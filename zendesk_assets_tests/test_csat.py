@@ -1,13 +1,17 @@
 """New CSAT over real HTTP against the emulator: survey responses land in csat_survey_responses, and
 an account whose legacy satisfaction ratings are empty because it moved to the new CSAT is told so."""
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from zendesk_assets.batches import TableStats
 from zendesk_assets.collections import SWEEPS
+from zendesk_assets.config import load_accounts
+from zendesk_assets.definitions import build_definitions
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, EmulatorConfig, EmulatorServer
 from zendesk_assets.hints import empty_table_hints
 from zendesk_assets.sweeps import SweepRequest, open_stream
@@ -64,9 +68,37 @@ def test_survey_responses_land_and_an_empty_legacy_table_is_explained(
     hints = empty_table_hints(client, wh, ratings, ["satisfaction_ratings"], lambda t: False)
     if mode == "new_only":
         assert ratings["satisfaction_ratings"].rows == 0
-        (hint,) = hints
+        (hint,) = hints.values()
         assert "satisfaction_ratings is empty" in hint and "add csat_survey_responses to ZENDESK_OPT_IN" in hint
-        (enabled,) = empty_table_hints(client, wh, ratings, ["satisfaction_ratings"], lambda t: True)
+        (enabled,) = empty_table_hints(client, wh, ratings, ["satisfaction_ratings"], lambda t: True).values()
         assert "they are synced into csat_survey_responses" in enabled
     else:
-        assert hints == []  # legacy: nothing elsewhere; new: the legacy table is not empty
+        assert hints == {}  # legacy: nothing elsewhere; new: the legacy table is not empty
+
+
+def test_the_sync_says_why_satisfaction_ratings_is_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The satisfaction_ratings asset of an account on the new CSAT only: its run warns and its
+    materialization carries the reason, as the UI shows it."""
+    for srv, _client in _serve("new_only", tmp_path):
+        monkeypatch.setenv("ZENDESK_TEST_TOKEN", DEMO_OAUTH_TOKEN)
+        monkeypatch.setenv("ZENDESK_TEST_WAREHOUSE", f"duckdb:///{tmp_path / 'w.duckdb'}")
+        (account,) = load_accounts({
+            "ZENDESK_SUBDOMAIN": "demo", "ZENDESK_BASE_URL": srv.base_url, "ZENDESK_OAUTH_TOKEN": "x",
+            "ZENDESK_CORE_RPM": "100000", "ZENDESK_INCREMENTAL_RPM": "100000",
+        })  # fmt: skip
+        account = account.model_copy(update={
+            "auth": OAuthToken(token=dg.EnvVar("ZENDESK_TEST_TOKEN")), "warehouse_url": dg.EnvVar("ZENDESK_TEST_WAREHOUSE"),
+            "state_url": f"sqlite:///{tmp_path / 'state.sqlite'}",
+        })  # fmt: skip
+        defs = build_definitions([account])
+        key = dg.AssetKey([account.name, "satisfaction_ratings"])
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = dg.materialize(
+                [defs.get_assets_def(key)], resources=defs.resources, selection=[key], instance=instance
+            )
+            assert result.success
+            logged = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
+        (event,) = result.get_asset_materialization_events()
+        why = event.materialization.metadata["zendesk/why_empty"].value
+        assert isinstance(why, str) and "add csat_survey_responses to ZENDESK_OPT_IN" in why
+        assert any("satisfaction_ratings is empty" in m for m in logged), logged

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStream
-from zendesk_assets.collections import COLLECTIONS, SYSTEM_COLUMNS
+from zendesk_assets.collections import COLLECTIONS, SYSTEM_COLUMNS, field_history
 from zendesk_assets.warehouse import Warehouse
 from zendesk_assets.warehouse.coerce import raw_record
 from zendesk_assets.warehouse.dialects import GenericDialect, dialect_for, warehouse_kind
@@ -465,3 +465,33 @@ def test_names_are_quoted_and_qualified_by_the_engine(duckdb_url: str) -> None:
     wh = Warehouse(duckdb_url, "acme")
     assert wh.sql_name("tickets") == '"warehouse"."acme"."tickets"'  # DuckDB: the file's catalog too
     assert wh.dialect.quote('a"b') == '"a""b"'
+
+
+def test_field_history_names_custom_fields_as_the_tickets_pivot(backend: Backend) -> None:
+    """A history row of a custom field carries the column name the field has in tickets, from the one
+    dictionary that names custom fields: defined fields by title (the events sweep brings the
+    definitions when the tickets sweep has not run yet), an undefined one as field_<id>, and a
+    field renamed later keeps its name in both places."""
+    wh = backend.warehouse()
+
+    def audit(audit_id: int, *children: dict[str, Any]) -> dict[str, Any]:
+        return {"id": audit_id, "ticket_id": 7, "timestamp": 1_700_000_000 + audit_id, "created_at": "2023-11-14T22:13:20Z",
+                "updater_id": 5, "via": "Web form", "child_events": list(children)}  # fmt: skip
+
+    events = [
+        audit(10, {"id": 11, "status": "open", "previous_value": "new", "event_type": "Change"}),
+        audit(20, {"id": 21, "custom_ticket_fields": {"101": "gold"}, "previous_value": None, "event_type": "Change"},
+              {"id": 22, "custom_ticket_fields": {"999": 3}, "event_type": "Change"}),
+    ]  # fmt: skip
+    defs = {"tickets": [FieldDef(101, "Customer plan", "tagger")]}
+    wh.write_stream(stream("ticket_events", [{"ticket_field_history": list(field_history(events, {}))}], field_defs=defs))
+    got = rows(wh, "ticket_field_history", "id, field_name, ticket_field_id, value, previous_value")
+    assert got == [(11, "status", None, "open", "new"), (21, "customer_plan", 101, "gold", None),
+                   (22, "field_999", 999, "3", None)]  # fmt: skip
+    pivot = {c.field_id: c.column_name for c in wh.custom_fields("tickets")}
+    assert pivot == {101: "customer_plan", 999: "field_999"}
+    # The tickets sweep, later, with the field renamed: same column for the ticket's value.
+    renamed = {"tickets": [FieldDef(101, "Plan", "tagger"), FieldDef(999, "Seats", "integer")]}
+    wh.write_stream(stream("tickets", [{"tickets": [ticket(7, 1, custom_fields=[{"id": 101, "value": "gold"}])]}],
+                           field_defs=renamed))  # fmt: skip
+    assert rows(wh, "tickets", 'id, "customer_plan", "field_999"') == [(7, "gold", None)]
