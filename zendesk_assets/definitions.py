@@ -31,24 +31,34 @@ def warehouse_resource(account: AccountConfig) -> WarehouseResource:
     return WarehouseResource(url=account.warehouse_url, schema_name=account.schema_name)
 
 
+def account_resources(account: AccountConfig) -> dict[str, object]:
+    keys = ResourceKeys.of(account)
+    warehouse = warehouse_resource(account)
+    return {
+        keys.zendesk: zendesk_resource(account),
+        keys.warehouse: warehouse,
+        keys.io_manager: WarehouseIOManager(warehouse=warehouse),
+    }
+
+
 def build_definitions(accounts: Sequence[AccountConfig]) -> dg.Definitions:
+    """Each account's assets and checks carry that account's resources only: bound once per account,
+    not every account's resources on every asset, so loading grows linearly with the accounts."""
     assets: list[dg.AssetsDefinition] = []
     checks: list[dg.AssetChecksDefinition] = []
     jobs = []
     schedules = []
-    resources: dict[str, object] = {}
     for account in accounts:
-        keys = ResourceKeys.of(account)
-        assets += account_assets(account, warehouse_kind(account))
-        checks += account_checks(account)
+        definitions = [*account_assets(account, warehouse_kind(account)), *account_checks(account)]
+        for bound in dg.with_resources(definitions, account_resources(account)):
+            if isinstance(bound, dg.AssetChecksDefinition):
+                checks.append(bound)
+            else:
+                assets.append(bound)
         job = sync_job(account)
         jobs.append(job)
         schedules.append(sync_schedule(account, job))
-        warehouse = warehouse_resource(account)
-        resources[keys.zendesk] = zendesk_resource(account)
-        resources[keys.warehouse] = warehouse
-        resources[keys.io_manager] = WarehouseIOManager(warehouse=warehouse)
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources)
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules)
 
 
 @dg.definitions
