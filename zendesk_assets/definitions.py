@@ -36,28 +36,38 @@ def warehouse_resource(account: AccountConfig) -> WarehouseResource:
     return WarehouseResource(url=account.warehouse_url, schema_name=account.schema_name)
 
 
+def account_resources(account: AccountConfig) -> dict[str, object]:
+    keys = ResourceKeys.of(account)
+    warehouse = warehouse_resource(account)
+    return {
+        keys.zendesk: zendesk_resource(account),
+        keys.warehouse: warehouse,
+        keys.io_manager: WarehouseIOManager(warehouse=warehouse),
+    }
+
+
 def build_definitions(
     accounts: Sequence[AccountConfig], translator: ZendeskTranslator | None = None
 ) -> dg.Definitions:
+    """Each account's assets and checks carry that account's resources only: bound once per account,
+    not every account's resources on every asset, so loading grows linearly with the accounts."""
     assets: list[dg.AssetsDefinition | dg.AssetSpec] = []
     checks: list[dg.AssetChecksDefinition] = []
     jobs = []
     schedules = []
-    resources: dict[str, object] = {}
     for account in accounts:
-        keys = ResourceKeys.of(account)
         graph = AccountGraph.build(account, translator)
         assets += graph.endpoints.values()
-        assets += account_assets(graph)
-        checks += account_checks(account, graph)
+        definitions = [*account_assets(graph), *account_checks(account, graph)]
+        for bound in dg.with_resources(definitions, account_resources(account)):
+            if isinstance(bound, dg.AssetChecksDefinition):
+                checks.append(bound)
+            else:
+                assets.append(bound)
         job = sync_job(graph)
         jobs.append(job)
         schedules.append(sync_schedule(graph, job))
-        warehouse = warehouse_resource(account)
-        resources[keys.zendesk] = zendesk_resource(account)
-        resources[keys.warehouse] = warehouse
-        resources[keys.io_manager] = WarehouseIOManager(warehouse=warehouse)
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules, resources=resources)
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules)
 
 
 def component_definitions() -> dg.Definitions:

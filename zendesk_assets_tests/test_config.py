@@ -147,10 +147,14 @@ def test_several_accounts_live_side_by_side(tmp_path: Path) -> None:
         "zendesk_acme_every_3_hours",
         "zendesk_globex_every_3_hours",
     }
-    for account in (acme, globex):
+    repo = defs.get_repository_def()
+    for account, other in ((acme, globex), (globex, acme)):
+        # every asset carries its own account's resources and no other account's (loading stays linear)
         k = ResourceKeys.of(account)
-        assert {k.zendesk, k.warehouse, k.io_manager} <= set(defs.resources or {})
-        assert defs.resources[k.warehouse].schema_name == account.schema_name  # type: ignore[index]
+        sweep = repo.assets_defs_by_key[dg.AssetKey([account.name, "tickets"])]
+        assert {k.zendesk, k.warehouse, k.io_manager} <= set(sweep.resource_defs)
+        assert not [key for key in sweep.resource_defs if key.endswith(other.name)]
+        assert {k.zendesk, k.warehouse, k.io_manager} <= set(repo.get_job(f"{account.name}_sync").resource_defs)
 
 
 @pytest.mark.parametrize(
