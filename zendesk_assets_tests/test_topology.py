@@ -63,7 +63,7 @@ def test_code_server_daemon_and_webserver_on_postgres_sync_every_table(
     home.mkdir()
     shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     config = EmulatorConfig(
-        seed=23, tickets=150, users=60, organizations=15, history_days=500, hold_back_seconds=HOLD_BACK
+        seed=23, tickets=80, users=30, organizations=8, history_days=450, hold_back_seconds=HOLD_BACK
     )
     account = pg_url.schema
     with EmulatorServer(config) as srv:
