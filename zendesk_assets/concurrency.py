@@ -34,24 +34,23 @@ def pool_name(account: AccountConfig, sweep: str) -> str:
     return f"zendesk/{account.name}/{sweep}"
 
 
-def sweeps_of_run(run: dg.DagsterRun, account: AccountConfig, account_job: str) -> set[str]:
-    """The account's sweeps a run executes: from its asset selection, or all of them when it runs a
-    whole job that holds the account's assets (no selection recorded)."""
+def sweeps_of_run(run: dg.DagsterRun, tables: Mapping[dg.AssetKey, str], account_job: str) -> set[str]:
+    """The account's sweeps a run executes: from its asset selection (``tables``: the account's asset
+    keys, as its translator made them), or all of them when it runs a whole job that holds the
+    account's assets (no selection recorded)."""
     if run.asset_selection is None:
         whole = run.job_name == account_job or run.job_name.startswith("__ASSET_JOB")
         return set(SWEEPS) if whole else set()
-    sweeps = set()
-    for key in run.asset_selection:
-        if len(key.path) == 2 and key.path[0] == account.name and key.path[1] in COLLECTIONS:
-            sweeps.add(COLLECTIONS[key.path[1]].sweep)
-    return sweeps
+    return {COLLECTIONS[tables[key]].sweep for key in run.asset_selection if key in tables}
 
 
-def busy_sweeps(instance: dg.DagsterInstance, account: AccountConfig, account_job: str) -> Mapping[str, str]:
+def busy_sweeps(
+    instance: dg.DagsterInstance, tables: Mapping[dg.AssetKey, str], account_job: str
+) -> Mapping[str, str]:
     """Sweep -> id of an in-progress run that holds it, for one account."""
     busy: dict[str, str] = {}
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(IN_PROGRESS))):
-        for sweep in sweeps_of_run(run, account, account_job):
+        for sweep in sweeps_of_run(run, tables, account_job):
             busy.setdefault(sweep, run.run_id)
     return busy
 

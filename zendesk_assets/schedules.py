@@ -94,6 +94,7 @@ def run_requests(
 
 def sync_schedule(graph: AccountGraph, job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
     account = graph.account
+    tables = {graph.key(table): table for table in graph.specs}  # the account's keys, as the translator made them
 
     @dg.schedule(
         name=f"{account.name}_every_3_hours",
@@ -105,7 +106,7 @@ def sync_schedule(graph: AccountGraph, job: dg.UnresolvedAssetJobDefinition) -> 
     )
     def _schedule(context: dg.ScheduleEvaluationContext) -> Sequence[dg.RunRequest] | dg.SkipReason:
         when = context.scheduled_execution_time or datetime.now(UTC)
-        busy = busy_sweeps(context.instance, account, job.name)
+        busy = busy_sweeps(context.instance, tables, job.name)
         requests = run_requests(account, when, busy=busy, graph=graph)
         if busy and not requests:
             return dg.SkipReason(
