@@ -22,7 +22,8 @@ from zendesk_assets_tests.test_end_to_end import _assert_equal_to_truth, _window
 
 HOUR = 3600
 ACCOUNT = dict(seed=21, tickets=240, users=80, organizations=16, activities=60, ticket_skips=60, audit_logs=60,
-               history_days=400, hold_back_seconds=0, skips_hide_archived_and_deleted=True, nul_every=40)
+               history_days=400, hold_back_seconds=0, skips_hide_archived_and_deleted=True, nul_every=40,
+               csat="new")
 
 
 @pytest.mark.parametrize("offset", [3 * HOUR, -3 * HOUR], ids=["zendesk_ahead", "zendesk_behind"])

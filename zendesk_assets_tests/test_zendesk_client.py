@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -429,11 +430,13 @@ def test_time_export_clamps_start_time_and_treats_too_recent_as_caught_up(tmp_pa
         "error": "InvalidValue",
         "description": "Too recent start_time. Use a start_time older than 1 minute",
     }
-    client, rec = make_client(tmp_path, sequence(js(422, body)))
-    now = int(time.time())
-    pages = list(time_export(client, replace(ORGANIZATIONS, start_time=now + 3600)))
+    zendesk_now = int(time.time()) + 7200  # Zendesk's clock, two hours ahead of ours: the clamp follows it
+    date = {"Date": formatdate(zendesk_now, usegmt=True)}
+    client, rec = make_client(tmp_path, sequence(js(200, {}, date), js(422, body, date)))
+    client.get_json("/users/me")  # any earlier response tells Zendesk's time
+    pages = list(time_export(client, replace(ORGANIZATIONS, start_time=zendesk_now + 3600)))
     assert len(pages) == 1 and pages[0].end_of_stream and pages[0].records == []
-    assert int(_q(rec.requests[0])["start_time"]) <= now - 61
+    assert zendesk_now - 70 <= int(_q(rec.requests[1])["start_time"]) <= zendesk_now - 61
 
 
 def test_time_export_same_second_trap_raises_stuck(tmp_path: Path) -> None:

@@ -310,7 +310,7 @@ def _end_time_from_next(next_page: Any) -> int | None:
 
 def cursor_pages(client: ZendeskClient, read: Read) -> Iterator[Page]:
     """A list endpoint's pages. We ask for cursor pages (`page[size]=100`) and follow whatever the
-    answer offers: `meta.after_cursor` (sent as `page[after]`) or `links.next` (host-checked) until
+    answer offers: `links.next` (host-checked) or `meta.after_cursor` (sent as `page[after]`) until
     `meta.has_more` is false; the ticket audits' top-level `after_url`/`after_cursor`; and, from lists
     that answer in the offset envelope whatever is asked (`/ticket_forms`), the `next_page` URL until it
     is null. `resume` is a page's cursor or next URL. See
@@ -337,8 +337,10 @@ def cursor_pages(client: ZendeskClient, read: Read) -> Iterator[Page]:
                 endpoint=path,
             )
         meta: Mapping[str, Any] = data.get("meta") or {}
-        last = meta.get("after_cursor") if records else None  # a keyset list resumes after its last record
-        yield Page(records, _sideloads(data, record_key), token or last or resume, None, token is None)
+        # Resume from the cursor when there is one (a keyset list resumes after its last record, even
+        # on its last page); the next link is what is followed, host-checked.
+        after = (meta.get("after_cursor") or data.get("after_cursor")) if records else None
+        yield Page(records, _sideloads(data, record_key), after or token or resume, None, token is None)
         if token is None:
             return
         previous = resume = token
@@ -358,7 +360,7 @@ def _next_token(client: ZendeskClient, path: str, data: Mapping[str, Any], any_r
     links: Mapping[str, Any] = data.get("links") or {}
     after = meta.get("after_cursor") or data.get("after_cursor")
     next_url = links.get("next") or data.get("after_url") or data.get("next_page")
-    token = next((t for t in (after, next_url) if isinstance(t, str) and t), None)
+    token = next((t for t in (next_url, after) if isinstance(t, str) and t), None)
     if "has_more" in meta:
         if not meta.get("has_more"):
             return None
