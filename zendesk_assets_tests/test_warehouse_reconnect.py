@@ -36,13 +36,15 @@ def _named(pg_url: PgUrl) -> tuple[str, str]:
     return f"{pg_url}&application_name={urlquote(name)}", name
 
 
-def _terminate(name: str, *, older_than: float = 0.0) -> list[int]:
-    """pg_terminate_backend on our sessions (by application_name); the pids it ended."""
+def _terminate(name: str, *, older_than: float = 0.0, writer_only: bool = False) -> list[int]:
+    """pg_terminate_backend on our sessions (by application_name); the pids it ended. ``writer_only``:
+    the stream's connection between pages or in a write, not a reader's (a check's, a metadata read's)."""
+    writer = ("AND (state = 'idle' OR query ~* '^\\s*(COPY|INSERT|WITH m AS|DROP TABLE|CREATE TEMPORARY|SET LOCAL)')"
+              if writer_only else "")
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         found = admin.execute(
             "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s "
-            "AND backend_start < now() - make_interval(secs => %s) "
-            "AND (state = 'idle' OR query ~* '^\\s*(COPY|INSERT|WITH m AS|DROP TABLE|CREATE TEMPORARY|SET LOCAL)')",
+            f"AND backend_start < now() - make_interval(secs => %s) {writer}",
             [name, older_than],
         ).fetchall()
     return [pid for pid, ended in found if ended]
@@ -65,7 +67,7 @@ def test_connection_lost_between_pages_and_inside_copy_reruns_the_page(
 
     def pages() -> Iterator[Batch]:
         for n in range(1, 9):
-            if n in (3, 6):  # the stream's connection is idle, waiting for the next page
+            if n in (3, 6):  # read ahead of the writes: the stream's connection is busy or idle
                 killed.extend(_terminate(name))
             yield Batch({"tickets": [ticket(n * 10 + k, n) for k in range(5)]},
                         Checkpoint("tickets", 0, None, n, f"cursor-{n}", done=n == 8))
@@ -126,7 +128,7 @@ def test_sync_survives_three_terminated_connections(pg_url: PgUrl, small_server:
 
     def killer() -> None:
         while len(killed) < 3 and not done.is_set():
-            ended = _terminate(name, older_than=0.4)[:1]
+            ended = _terminate(name, older_than=0.4, writer_only=True)[:1]
             killed.extend(ended)
             if ended:  # let the sync reconnect and write before the next one
                 done.wait(1.5)
