@@ -232,6 +232,10 @@ def main() -> None:
             for backend in args.backends:
                 print(f"... {backend}, {tickets:,} tickets (load {load()})", file=sys.stderr, flush=True)
                 results.append(run_backend(backend, base, tickets, args.pg_url, args.keep))
+                r = results[-1]
+                print(f"    {r['records']:,} records, {r['first'].cpu:.1f} CPU-s, {r['first'].rss_mb:.0f} MB; "
+                      f"no-change {r['again'].cpu:.1f} CPU-s, {r['again'].total_requests} requests",
+                      file=sys.stderr, flush=True)  # fmt: skip
     print(f"CPU: {os.cpu_count()} cores; Python {sys.version.split()[0]}; CPU-seconds are the sync process's own "
           "(wait4: it and its children); '- start' subtracts a bare process start (imports only)\n")  # fmt: skip
     report(results)
