@@ -58,13 +58,18 @@ def home() -> Iterator[Path]:
         yield Path(path)
 
 
+# What the account does that the truth comparison relies on (shared with test_topology.py).
+ACCOUNT_BEHAVIOUR = dict(
+    hold_back_seconds=HOLD_BACK, nul_every=40, ai_agent_share=0.05, csat="new",
+    skips_hide_archived_and_deleted=True,  # as observed on Zendesk: a deleted ticket's skips go with it
+)
+
+
 @pytest.fixture
 def server() -> Iterator[EmulatorServer]:
     # A few tickets handled by an AI agent alone: Zendesk's exports leave them out unless asked.
     config = EmulatorConfig(
-        seed=11, tickets=600, users=200, organizations=40, history_days=800, hold_back_seconds=HOLD_BACK,
-        nul_every=40, ai_agent_share=0.05, csat="new",
-        skips_hide_archived_and_deleted=True,  # as observed on Zendesk: a deleted ticket's skips go with it
+        seed=11, tickets=600, users=200, organizations=40, history_days=800, **ACCOUNT_BEHAVIOUR  # type: ignore[arg-type]
     )
     with EmulatorServer(config) as srv:
         yield srv

@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from dagster._core.scheduler.instigation import TickStatus
 
-from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
+from zendesk_assets.emulator import EmulatorConfig, EmulatorServer
 from zendesk_assets.warehouse import Warehouse
 from zendesk_assets_tests.conftest import POSTGRES_URL
 from zendesk_assets_tests.processes import (
@@ -36,7 +36,12 @@ from zendesk_assets_tests.processes import (
     tick_now,
     wait_for,
 )
-from zendesk_assets_tests.test_end_to_end import HOLD_BACK, _assert_equal_to_truth, _window_start
+from zendesk_assets_tests.test_end_to_end import (
+    ACCOUNT_BEHAVIOUR,
+    _assert_equal_to_truth,
+    _env,
+    _window_start,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "zendesk_assets_tests" / "scripts" / "minute_schedule.py"
@@ -62,27 +67,11 @@ def test_code_server_daemon_and_webserver_on_postgres_sync_every_table(
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    config = EmulatorConfig(
-        seed=23, tickets=80, users=30, organizations=8, history_days=450, hold_back_seconds=HOLD_BACK
-    )
+    config = EmulatorConfig(seed=23, tickets=80, users=30, organizations=8, history_days=450, **ACCOUNT_BEHAVIOUR)  # type: ignore[arg-type]
     account = pg_url.schema
     with EmulatorServer(config) as srv:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENDESK_", "WAREHOUSE_", "DAGSTER_"))}
-        env.update(
-            DAGSTER_HOME=str(home),
-            DAGSTER_PG_URL=instance_db,
-            ZENDESK_DISTRIBUTED_RUNS="1",
-            ZENDESK_SUBDOMAIN=DEMO_SUBDOMAIN,
-            ZENDESK_OAUTH_TOKEN=DEMO_OAUTH_TOKEN,
-            ZENDESK_BASE_URL=srv.base_url,
-            ZENDESK_SCHEMA=account,
-            ZENDESK_START_DATE="2023-01-01",
-            ZENDESK_OPT_IN="ticket_comments,audit_logs",
-            ZENDESK_CORE_RPM="100000",
-            ZENDESK_INCREMENTAL_RPM="100000",
-            ZENDESK_STATE_URL=instance_db,
-            WAREHOUSE_URL=pg_url.base,
-        )
+        env = _env(srv, pg_url.base, account, home)
+        env.update(DAGSTER_PG_URL=instance_db, ZENDESK_STATE_URL=instance_db, ZENDESK_DISTRIBUTED_RUNS="1")
         grpc_port, web_port = free_port(), free_port()
         workspace = home / "workspace.yaml"
         workspace.write_text(
