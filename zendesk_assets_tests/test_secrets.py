@@ -294,10 +294,9 @@ def test_no_secret_given_any_supported_way_is_at_rest_anywhere(root: Path, schem
     # the scan looked where the secrets would be: runs, snapshots, compute logs, every table
     assert files >= 4 and (home / "history" / "runs.db").exists(), sorted(p.name for p in home.rglob("*"))
     assert tables >= 16 * 3
-    resources = answers["workspace"]["data"]["allTopLevelResourceDetailsOrError"]["results"]
-    configured = {(r["name"], v["key"]): (v["type"], v["value"]) for r in resources for v in r["configuredValues"]}
-    assert configured[(f"warehouse_{prefix}_file_client", "url")] == ("ENV_VAR", "ACME_WAREHOUSE")
-    assert configured[(f"zendesk_{prefix}_file_client", "state_url")] == ("ENV_VAR", "ACME_STATE")
+    # the UI did show the resources' settings: as the variables' names
+    shown = json.dumps({k: v for k, v in answers.items() if k.startswith("job ")})
+    assert "ACME_WAREHOUSE" in shown and "ACME_CLIENT_SECRET" in shown, shown[:2000]
     assert sum(1 for k in answers if k.startswith("logs ")) >= 6  # current and history runs of three accounts
 
 
