@@ -296,6 +296,12 @@ def test_the_asset_graph_over_graphql(emulator: EmulatorServer, scratch: Path) -
 
     # Each partition tells its own month: the warehouse's rows of that month (0 when empty), and the
     # backfill inserted exactly those rows into months nothing had written before.
+    for table in PARTITIONED:  # printed (pytest -s) so the figures can be quoted
+        for month in [*backfill, *recent]:
+            meta = partitions[table].get(month, {})
+            print(f"{table:<22} {month}  partition_row_count={meta.get('dagster/partition_row_count')!s:>4}  "
+                  f"sql={expected[table][month]:>4}  rows_inserted={meta.get('zendesk/rows_inserted')!s:>4}  "
+                  f"row_count={meta.get('dagster/row_count')}")
     for table in PARTITIONED:
         got = partitions[table]
         assert set(got) == {*backfill, *recent}, (table, sorted(got))
