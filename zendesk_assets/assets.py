@@ -1,10 +1,12 @@
 """The asset graph: one asset per collection, one multi-asset per API sweep, per account.
 
 Everything is generated from the registry: a sweep's multi-asset has one asset spec per table it
-feeds, so the ticket export fills tickets and ticket_metrics in one read and the ticket_events
-export fills ticket_events, ticket_comments and attachments. The multi-asset writes the sweep's lazy
-stream through the account's warehouse resource, page by page with checkpoints, then reports one
-``MaterializeResult`` per selected table.
+feeds (made by the translator, ``translator.py``), so the ticket export fills tickets and
+ticket_metrics in one read and the ticket_events export fills ticket_events, ticket_comments and
+attachments. The multi-asset writes the sweep's lazy stream through the account's warehouse
+resource, page by page with checkpoints, then reports one ``MaterializeResult`` per selected table.
+A partition range run records one materialization per partition; each gets that month's own rows
+(``context.add_asset_metadata(partition_key=...)``), not the run's totals.
 """
 
 import time

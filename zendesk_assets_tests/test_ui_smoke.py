@@ -5,6 +5,7 @@ dagster.yaml) against the emulator, `dagster dev` answers over HTTP and its Grap
 the code location loaded with an asset per registry collection, every generated asset check and the three-hour
 schedule; every table hangs below the external asset of the Zendesk endpoint it is read from, with
 its freshness policy and registry code reference, and each reference check names its parent table;
+the schedule's tick preview shows its two requests apart (current and history);
 each partition's materialization reports that month's rows as the warehouse holds them
 (``dagster/partition_row_count``, empty months 0) and what the run wrote to it, next to the
 table-wide ``dagster/row_count``, with our own keys in one ``zendesk/`` namespace. Stopping it
@@ -97,6 +98,19 @@ query ($key: AssetKeyInput!, $partitions: [String!]) {
         }
       }
     }
+  }
+}
+"""
+
+
+DRY_RUN = """
+mutation ($selector: ScheduleSelector!, $timestamp: Float) {
+  scheduleDryRun(selectorData: $selector, timestamp: $timestamp) {
+    __typename
+    ... on DryRunInstigationTick {
+      evaluationResult { skipReason error { message } runRequests { runKey tags { key value } } }
+    }
+    ... on PythonError { message }
   }
 }
 """
@@ -263,6 +277,13 @@ def test_the_asset_graph_over_graphql(emulator: EmulatorServer, scratch: Path) -
     try:
         workspace = _wait_until_loaded(proc, url, log)
         partitions = {t: _latest_per_partition(url, t, [*backfill, *recent]) for t in PARTITIONED}
+        location_entry = workspace["locationEntries"][0]
+        selector = {
+            "repositoryLocationName": location_entry["name"],
+            "repositoryName": location_entry["locationOrLoadError"]["repositories"][0]["name"],
+            "scheduleName": "zendesk_every_3_hours",
+        }
+        tick = _graphql(url, DRY_RUN, selector=selector, timestamp=time.time())["scheduleDryRun"]
     finally:
         left = stop(proc)
     assert not left, f"processes left behind after stopping dagster dev: {sorted(left)}"
@@ -293,9 +314,22 @@ def test_the_asset_graph_over_graphql(emulator: EmulatorServer, scratch: Path) -
         for ref in COLLECTIONS[table].references:
             assert ref.table in checks[(("zendesk", table), f"fk_{ref.column}")]["description"], (table, ref)
     assert {(s["name"], s["cronSchedule"]) for s in repo["schedules"]} == {("zendesk_every_3_hours", "0 */3 * * *")}
+    # The tick preview: the schedule's two requests read apart by run key and tag.
+    assert tick["__typename"] == "DryRunInstigationTick", tick
+    requests = tick["evaluationResult"]["runRequests"]
+    assert requests, tick
+    parts = [({t["key"]: t["value"] for t in r["tags"]}["zendesk/part"], r["runKey"]) for r in requests]
+    assert [p for p, _ in parts] == ["current", "history"], parts
+    assert parts[0][1].startswith("current tables of zendesk") and parts[1][1].startswith("history "), parts
 
     # Each partition tells its own month: the warehouse's rows of that month (0 when empty), and the
     # backfill inserted exactly those rows into months nothing had written before.
+    for table in PARTITIONED:  # printed (pytest -s) so the figures can be quoted
+        for month in [*backfill, *recent]:
+            meta = partitions[table].get(month, {})
+            print(f"{table:<22} {month}  partition_row_count={meta.get('dagster/partition_row_count')!s:>4}  "
+                  f"sql={expected[table][month]:>4}  rows_inserted={meta.get('zendesk/rows_inserted')!s:>4}  "
+                  f"row_count={meta.get('dagster/row_count')}")
     for table in PARTITIONED:
         got = partitions[table]
         assert set(got) == {*backfill, *recent}, (table, sorted(got))
