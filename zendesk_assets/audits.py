@@ -50,7 +50,8 @@ def via_name(via: Any) -> Any:
 def audit_as_event(audit: Mapping[str, Any]) -> Record:
     """One audit as the ticket event export's record: the same ids, times, author, system context and
     child events, so the registry's row functions (``event_rows``, ``comment_rows``, ...) apply as they
-    are. A comment keeps its own via object when the audit event has one, else the audit's."""
+    are. A comment keeps its own via object when the audit event has one (Zendesk adds it where it
+    differs from the audit's), else takes the audit's."""
     created = audit.get("created_at")
     found = audit.get("metadata")
     metadata: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
