@@ -352,22 +352,29 @@ def _list_batches(
 @dataclass(frozen=True)
 class _Pass:
     """A pass over a newest-first list: from ``after`` (None: the top) down to ``floor``, begun at ``top``
-    (Zendesk's time). Stored as JSON in the list checkpoint's ``resume`` while it is under way."""
+    (Zendesk's time); ``bottom`` is how far down the complete passes before it reached (None: none
+    completed). Stored as JSON in the list checkpoint's ``resume``; ``after`` is None once it completed."""
 
     after: str | None
     top: int
     floor: int
+    bottom: int | None
 
     def dumps(self) -> str:
-        return json.dumps({"after": self.after, "top": self.top, "floor": self.floor})
+        return json.dumps({"after": self.after, "top": self.top, "floor": self.floor, "bottom": self.bottom})
 
     @classmethod
     def loads(cls, raw: str | None) -> _Pass | None:
         try:
             data = json.loads(raw or "")
-            return cls(data["after"], int(data["top"]), int(data["floor"]))
-        except (ValueError, TypeError, KeyError):
+            bottom = data.get("bottom")
+            return cls(data["after"], int(data["top"]), int(data["floor"]), None if bottom is None else int(bottom))
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None
+
+    def completed(self) -> _Pass:
+        """This pass once done: what the complete passes cover now reaches down to its floor too."""
+        return replace(self, after=None, bottom=self.floor if self.bottom is None else min(self.bottom, self.floor))
 
 
 def _newest_first_batches(
@@ -375,27 +382,29 @@ def _newest_first_batches(
 ) -> Iterator[Batch]:
     """An export sweep read from a newest-first list of records that never change (``ListRead.newest_first``:
     the ticket audits). Each pass reads from the top down to the top of the last complete pass less the
-    sweep's look-back (records that show up late), or, on the first pass, down to the requested window's
-    start; it never follows the list's tail, which Zendesk warns skips records. The list checkpoint keeps
-    the last complete pass's top (``position``) and, while a pass is under way, that pass (``resume``): a run
-    cut short finishes it first, then reads what appeared above it meanwhile."""
+    sweep's look-back (records that show up late); down to the requested window's start instead when the
+    complete passes do not reach that far (the first pass, a backfill of older months). It never follows
+    the list's tail, which Zendesk warns skips records. The list checkpoint keeps the last complete pass's
+    top (``position``) and the pass (``resume``, see ``_Pass``): a run cut short finishes it first, then
+    reads what appeared above it meanwhile."""
     sweep, key = request.sweep, request.list_key
     lr = sweep.list_read
     assert lr is not None
     stored = next((cp for cp in checkpoints if cp.sweep == key), None)
     high = stored.position if stored else None
-    pending = _Pass.loads(stored.resume) if stored else None
-    if pending is not None:
-        log.info(f"progress: {sweep.name}: resuming the {lr.endpoint} pass cut short below {iso(pending.top)}")
-        yield from _newest_first_pass(client, request, pending, high, log)
-        high = pending.top
+    state = _Pass.loads(stored.resume) if stored else None
+    if state is not None and state.after is not None:
+        log.info(f"progress: {sweep.name}: resuming the {lr.endpoint} pass cut short below {iso(state.top)}")
+        yield from _newest_first_pass(client, request, state, high, log)
+        high, state = state.top, state.completed()
+    bottom = state.bottom if state else None
+    start = (request.window or Window(0, None)).start
     top = zendesk_now(client, sweep, lr.endpoint)
-    floor = high - sweep.lookback if high is not None else (request.window or Window(0, None)).start
+    floor = high - sweep.lookback if high is not None and bottom is not None and bottom <= start else start
     log.info(f"progress: {sweep.name}: reading {lr.endpoint} newest first down to {iso(floor)}")
-    yield from _newest_first_pass(client, request, _Pass(None, top, floor), high, log)
+    yield from _newest_first_pass(client, request, _Pass(None, top, floor, bottom), high, log)
     live = next((cp for cp in checkpoints if cp.sweep == request.state_key and cp.live), None)
-    start = live.window_start if live else (request.window or Window(0, None)).start
-    yield Batch({}, Checkpoint(request.state_key, start, None, top, None))
+    yield Batch({}, Checkpoint(request.state_key, live.window_start if live else start, None, top, None))
 
 
 def _newest_first_pass(
@@ -415,9 +424,9 @@ def _newest_first_pass(
             stamps = [p for p in (_position(sweep, r) for r in records) if p is not None]
             last = page.end_of_stream or bool(stamps and min(stamps) < run.floor)  # newest first: the rest is older
             kept = [r for r in records if (_position(sweep, r) or run.floor) >= run.floor]
-            resume = None if last else replace(run, after=page.resume).dumps()
+            state = run.completed() if last else replace(run, after=page.resume)
             position = run.top if last else high
-            checkpoint = Checkpoint(key, 0, None, position, resume, done=position is not None)
+            checkpoint = Checkpoint(key, 0, None, position, state.dumps(), done=position is not None)
             yield from _by_month(sweep, kept, page.sideloads, request.tables, checkpoint)
             if last:
                 return

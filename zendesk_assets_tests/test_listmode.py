@@ -210,3 +210,15 @@ def test_an_audit_pass_cut_short_resumes_from_its_cursor(
     audits = sum(n for (_m, route, _s), n in em.stats()["requests"].items() if route.endswith("/ticket_audits"))
     # Resumed after the two stored pages (plus one page of what is new), not read again from the top.
     assert audits <= -(-len(listed) // 100) - 1, (audits, len(listed))
+
+
+def test_an_audit_backfill_of_older_months_reads_down_to_them(server: EmulatorServer, tmp_path: Path) -> None:
+    em = server.emulator
+    wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
+    zendesk = resource(server, tmp_path)
+    sweep = SWEEPS["ticket_events"]
+    recent = em.now() - 60 * 86400
+    sync_sweep(zendesk, wh, sweep, recent, export_mode="list")  # the schedule's months first
+    _assert_events_equal_truth(server, wh, recent)
+    sync_sweep(zendesk, wh, sweep, 0, export_mode="list")  # then a backfill of everything older
+    _assert_events_equal_truth(server, wh, 0)
