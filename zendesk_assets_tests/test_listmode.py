@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
+from zendesk_assets.audits import audit_as_event
 from zendesk_assets.batches import Batch
-from zendesk_assets.collections import SWEEPS
+from zendesk_assets.collections import COLLECTIONS, SWEEPS
 from zendesk_assets.emulator import EmulatorConfig, EmulatorServer
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream
 from zendesk_assets.warehouse import Warehouse
@@ -222,3 +223,24 @@ def test_an_audit_backfill_of_older_months_reads_down_to_them(server: EmulatorSe
     _assert_events_equal_truth(server, wh, recent)
     sync_sweep(zendesk, wh, sweep, 0, export_mode="list")  # then a backfill of everything older
     _assert_events_equal_truth(server, wh, 0)
+
+
+def test_an_audit_becomes_the_export_record_of_the_same_update() -> None:
+    """What the emulator never sends: a channel without a known via name keeps its own, a custom field
+    change goes under custom_ticket_fields, a comment without a via of its own takes the audit's."""
+    audit = {"id": 7, "ticket_id": 3, "created_at": "2026-01-02T03:04:05Z", "author_id": 11,
+             "via": {"channel": "carrier_pigeon", "source": {}}, "metadata": {"system": {"client": "x"}},
+             "events": [{"id": 8, "type": "Change", "field_name": "360001", "value": "b", "previous_value": "a"},
+                        {"id": 9, "type": "Comment", "body": "hi", "public": False, "attachments": []},
+                        {"id": 10, "type": "Change", "field_name": "status", "value": "open",
+                         "previous_value": "new", "via": {"channel": "rule", "source": {"rel": "trigger"}}}]}  # fmt: skip
+    event = audit_as_event(audit)
+    assert (event["via"], event["timestamp"], event["updater_id"], event["system"]) == (
+        "carrier_pigeon", 1767323045, 11, {"client": "x"})  # fmt: skip
+    custom, comment, rule = event["child_events"]
+    assert custom["custom_ticket_fields"] == {"360001": "b"} and custom["previous_value"] == "a"
+    assert comment["via"] == audit["via"] and comment["created_at"] == audit["created_at"]
+    assert comment["metadata"] == audit["metadata"] and comment["comment_public"] is False
+    assert rule["via"] == "Rule" and rule["status"] == "open"
+    history = list(COLLECTIONS["ticket_field_history"].rows([event], {}))
+    assert [(h["field_name"], h["ticket_field_id"]) for h in history] == [("360001", "360001"), ("status", None)]
