@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from zendesk_assets.audits import audit_as_event
+
 Record = Mapping[str, Any]
 
 HOUR = 3600
@@ -408,6 +410,11 @@ class ListRead:
     deleted_key: str | None = None
     deleted_are_stubs: bool = False
     whole: bool = False  # not ordered by change time: read whole every run (no stored cursor)
+    # Records that never change, listed newest first (the ticket audits): each run reads from the top
+    # down to where the last complete pass began, less the sweep's look-back; a pass cut short resumes.
+    newest_first: bool = False
+    record_key: str | None = None  # the list's record key, when not the export's
+    as_export: Callable[[Mapping[str, Any]], Record] | None = None  # a list record in the export's shape
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -494,6 +501,9 @@ _SWEEPS: tuple[Sweep, ...] = (
         params=(("include", "comment_events"),),
         account_params=("support_type_scope",),
         position_field="timestamp",
+        # Ticket audits hold the same updates (not those of archived tickets: see the README's list mode).
+        list_read=ListRead("/ticket_audits", (), "created_at", newest_first=True, record_key="audits",
+                           as_export=audit_as_event),
         description="Time-based ticket event export with comments side-loaded: events, comments and attachments.",
     ),
     Sweep(

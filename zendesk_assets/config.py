@@ -165,7 +165,7 @@ class AccountConfig(BaseModel):
     start_date: date = DEFAULT_START_DATE
     history_months: int = DEFAULT_HISTORY_MONTHS
     reread_hours: int = DEFAULT_REREAD_HOURS  # hours of Zendesk time between full re-reads of the lists
-    export_mode: str = "export"  # "list": read tickets and users from the lists instead of the exports
+    export_mode: str = "export"  # "list": read the export sweeps (tickets, users, organizations, ticket events) from the lists
     opt_in: frozenset[str] = frozenset()
     support_type_scope: str = DEFAULT_SUPPORT_TYPE_SCOPE
     owners: tuple[str, ...] = ()  # Dagster asset owners: emails or team:<name>

@@ -15,6 +15,7 @@ sweep does follows from its registry entry (``collections.Sweep``), never from i
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -299,6 +300,9 @@ def _list_batches(
     sweep, tables, key = request.sweep, request.tables, request.list_key
     lr = sweep.list_read
     assert lr is not None
+    if lr.newest_first:
+        yield from _newest_first_batches(client, request, checkpoints, log)
+        return
     stored = next((cp for cp in checkpoints if cp.sweep == key), None)
     position, resume = (stored.position, stored.resume) if stored else (None, None)
     resume = None if lr.whole else resume
@@ -343,6 +347,95 @@ def _list_batches(
     if whole:
         yield Batch({}, Checkpoint(request.reread_key, 0, None, now, None, done=True))
     yield Batch({t: [] for t in tables}, Checkpoint(key, 0, None, position, resume, done=True))
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """A pass over a newest-first list: from ``after`` (None: the top) down to ``floor``, begun at ``top``
+    (Zendesk's time); ``bottom`` is how far down the complete passes before it reached (None: none
+    completed). Stored as JSON in the list checkpoint's ``resume``; ``after`` is None once it completed."""
+
+    after: str | None
+    top: int
+    floor: int
+    bottom: int | None
+
+    def dumps(self) -> str:
+        return json.dumps({"after": self.after, "top": self.top, "floor": self.floor, "bottom": self.bottom})
+
+    @classmethod
+    def loads(cls, raw: str | None) -> _Pass | None:
+        try:
+            data = json.loads(raw or "")
+            bottom = data.get("bottom")
+            return cls(data["after"], int(data["top"]), int(data["floor"]), None if bottom is None else int(bottom))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def completed(self) -> _Pass:
+        """This pass once done: what the complete passes cover now reaches down to its floor too."""
+        return replace(self, after=None, bottom=self.floor if self.bottom is None else min(self.bottom, self.floor))
+
+
+def _newest_first_batches(
+    client: ZendeskClient, request: SweepRequest, checkpoints: Sequence[Checkpoint], log: logging.Logger
+) -> Iterator[Batch]:
+    """An export sweep read from a newest-first list of records that never change (``ListRead.newest_first``:
+    the ticket audits). Each pass reads from the top down to the top of the last complete pass less the
+    sweep's look-back (records that show up late); down to the requested window's start instead when the
+    complete passes do not reach that far (the first pass, a backfill of older months). It never follows
+    the list's tail, which Zendesk warns skips records. The list checkpoint keeps the last complete pass's
+    top (``position``) and the pass (``resume``, see ``_Pass``): a run cut short finishes it first, then
+    reads what appeared above it meanwhile."""
+    sweep, key = request.sweep, request.list_key
+    lr = sweep.list_read
+    assert lr is not None
+    stored = next((cp for cp in checkpoints if cp.sweep == key), None)
+    high = stored.position if stored else None
+    state = _Pass.loads(stored.resume) if stored else None
+    if state is not None and state.after is not None:
+        log.info(f"progress: {sweep.name}: resuming the {lr.endpoint} pass cut short below {iso(state.top)}")
+        yield from _newest_first_pass(client, request, state, high, log)
+        high, state = state.top, state.completed()
+    bottom = state.bottom if state else None
+    start = (request.window or Window(0, None)).start
+    top = zendesk_now(client, sweep, lr.endpoint)
+    floor = high - sweep.lookback if high is not None and bottom is not None and bottom <= start else start
+    log.info(f"progress: {sweep.name}: reading {lr.endpoint} newest first down to {iso(floor)}")
+    yield from _newest_first_pass(client, request, _Pass(None, top, floor, bottom), high, log)
+    live = next((cp for cp in checkpoints if cp.sweep == request.state_key and cp.live), None)
+    yield Batch({}, Checkpoint(request.state_key, live.window_start if live else start, None, top, None))
+
+
+def _newest_first_pass(
+    client: ZendeskClient, request: SweepRequest, run: _Pass, high: int | None, log: logging.Logger
+) -> Iterator[Batch]:
+    """One pass's batches, each page's checkpoint carrying where the pass got; the last one closes it. A
+    stored cursor Zendesk no longer takes (400) restarts the pass from the top: records never change, so
+    reading some twice is harmless to the upsert."""
+    sweep, key = request.sweep, request.list_key
+    lr = sweep.list_read
+    assert lr is not None
+    convert = lr.as_export or dict
+    read = Read(lr.endpoint, lr.record_key or sweep.record_key, dict(lr.params), resume=run.after)
+    try:
+        for page in cursor_pages(client, read):
+            records = [convert(r) for r in page.records]
+            stamps = [p for p in (_position(sweep, r) for r in records) if p is not None]
+            last = page.end_of_stream or bool(stamps and min(stamps) < run.floor)  # newest first: the rest is older
+            kept = [r for r in records if (_position(sweep, r) or run.floor) >= run.floor]
+            state = run.completed() if last else replace(run, after=page.resume)
+            position = run.top if last else high
+            checkpoint = Checkpoint(key, 0, None, position, state.dumps(), done=position is not None)
+            yield from _by_month(sweep, kept, page.sideloads, request.tables, checkpoint)
+            if last:
+                return
+    except ZendeskRequestError as exc:
+        if run.after is None or exc.status != 400:
+            raise
+        log.warning(f"progress: {sweep.name}: Zendesk rejected the stored {lr.endpoint} cursor ({exc}); "
+                    f"restarting that pass from the top")
+        yield from _newest_first_pass(client, request, replace(run, after=None), high, log)
 
 
 def _export_batches(

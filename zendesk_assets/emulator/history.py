@@ -34,7 +34,10 @@ def field_changes(child: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 def audit_view(event: dict[str, Any]) -> dict[str, Any]:
-    """One stored audit as `GET /ticket_audits` and `GET /tickets/{id}/audits` render it."""
+    """One stored audit as `GET /ticket_audits` and `GET /tickets/{id}/audits` render it. A comment
+    carries its own via object where it differs from the audit's ("An event will have its own via
+    object if it's different from the via object of the audit": the audit events reference)."""
+    via = {"channel": cat.VIA_CHANNEL_OF.get(event["via"], "web"), "source": _EMPTY_SOURCE}
     events: list[dict[str, Any]] = []
     for child in event["child_events"]:
         kind = child["event_type"]
@@ -48,7 +51,8 @@ def audit_view(event: dict[str, Any]) -> dict[str, Any]:
             events.append({"id": child["id"], "type": "Comment", "author_id": child["author_id"],
                            "body": child["body"], "html_body": child["html_body"],
                            "plain_body": child["plain_body"], "public": child["public"],
-                           "attachments": child["attachments"], "audit_id": child["audit_id"]})
+                           "attachments": child["attachments"], "audit_id": child["audit_id"]}
+                          | ({"via": child["via"]} if child.get("via") != via else {}))
         else:  # e.g. a SatisfactionRating event: already in the audit events reference's shape
             events.append({k: v for k, v in child.items() if k not in ("event_type", "via", "via_reference_id")}
                           | {"type": kind})
@@ -58,7 +62,7 @@ def audit_view(event: dict[str, Any]) -> dict[str, Any]:
         "created_at": event["created_at"],
         "author_id": event["updater_id"],
         "metadata": {"system": event["system"], "custom": {}},
-        "via": {"channel": cat.VIA_CHANNEL_OF.get(event["via"], "web"), "source": _EMPTY_SOURCE},
+        "via": via,
         "events": events,
     }
 
