@@ -30,8 +30,9 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy zendesk_assets zendesk_assets_tests $(wildcard bench/*.py)
 
+# Two workers, one test file each (module fixtures are built once): most tests wait on subprocesses and HTTP.
 unit: venv
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # Lint, type-check and run the whole suite (PostgreSQL on 127.0.0.1:5432 must be up; .ci/run starts it).
 test: lint typecheck unit
