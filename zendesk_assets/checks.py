@@ -386,20 +386,33 @@ def check_key(account: AccountConfig, check: TableCheck) -> dg.AssetCheckKey:
     return dg.AssetCheckKey(asset_key(account, check.table), check.name)
 
 
+CHECK_RECONNECTS = 3  # lost connections a check survives before it reports the error
+
+
 def run_check(probe: Probe, check: TableCheck) -> dg.AssetCheckResult:
     """Decide one check; a table that is missing or an error fails the check, never the op."""
     where = f"{probe.warehouse.schema}.{check.table}"
-    try:
-        if not probe.exists(check.table):
-            passed, meta = False, {"error": f"{where} does not exist yet: materialize the asset first"}
-        elif check.needs_state and not probe.exists(STATE_TABLE):
-            passed, meta = False, {"error": f"{probe.warehouse.schema}.{STATE_TABLE} does not exist yet"}
-        else:
-            passed, meta = check.evaluate(probe, check.table)
-    except Exception as exc:  # reported on the check, so the other checks still run
-        probe.context.log.warning(f"{probe.account.name}: check {check.name} of {check.table} failed: {exc}")
-        passed, meta = False, {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
-        probe.release()
+    for attempt in range(1, CHECK_RECONNECTS + 2):
+        try:
+            if not probe.exists(check.table):
+                passed, meta = False, {"error": f"{where} does not exist yet: materialize the asset first"}
+            elif check.needs_state and not probe.exists(STATE_TABLE):
+                passed, meta = False, {"error": f"{probe.warehouse.schema}.{STATE_TABLE} does not exist yet"}
+            else:
+                passed, meta = check.evaluate(probe, check.table)
+            break
+        except Exception as exc:  # reported on the check, so the other checks still run
+            probe.release()
+            if probe.warehouse.dialect.is_disconnect(exc) and attempt <= CHECK_RECONNECTS:
+                # a failover or an idle timeout took the read's connection: ask again on a new one
+                probe.context.log.warning(
+                    f"{probe.account.name}: check {check.name} of {check.table} lost its warehouse connection "
+                    f"({type(exc).__name__}); asking again on a new connection ({attempt} of {CHECK_RECONNECTS})"
+                )
+                continue
+            probe.context.log.warning(f"{probe.account.name}: check {check.name} of {check.table} failed: {exc}")
+            passed, meta = False, {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+            break
     return dg.AssetCheckResult(
         asset_key=probe.graph.key(check.table),
         check_name=check.name,

@@ -24,6 +24,7 @@ import pytest
 from zendesk_assets.batches import Batch, Checkpoint, SweepStream
 from zendesk_assets.emulator import EmulatorConfig, EmulatorServer
 from zendesk_assets.warehouse import Warehouse
+from zendesk_assets.warehouse import warehouse as warehouse_module
 from zendesk_assets.warehouse.dialects import PostgresDialect
 from zendesk_assets_tests.conftest import POSTGRES_URL, PgUrl
 from zendesk_assets_tests.test_end_to_end import _assert_equal_to_truth, _env, _sync, _window_start
@@ -39,8 +40,9 @@ def _named(pg_url: PgUrl) -> tuple[str, str]:
 def _terminate(name: str, *, older_than: float = 0.0, writer_only: bool = False) -> list[int]:
     """pg_terminate_backend on our sessions (by application_name); the pids it ended. ``writer_only``:
     the stream's connection between pages or in a write, not a reader's (a check's, a metadata read's)."""
-    writer = ("AND (state = 'idle' OR query ~* '^\\s*(COPY|INSERT|WITH m AS|DROP TABLE|CREATE TEMPORARY|SET LOCAL)')"
-              if writer_only else "")
+    # The stream's session between pages (idle after its last write) or inside one: its last statement was a
+    # page's write. Readers (checks, metadata, the preflight's probe) run other statements and are left alone.
+    writer = "AND query ~* '^\\s*(COPY|INSERT|WITH m AS|SET LOCAL)'" if writer_only else ""
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         found = admin.execute(
             "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s "
@@ -67,7 +69,7 @@ def test_connection_lost_between_pages_and_inside_copy_reruns_the_page(
 
     def pages() -> Iterator[Batch]:
         for n in range(1, 9):
-            if n in (3, 6):  # read ahead of the writes: the stream's connection is busy or idle
+            if n in (3, 6):  # between pages: the stream's connection is idle
                 killed.extend(_terminate(name))
             yield Batch({"tickets": [ticket(n * 10 + k, n) for k in range(5)]},
                         Checkpoint("tickets", 0, None, n, f"cursor-{n}", done=n == 8))
@@ -85,6 +87,9 @@ def test_connection_lost_between_pages_and_inside_copy_reruns_the_page(
         return merge(self, conn, *args, **kwargs)
 
     monkeypatch.setattr(PostgresDialect, "merge", dying_merge)
+    # Pages made in the writer's own thread, so "between pages" is between two of its transactions
+    # (the read-ahead has its own tests in test_prefetch.py).
+    monkeypatch.setattr(warehouse_module, "ahead", lambda pages: (page for page in pages))
     with caplog.at_level(logging.WARNING, logger="zendesk_assets"):
         stats = wh.write_stream(SweepStream("tickets", ("tickets",), pages()))
     assert len(killed) == 3, killed
