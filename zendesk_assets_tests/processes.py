@@ -28,6 +28,9 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[1]
+# The product's definitions on a one-minute cron, each run in one process: the Dagster process tests load it.
+MINUTE_SCHEDULE = REPO / "zendesk_assets_tests" / "scripts" / "minute_schedule.py"
 
 
 def free_port() -> int:

@@ -27,6 +27,12 @@ def resource(srv: EmulatorServer, tmp_path: Path, **settings: Any) -> ZendeskRes
     )  # fmt: skip
 
 
+def scratch(srv: EmulatorServer, tmp_path: Path) -> tuple[Warehouse, ZendeskResource]:
+    """A fresh DuckDB warehouse and a client of the emulator, both under ``tmp_path``: where every
+    several-syncs test starts."""
+    return Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk"), resource(srv, tmp_path)
+
+
 def sync_all(
     zendesk: ZendeskResource, wh: Warehouse, since: int, start_date: int = 0, **request: Any
 ) -> dict[str, Mapping[str, TableStats]]:

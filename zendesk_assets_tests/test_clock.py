@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from zendesk_assets.emulator import EmulatorConfig, EmulatorServer
-from zendesk_assets.warehouse import Warehouse
-from zendesk_assets_tests.syncing import resource, sync_all
+from zendesk_assets_tests.syncing import scratch, sync_all
 from zendesk_assets_tests.test_end_to_end import _assert_equal_to_truth, _window_start
 
 HOUR = 3600
@@ -30,8 +29,7 @@ ACCOUNT = dict(seed=21, tickets=240, users=80, organizations=16, activities=60, 
 def test_full_then_incremental_sync_equals_truth_whatever_the_host_clock(offset: int, tmp_path: Path) -> None:
     with EmulatorServer(EmulatorConfig(**ACCOUNT, clock_offset_seconds=offset)) as srv:  # type: ignore[arg-type]
         em = srv.emulator
-        wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
-        zendesk = resource(srv, tmp_path)
+        wh, zendesk = scratch(srv, tmp_path)
         since = _window_start(datetime.now(UTC))
         sync_all(zendesk, wh, since)
         _assert_equal_to_truth(srv, wh, since)

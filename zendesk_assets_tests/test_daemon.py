@@ -27,6 +27,8 @@ from dagster_graphql.test.utils import execute_dagster_graphql
 from zendesk_assets.collections import COLLECTIONS
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
 from zendesk_assets_tests.processes import (
+    MINUTE_SCHEDULE,
+    REPO,
     finished_ticks,
     free_port,
     load_workspace,
@@ -37,8 +39,7 @@ from zendesk_assets_tests.processes import (
     wait_for,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "zendesk_assets_tests" / "scripts" / "minute_schedule.py"
+SCRIPT = MINUTE_SCHEDULE
 
 LAUNCH_BACKFILL = """
 mutation($params: LaunchBackfillParams!) {

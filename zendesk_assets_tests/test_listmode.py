@@ -29,7 +29,7 @@ from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream
 from zendesk_assets.warehouse import Warehouse
 from zendesk_assets.windows import Window
 from zendesk_assets.zendesk.errors import ZendeskExportRefusedError
-from zendesk_assets_tests.syncing import resource, sync_all, sync_sweep
+from zendesk_assets_tests.syncing import scratch, sync_all, sync_sweep
 from zendesk_assets_tests.test_end_to_end import (
     _assert_cells_match,
     _expected,
@@ -107,8 +107,7 @@ def _assert_events_equal_truth(srv: EmulatorServer, wh: Warehouse, since: int) -
 
 def test_list_mode_syncs_tickets_users_and_organizations_from_the_lists(server: EmulatorServer, tmp_path: Path) -> None:
     em = server.emulator
-    wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
-    zendesk = resource(server, tmp_path)
+    wh, zendesk = scratch(server, tmp_path)
     for name in WITH_LISTS:
         sync_sweep(zendesk, wh, SWEEPS[name], 0, export_mode="list")
     _assert_listed_tables_equal_truth(server, wh, 0, deleted_seen=set())
@@ -149,8 +148,7 @@ def test_an_export_shutdown_mid_history_switches_to_the_lists(
     server: EmulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     em = server.emulator
-    wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
-    zendesk = resource(server, tmp_path)
+    wh, zendesk = scratch(server, tmp_path)
     since = _window_start(datetime.now(UTC))
     sync_all(zendesk, wh, 0)  # everything from the exports
     exported = {t: set(_stored(wh, t)) for t in EVENTS}
@@ -188,8 +186,7 @@ def test_an_audit_pass_cut_short_resumes_from_its_cursor(
     server: EmulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     em = server.emulator
-    wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
-    zendesk = resource(server, tmp_path)
+    wh, zendesk = scratch(server, tmp_path)
     sweep = SWEEPS["ticket_events"]
     client = zendesk.get_client()
     try:
@@ -215,8 +212,7 @@ def test_an_audit_pass_cut_short_resumes_from_its_cursor(
 
 def test_an_audit_backfill_of_older_months_reads_down_to_them(server: EmulatorServer, tmp_path: Path) -> None:
     em = server.emulator
-    wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
-    zendesk = resource(server, tmp_path)
+    wh, zendesk = scratch(server, tmp_path)
     sweep = SWEEPS["ticket_events"]
     recent = em.now() - 60 * 86400
     sync_sweep(zendesk, wh, sweep, recent, export_mode="list")  # the schedule's months first

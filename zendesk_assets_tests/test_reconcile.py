@@ -17,7 +17,7 @@ from pathlib import Path
 from zendesk_assets.collections import COLLECTIONS
 from zendesk_assets.emulator import EmulatorConfig, EmulatorServer
 from zendesk_assets.warehouse import Warehouse
-from zendesk_assets_tests.syncing import resource, sync_all
+from zendesk_assets_tests.syncing import scratch, sync_all
 from zendesk_assets_tests.test_end_to_end import (
     _assert_cells_match,
     _assert_equal_to_truth,
@@ -56,8 +56,7 @@ def _skips(wh: Warehouse) -> dict[int, bool]:
 def test_skips_and_ratings_equal_the_truth_once_the_reread_ran(tmp_path: Path) -> None:
     with EmulatorServer(EmulatorConfig(**ACCOUNT)) as srv:  # type: ignore[arg-type]
         em = srv.emulator
-        wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}", "zendesk")
-        zendesk = resource(srv, tmp_path)
+        wh, zendesk = scratch(srv, tmp_path)
         since = _window_start(datetime.now(UTC))
         sync_all(zendesk, wh, since)
         _assert_equal_to_truth(srv, wh, since)

@@ -28,6 +28,8 @@ from zendesk_assets.emulator import EmulatorConfig, EmulatorServer
 from zendesk_assets.warehouse import Warehouse
 from zendesk_assets_tests.conftest import POSTGRES_URL
 from zendesk_assets_tests.processes import (
+    MINUTE_SCHEDULE,
+    REPO,
     finished_ticks,
     free_port,
     load_workspace,
@@ -43,8 +45,7 @@ from zendesk_assets_tests.test_end_to_end import (
     _window_start,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "zendesk_assets_tests" / "scripts" / "minute_schedule.py"
+SCRIPT = MINUTE_SCHEDULE
 RUNS = "query { runsOrError { __typename ... on Runs { results { runId status tags { key value } } } } }"
 
 
