@@ -143,8 +143,7 @@ def _report_partitions(
     records one materialization per partition; Dagster merges partition-scoped metadata last)."""
     keys = context.partition_keys
     windows = {key: partition_window(partitions, key) for key in keys}
-    with warehouse.read() as reader:
-        counts = {table: reader.partition_counts(table, windows) for table in tables}
+    counts = warehouse.reading(lambda reader: {table: reader.partition_counts(table, windows) for table in tables})
     for table in tables:
         for key in keys:
             context.add_asset_metadata(

@@ -10,10 +10,12 @@ A registry entry names such a ``successor``; when its table is still empty after
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 
 from zendesk_assets.batches import TableStats
 from zendesk_assets.collections import COLLECTIONS, SWEEPS
 from zendesk_assets.warehouse import Warehouse
+from zendesk_assets.warehouse.reading import Reader
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import ZendeskError
 
@@ -31,9 +33,8 @@ def empty_table_hints(
         successor = COLLECTIONS[table].successor
         if successor is None or stats.get(table, TableStats()).rows:
             continue
-        with warehouse.read() as reader:
-            if reader.exists(table) and reader.row_count(table):
-                continue
+        if warehouse.reading(partial(_holds_rows, table=table)):
+            continue
         if _has_records(client, successor):
             where = (
                 f"they are synced into {successor}"
@@ -56,3 +57,7 @@ def _has_records(client: ZendeskClient, table: str) -> bool:
     except ZendeskError:
         return False
     return bool(page.get(sweep.record_key))
+
+
+def _holds_rows(reader: Reader, table: str) -> bool:
+    return reader.exists(table) and reader.row_count(table) > 0

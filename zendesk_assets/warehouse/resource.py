@@ -67,8 +67,8 @@ def table_metadata(
     URL), what this run did to the table, and the sweep's numbers, shared by the tables it feeds.
     Our keys live under ``zendesk/`` only; the sweep's carry ``sweep_`` so nobody reads a sweep's
     request count as one partition's."""
-    with warehouse.read() as reader:  # one connection (on DuckDB, one opening of the file) for both
-        rows, custom = reader.row_count(table), reader.custom_fields(table)
+    # one connection (on DuckDB, one opening of the file) for both
+    rows, custom = warehouse.reading(lambda reader: (reader.row_count(table), reader.custom_fields(table)))
     return {
         "dagster/row_count": rows,
         "dagster/table_name": warehouse.qualified_name(table),

@@ -103,6 +103,11 @@ class Warehouse:
     def _reader(self, conn: Connection) -> Reader:
         return Reader(conn, self.dialect, self.schema, self.book)
 
+    def reading(self, work: Callable[[Reader], T]) -> T:
+        """``work`` over one read transaction, asked again on a new connection after a lost one: for the
+        reads a sweep makes after its writes (metadata, partition counts, hints)."""
+        return self._run(lambda conn: work(self._reader(conn)))
+
     # The reads a sweep makes (its plan, its metadata) survive a lost connection as its pages do.
 
     def checkpoints(self, sweep: str) -> list[Checkpoint]:
