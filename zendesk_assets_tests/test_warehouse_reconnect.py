@@ -136,7 +136,7 @@ def test_sync_survives_three_terminated_connections(pg_url: PgUrl, small_server:
             ended = _terminate(name, writer_only=True)[:1]  # connections live for a sweep or less: any age
             killed.extend(ended)
             if ended:  # let the sync reconnect and write before the next one
-                done.wait(0.5)
+                done.wait(0.2)
             else:
                 done.wait(0.05)
 
