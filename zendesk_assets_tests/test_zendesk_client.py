@@ -29,7 +29,9 @@ from zendesk_assets.zendesk import (
 )
 from zendesk_assets.zendesk.auth import BearerTokenAuth, ClientCredentialsAuth
 from zendesk_assets.zendesk.client import ClientSettings, ZendeskClient, make_http_client
+from zendesk_assets.zendesk.clock import ZendeskClock, boot_id
 from zendesk_assets.zendesk.pagination import Read, cursor_export, cursor_pages, time_export
+from zendesk_assets.zendesk.preflight import check_account, ensure_checked
 from zendesk_assets.zendesk.state import StateStore
 
 ORIGIN = "https://acme.zendesk.com"
@@ -322,6 +324,48 @@ def test_preflight_anonymous_user_means_rejected_credentials(tmp_path: Path) -> 
         match="credentials rejected for account acme: Zendesk treated the request as anonymous",
     ):
         client.preflight()
+
+
+def _admin_at(stated: int) -> Handler:
+    me = {"user": {"id": 1, "name": "Ann Admin", "email": "ann@acme.com", "role": "admin"}}
+    return sequence(js(200, me, {"Date": formatdate(stated, usegmt=True)}))
+
+
+def test_a_run_the_cli_launched_starts_from_the_time_its_preflight_saw(tmp_path: Path) -> None:
+    stated = 1_800_000_000  # Zendesk's clock, far from the host's
+    checker, _ = make_client(tmp_path, _admin_at(stated))
+    check_account(checker)
+    sweep, rec = make_client(tmp_path, _admin_at(0))
+    ensure_checked(sweep, already_checked=True)
+    assert rec.requests == []
+    now = sweep.clock.now()
+    assert now is not None and stated <= now <= stated + 5
+    # a run nobody checked just before takes no reading from an earlier check (it may be stale)
+    other, _ = make_client(tmp_path, _admin_at(0))
+    ensure_checked(other, already_checked=False)
+    assert other.clock.now() is None
+
+
+def test_a_clock_reading_from_another_boot_or_from_the_future_is_not_taken() -> None:
+    clock = ZendeskClock()
+    assert not clock.adopt({"stated": 5, "monotonic": 0.0, "boot": "another-boot"})
+    assert not clock.adopt({"stated": 5, "monotonic": time.monotonic() + 60, "boot": boot_id()})
+    assert not clock.adopt(None)
+    assert clock.now() is None
+    if boot_id() is not None:
+        assert clock.adopt({"stated": 5, "monotonic": time.monotonic() - 2, "boot": boot_id()})
+        assert clock.now() in (7, 8)
+        assert not clock.adopt({"stated": 99, "monotonic": time.monotonic(), "boot": boot_id()})  # has its own
+
+
+def test_the_sync_preflight_reuses_a_plan_answer_that_check_asks_afresh(tmp_path: Path) -> None:
+    me = js(200, {"user": {"id": 1, "name": "Ann Admin", "email": "ann@acme.com", "role": "admin"}})
+    client, rec = make_client(tmp_path, sequence(me, js(200, {"audit_logs": []}), me, me, js(200, {"audit_logs": []})))
+    assert check_account(client, ["/audit_logs"]).unavailable == ()
+    assert check_account(client, ["/audit_logs"], reuse_plan=True).unavailable == ()
+    assert [r.url.path for r in rec.requests] == ["/api/v2/users/me", "/api/v2/audit_logs", "/api/v2/users/me"]
+    check_account(client, ["/audit_logs"])  # `check` asks again
+    assert rec.count("/api/v2/audit_logs") == 2
 
 
 # -- host pinning ----------------------------------------------------------------------------------

@@ -113,8 +113,9 @@ def check_state_store(account: AccountConfig) -> str:
 # --------------------------------------------------------------------------- Zendesk
 
 
-def zendesk_items(account: AccountConfig) -> Iterator[Item]:
-    """Reachable, credentials, admin role, plan features: ≤ 3 requests (token, /users/me, one probe)."""
+def zendesk_items(account: AccountConfig, reuse_plan: bool = False) -> Iterator[Item]:
+    """Reachable, credentials, admin role, plan features: ≤ 3 requests (token, /users/me, one probe).
+    With ``reuse_plan`` (the sync's preflight) a remembered plan answer stands in for its probe."""
     name = account.name
     fields = account.zendesk_fields(list(ZendeskResource.model_fields))
     fields["patience_seconds"] = min(account.patience_seconds, PREFLIGHT_PATIENCE_SECONDS)
@@ -131,7 +132,7 @@ def zendesk_items(account: AccountConfig) -> Iterator[Item]:
     origin = client.settings.origin
     started = time.monotonic()
     try:
-        status = check_account(client, probes)
+        status = check_account(client, probes, reuse_plan=reuse_plan)
     except ZendeskAuthError as exc:
         raise Broken("credentials", f"{name}: {_strip(exc)}", CONFIG) from None
     except ZendeskPermissionError as exc:
@@ -314,15 +315,16 @@ def _reason(exc: BaseException) -> str:
     return text[:300]
 
 
-def account_items(account: AccountConfig) -> Iterator[Item]:
-    """Every preflight item of one account, in order; the first failure ends the account's list."""
+def account_items(account: AccountConfig, reuse_plan: bool = False) -> Iterator[Item]:
+    """Every preflight item of one account, in order; the first failure ends the account's list.
+    ``check`` asks Zendesk about every plan feature; the sync may reuse a recent answer."""
     name = account.name
     opt_in = f", opt-in: {', '.join(sorted(account.opt_in))}" if account.opt_in else ""
     yield Item(name, "configuration", "ok",
                f"subdomain {account.subdomain}, schema {account.schema_name}, {_auth_label(account)}{opt_in}")
     try:
         yield Item(name, "state store", "ok", check_state_store(account))
-        yield from zendesk_items(account)
+        yield from zendesk_items(account, reuse_plan)
         yield Item(name, "warehouse", "ok", check_warehouse(account))
     except Broken as broken:
         yield Item(name, broken.what, "fail", broken.detail, broken.code)

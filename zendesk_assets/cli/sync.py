@@ -40,7 +40,7 @@ from zendesk_assets.zendesk.preflight import CHECKED_TAG
 def preflight(accounts: Sequence[AccountConfig]) -> int:
     """Stop at the first broken account: its causes, one line each, and the exit code they mean."""
     for account in accounts:
-        for item in account_items(account):
+        for item in account_items(account, reuse_plan=True):
             if item.status == "warn":
                 say(f"warning: {item.account}: {item.detail}")
             elif item.failed:

@@ -420,13 +420,18 @@ class ZendeskClient:
         """False for an endpoint the plan or role does not include (403/404), instead of failing the run."""
         try:
             self.get_json(path, {"page[size]": 1, **(params or {})})
-        except (ZendeskNotAvailableError, ZendeskPermissionError):
-            return False
-        except ZendeskRequestError as exc:
-            if exc.status == 404:
+        except ZendeskError as exc:
+            if means_unavailable(exc):
                 return False
             raise
         return True
+
+
+def means_unavailable(exc: BaseException) -> bool:
+    """Whether an error says the plan or role lacks the endpoint (403/404), not that a request failed."""
+    if isinstance(exc, ZendeskNotAvailableError | ZendeskPermissionError):
+        return True
+    return isinstance(exc, ZendeskRequestError) and exc.status == 404
 
 
 def parse_json_object(resp: httpx.Response) -> dict[str, Any]:

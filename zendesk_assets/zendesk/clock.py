@@ -7,13 +7,33 @@ three hours ahead or behind Zendesk's would end windows in Zendesk's future (row
 each response's ``Date`` header (RFC 9110 section 6.6.1: the origin server's clock when it made the
 response). Between responses the reading is carried forward on the host's *monotonic* clock, which
 measures a duration and never the time of day.
+
+A reading can be handed to another client of the same run (``reading``/``adopt``): the preflight's
+``/users/me`` states the time once, and the sweeps after it need not each ask again. The monotonic
+clock is shared by the processes of one machine since it booted, so a reading is taken only where
+the boot id matches.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+@cache
+def boot_id() -> str | None:
+    """This machine's boot, where the kernel says (Linux); None elsewhere: readings stay in their process."""
+    try:
+        return BOOT_ID.read_text().strip() or None
+    except OSError:
+        return None
 
 
 class ZendeskClock:
@@ -41,3 +61,25 @@ class ZendeskClock:
             if self._stated is None:
                 return None
             return self._stated + int(time.monotonic() - self._at)
+
+    def reading(self) -> dict[str, Any] | None:
+        """The latest statement with the monotonic time it was seen at, for ``adopt`` elsewhere."""
+        with self._lock:
+            if self._stated is None:
+                return None
+            return {"stated": self._stated, "monotonic": self._at, "boot": boot_id()}
+
+    def adopt(self, reading: Mapping[str, Any] | None) -> bool:
+        """Start from another client's reading when this one has seen no response yet; only a reading
+        from this boot (same monotonic clock) and from the past of that clock is taken."""
+        if not reading or reading.get("boot") is None or reading.get("boot") != boot_id():
+            return False
+        try:
+            stated, at = int(reading["stated"]), float(reading["monotonic"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        with self._lock:
+            if self._stated is not None or at > time.monotonic():
+                return False
+            self._stated, self._at = stated, at
+        return True
