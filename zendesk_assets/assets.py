@@ -26,7 +26,14 @@ from zendesk_assets.progress import observe
 from zendesk_assets.sweeps import SweepRequest, fetch_field_defs, open_stream, written_tables
 from zendesk_assets.translator import AccountGraph
 from zendesk_assets.warehouse import Warehouse, row_metadata, table_metadata
-from zendesk_assets.zendesk.preflight import CHECKED_TAG, endpoint_available, ensure_checked
+from zendesk_assets.zendesk.client import ZendeskClient, means_unavailable
+from zendesk_assets.zendesk.errors import ZendeskError
+from zendesk_assets.zendesk.preflight import (
+    CHECKED_TAG,
+    endpoint_available,
+    ensure_checked,
+    remember_unavailable,
+)
 
 
 @dataclass(frozen=True)
@@ -83,12 +90,19 @@ def sweep_assets(graph: AccountGraph, sweep: Sweep) -> dg.AssetsDefinition:
                     client,
                     request,
                     [cp for key in request.state_keys for cp in warehouse.checkpoints(key)],
-                    fetch_field_defs(client, tables),
+                    lambda: fetch_field_defs(client, tables),
                     context.log,
                 )
-                stream = replace(stream, batches=observe(account.name, sweep.name, client, stream.batches))
+                batches = stream.batches
+                if sweep.plan and not stream.snapshot_tables:
+                    batches = _plan_gated(batches, client, sweep, telemetry)
+                batches = observe(account.name, sweep.name, client, batches,
+                                  lambda: "not on this plan" if telemetry.get("unavailable") else None)
+                stream = replace(stream, batches=batches)
             months = MonthlyStats()
             stats = warehouse.write_stream(stream, log=context.log, on_batch=months.add)
+            if telemetry.get("unavailable"):
+                context.log.warning(_unavailable(account, sweep, tables))
             hints = empty_table_hints(client, warehouse, stats, tables, account.enabled)
             for hint in hints.values():
                 context.log.warning(f"{account.name}: {hint}")
@@ -151,6 +165,23 @@ def _report_partitions(
                 asset_key=graph.key(table),
                 partition_key=key,
             )
+
+
+def _plan_gated(
+    batches: Iterator[Batch], client: ZendeskClient, sweep: Sweep, telemetry: dict[str, float | int]
+) -> Iterator[Batch]:
+    """A plan-gated sweep whose first read finds the endpoint gone (the plan changed since it was
+    probed) stores nothing and says so, as a probe's "unavailable" would; later errors are errors."""
+    first = True
+    try:
+        for batch in batches:
+            first = False
+            yield batch
+    except ZendeskError as exc:
+        if not first or not means_unavailable(exc):
+            raise
+        remember_unavailable(client, sweep.endpoint)
+        telemetry["unavailable"] = 1
 
 
 def _unavailable(account: AccountConfig, sweep: Sweep, tables: tuple[str, ...]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ class SweepProgress:
 
     account: str
     sweep: str
-    state: str = "running"  # running | done | failed
+    state: str = "running"  # running | done | failed | not on this plan
     pages: int = 0
     rows: int = 0
     first: int | None = None  # epoch where the first window began
@@ -56,8 +56,11 @@ BOARD: dict[tuple[str, str], SweepProgress] = {}
 _lock = threading.Lock()
 
 
-def observe(account: str, sweep: str, client: Any, batches: Iterator[Batch]) -> Iterator[Batch]:
-    """Pass the batches through, recording progress on the board."""
+def observe(
+    account: str, sweep: str, client: Any, batches: Iterator[Batch], ended: Callable[[], str | None] | None = None
+) -> Iterator[Batch]:
+    """Pass the batches through, recording progress on the board; ``ended`` may name a state other
+    than "done" for a stream that ended normally (a sweep that found its endpoint off the plan)."""
     entry = SweepProgress(account, sweep, telemetry=getattr(client, "telemetry", None))
     with _lock:
         BOARD[(account, sweep)] = entry
@@ -73,7 +76,7 @@ def observe(account: str, sweep: str, client: Any, batches: Iterator[Batch]) -> 
                 clock = getattr(client, "clock", None)
                 entry.position, entry.target = cp.position, cp.window_end or (clock.now() if clock else None)
             yield batch
-        entry.state = "done"
+        entry.state = (ended() if ended else None) or "done"
     except GeneratorExit:
         entry.state = "done"
         raise

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 
@@ -333,6 +334,26 @@ def test_audit_logs_on_a_plan_without_them_is_a_warning(tmp: Path) -> None:
     assert ran.code == 0, ran.out + ran.err
     assert ("  ! plan: audit_logs   audit_logs is not available on this Zendesk plan or to this user; its sweep will "
             "store nothing (remove it from the opt-in list to silence this)") in ran.out
+
+
+def test_a_plan_downgraded_since_its_last_check_is_a_warning_not_a_failure(emulator: EmulatorServer, tmp: Path) -> None:
+    # `check` on the Enterprise account remembers audit logs as available for a day; the account
+    # then drops to a plan without them. The sync trusts the remembered answer, its audit_logs
+    # sweep meets the refusal on its first read: a warning, nothing stored, the other tables land.
+    env = {**account(emulator, tmp, ZENDESK_OPT_IN="audit_logs")}
+    assert cli(tmp, env, "check").code == 0
+    with EmulatorServer(EmulatorConfig(**{**SMALL, "plan": "team"})) as team:  # type: ignore[arg-type]
+        ran = cli(tmp, {**env, "ZENDESK_BASE_URL": team.base_url}, "sync", timeout=180)
+        assert ran.code == 0, ran.err
+        assert f"{PROG}zendesk: audit_logs: not on this plan, 0 rows, 0 pages" in ran.err, ran.err
+        rows = duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True).execute(
+            "SELECT (SELECT count(*) FROM zendesk.users), (SELECT count(*) FROM zendesk.audit_logs)"
+        ).fetchone()
+        assert rows is not None and rows[0] > 0 and rows[1] == 0
+        # ...and the refusal is remembered: the next sync's preflight says so before it starts
+        again = cli(tmp, {**env, "ZENDESK_BASE_URL": team.base_url}, "sync", timeout=180)
+    assert again.code == 0, again.err
+    assert again.lines[0].startswith(f"{PROG}warning: zendesk: audit_logs is not available on this Zendesk plan"), again.err
 
 
 # --------------------------------------------------------------------------- warehouse

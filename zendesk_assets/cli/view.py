@@ -104,7 +104,7 @@ class RunView:
             if entry is None:
                 table.add_row(sweep, Text("waiting", style="dim"), "", "", "", "", "", "")
                 continue
-            style = {"running": "cyan", "done": "green", "failed": "red"}.get(entry.state, "")
+            style = {"running": "cyan", "done": "green", "failed": "red"}.get(entry.state, "yellow")
             table.add_row(
                 sweep,
                 Text(entry.state, style=style),
