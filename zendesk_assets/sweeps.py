@@ -19,12 +19,21 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, Reread, SweepStream
-from zendesk_assets.collections import COLLECTIONS, DAY, Paging, Sweep, SweepKind, TimeFilter, records
+from zendesk_assets.collections import (
+    COLLECTIONS,
+    DAY,
+    CustomFieldSource,
+    Paging,
+    Sweep,
+    SweepKind,
+    TimeFilter,
+    records,
+)
 from zendesk_assets.windows import Window, month_key, subtract
 from zendesk_assets.zendesk.client import ZendeskClient
 from zendesk_assets.zendesk.errors import (
@@ -211,14 +220,16 @@ def open_stream(
     client: ZendeskClient,
     request: SweepRequest,
     checkpoints: Sequence[Checkpoint],
-    field_defs: Mapping[str, Sequence[FieldDef]] | None = None,
+    field_defs: Mapping[str, Sequence[FieldDef]] | Callable[[], Mapping[str, Sequence[FieldDef]]] | None = None,
     log: logging.Logger | None = None,
     now: int | None = None,
 ) -> SweepStream:
     """A lazy stream for one sweep; nothing is requested from Zendesk until it is iterated.
 
-    ``now`` is Zendesk's time when the caller already knows it; by default it is read from
-    Zendesk's responses (``zendesk_now``), never from the host's clock."""
+    ``field_defs`` may be a function that fetches them: it is called with the first page that has
+    rows, so a run with nothing new asks for no definitions (see ``defining``). ``now`` is Zendesk's
+    time when the caller already knows it; by default it is read from Zendesk's responses
+    (``zendesk_now``), never from the host's clock."""
     sweep = request.sweep
     log = log or logging.getLogger(__name__)
     if sweep.kind is SweepKind.SNAPSHOT:
@@ -235,6 +246,8 @@ def open_stream(
     else:
         batches = _windowed_list_batches(client, request, checkpoints, now)
         snapshot = frozenset()
+    if callable(field_defs):
+        batches, field_defs = defining(batches, field_defs), None
     return SweepStream(
         sweep=request.state_key,
         tables=request.tables,
@@ -242,6 +255,21 @@ def open_stream(
         field_defs=dict(field_defs or {}),
         snapshot_tables=snapshot,
     )
+
+
+def defining(batches: Iterable[Batch], fetch: Callable[[], Mapping[str, Sequence[FieldDef]]]) -> Iterator[Batch]:
+    """Attach the custom field definitions to the first batch with rows. Definitions only name and
+    type the columns of rows being written; a field added in Zendesk gets its column with the next
+    row of its table, and a run that brings no rows spends no request on them."""
+    pending = True
+    for batch in batches:
+        if pending and any(batch.rows.values()):
+            pending = False
+            found = {t: list(d) for t, d in fetch().items()}
+            for table, defs in (batch.field_defs or {}).items():
+                found.setdefault(table, []).extend(defs)
+            batch = replace(batch, field_defs=found)
+        yield batch
 
 
 def zendesk_now(client: ZendeskClient, sweep: Sweep, path: str | None = None) -> int:
@@ -553,8 +581,16 @@ def _position(sweep: Sweep, record: Record) -> int | None:
 
 def _snapshot_batches(client: ZendeskClient, request: SweepRequest, now: int | None) -> Iterator[Batch]:
     sweep = request.sweep
+    # A snapshot of a custom-field definitions list (ticket fields) is the list other sweeps need too.
+    source = next((c.custom_fields for c in COLLECTIONS.values()
+                   if c.custom_fields and c.custom_fields.definitions_path == sweep.endpoint), None)  # fmt: skip
+    definitions: list[FieldDef] = []
     for page in cursor_pages(client, sweep_read(sweep, params=request.query)):
+        if source is not None:
+            definitions += field_definitions(source, page.records)
         yield Batch(route(page.records, page.sideloads, request.tables))
+    if source is not None and not request.query:  # the whole list, as the other sweeps would read it
+        share_definitions(client, sweep.endpoint, definitions)
     # The last batch records when (by Zendesk's clock) the complete snapshot was taken (freshness,
     # and the signal that lets the warehouse mark vanished rows).
     taken = zendesk_now(client, sweep) if now is None else now
@@ -652,27 +688,57 @@ def pivots(tables: Iterable[str]) -> list[str]:
     return list(found)
 
 
+DEFINITIONS_TTL_SECONDS = 600.0  # definitions read by one sweep serve the others of the same sync
+
+
+def field_definitions(source: CustomFieldSource, records: Iterable[Record]) -> list[FieldDef]:
+    """The custom fields among a definitions list (built-in fields are columns already)."""
+    return [
+        FieldDef(
+            id=int(f["id"]),
+            title=str(f.get("title") or ""),
+            type=str(f.get("type") or "text"),
+            key=f.get("key"),
+            active=bool(f.get("active", True)),
+        )
+        for f in records
+        if not source.is_system(f)
+    ]
+
+
+def _definitions_key(client: ZendeskClient, path: str) -> str:
+    return f"field_definitions:{client.account}:{path}"
+
+
+def share_definitions(client: ZendeskClient, path: str, defs: Sequence[FieldDef]) -> None:
+    """Keep a definitions list a snapshot just read whole, for the sweeps of this sync that need it."""
+    value = json.dumps([asdict(d) for d in defs])
+    client.store.put_flag(_definitions_key(client, path), value, DEFINITIONS_TTL_SECONDS)
+
+
+def _shared_definitions(client: ZendeskClient, path: str) -> list[FieldDef] | None:
+    found = client.store.get_flag(_definitions_key(client, path))
+    if found is None:
+        return None
+    try:
+        return [FieldDef(**d) for d in json.loads(found)]
+    except (ValueError, TypeError):
+        return None
+
+
 def fetch_field_defs(client: ZendeskClient, tables: Iterable[str]) -> dict[str, list[FieldDef]]:
-    """Custom field definitions for the tables that pivot them or name their fields (one small list
-    call each)."""
+    """Custom field definitions for the tables that pivot them or name their fields: one small list
+    call each, unless the snapshot of that very list was taken minutes ago (``share_definitions``:
+    the ticket fields snapshot of the current-tables run serves the history run after it)."""
     defs: dict[str, list[FieldDef]] = {}
     for table in pivots(tables):
         source = COLLECTIONS[table].custom_fields
         if source is None:
             continue
-        found: list[FieldDef] = []
-        for page in cursor_pages(client, Read(source.definitions_path, source.definitions_key)):
-            for f in page.records:
-                if source.is_system(f):  # built-in fields (subject, status, type...) are columns already
-                    continue
-                found.append(
-                    FieldDef(
-                        id=int(f["id"]),
-                        title=str(f.get("title") or ""),
-                        type=str(f.get("type") or "text"),
-                        key=f.get("key"),
-                        active=bool(f.get("active", True)),
-                    )
-                )
+        found = _shared_definitions(client, source.definitions_path)
+        if found is None:
+            records = [r for page in cursor_pages(client, Read(source.definitions_path, source.definitions_key))
+                       for r in page.records]  # fmt: skip
+            found = field_definitions(source, records)
         defs[table] = found
     return defs

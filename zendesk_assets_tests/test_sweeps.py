@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from zendesk_assets.batches import Batch, Checkpoint, Reread
+from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Reread
 from zendesk_assets.collections import COLLECTIONS, SWEEPS, comment_rows, event_rows, metric_sets
-from zendesk_assets.sweeps import SweepRequest, WorkItem, open_stream, plan, removals, route
+from zendesk_assets.sweeps import SweepRequest, WorkItem, defining, open_stream, plan, removals, route
 from zendesk_assets.windows import Window
 from zendesk_assets.zendesk.auth import BearerTokenAuth
 from zendesk_assets.zendesk.client import ClientSettings, ZendeskClient, make_http_client
@@ -263,3 +263,21 @@ def test_a_due_reread_asks_for_the_whole_list_and_says_so_to_the_warehouse(tmp_p
     batches = []
     _first_list_query(tmp_path, "ticket_skips", not_due, mark + 3600, batches)
     assert all(b.reread is None for b in batches) and not batches[-1].checkpoint.done  # type: ignore[union-attr]
+
+
+def test_custom_field_definitions_are_asked_for_with_the_first_page_that_has_rows() -> None:
+    asked: list[int] = []
+
+    def fetch() -> dict[str, list[FieldDef]]:
+        asked.append(1)
+        return {"tickets": [FieldDef(1, "Region", "tagger")]}
+
+    empty, full = Batch({"tickets": []}), Batch({"tickets": [{"id": 1}]})
+    assert [b.field_defs for b in defining(iter([empty, empty]), fetch)] == [None, None]
+    assert asked == []  # nothing new: no request for definitions
+    found = FieldDef(2, "Seen in a page", "text")
+    later = Batch({"tickets": [{"id": 2}]}, field_defs={"tickets": [found]})
+    out = list(defining(iter([empty, later, full]), fetch))
+    assert asked == [1]
+    assert out[0].field_defs is None and out[2].field_defs is None
+    assert out[1].field_defs == {"tickets": [FieldDef(1, "Region", "tagger"), found]}
