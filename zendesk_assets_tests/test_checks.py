@@ -346,3 +346,39 @@ def test_audit_logs_on_a_plan_without_them_pass_with_a_reason() -> None:
     assert set(evaluations) == {"primary_key", "freshness"}
     assert all(e.passed for e in evaluations.values())
     assert "not available" in _meta(evaluations["freshness"].metadata)["skipped"]
+
+
+def test_count_parity_asks_zendesk_again_only_after_the_table_changed(
+    synced_duckdb: Synced, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A passing comparison stands while the table holds the same live rows (Zendesk's count moves
+    only with creations and deletions, which the sync brings in): the next check reuses it without a
+    request; one row fewer in the warehouse and Zendesk is asked again."""
+    monkeypatch.setenv("DAGSTER_HOME", str(synced_duckdb.home))  # the state store the sync used
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(synced_duckdb.warehouse_url.removeprefix("duckdb:///"), copy)
+    account = synced_duckdb.account.model_copy(update={"warehouse_url": f"duckdb:///{copy}"})
+    job = build_definitions([account]).resolve_job_def(job_name(account))
+    parity = dg.AssetCheckKey(dg.AssetKey([account.name, "users"]), "count_parity")
+
+    def counted() -> tuple[dict[str, Any], int]:
+        def asked() -> int:
+            return sum(n for (_m, route, _s), n in emulator.emulator.stats()["requests"].items()
+                       if route == "/api/v2/users/count")
+        before = asked()
+        with dg.DagsterInstance.from_config(str(synced_duckdb.home)) as instance:
+            result = job.get_subset(asset_check_selection={parity}).execute_in_process(instance=instance)
+        (evaluation,) = result.get_asset_check_evaluations()
+        assert evaluation.passed, evaluation.metadata
+        return _meta(evaluation.metadata), asked() - before
+
+    counted()  # compared now, unless the sync's comparison of these very rows still stands
+    meta, asked = counted()
+    assert asked == 0 and "no row was added or removed since" in meta["reused"], meta
+    assert meta["zendesk_count"] == meta["stored_count"] > 0
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("DELETE FROM zendesk.users WHERE id = (SELECT max(id) FROM zendesk.users)")
+    meta, asked = counted()
+    assert asked == 1 and "reused" not in meta and meta["difference"] == -1, meta
+    meta, asked = counted()
+    assert asked == 0 and "reused" in meta, meta

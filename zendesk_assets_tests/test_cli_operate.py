@@ -203,6 +203,24 @@ def test_4_the_next_sync_resumes_and_every_check_passes(acct: Account) -> None:
     assert acct.users_me() - before == 1
 
 
+def test_4a_a_sync_with_nothing_new_asks_each_endpoint_at_most_once(acct: Account) -> None:
+    # Nothing changes between two syncs: one /users/me, one page per endpoint (these lists fit in
+    # one), no clock or plan probes, no counts (the tables did not change since they were compared),
+    # and definitions only where an export re-sends its boundary records.
+    acct.run("sync")
+    before = acct.server.emulator.stats()["requests"]
+    proc = acct.run("sync")
+    assert proc.returncode == 0, proc.stderr
+    after = acct.server.emulator.stats()["requests"]
+    asked = {route: n - before.get((m, route, status), 0) for (m, route, status), n in after.items()}
+    asked = {route: n for route, n in asked.items() if n}
+    assert all(n == 1 for n in asked.values()), asked
+    assert not [route for route in asked if route.endswith("/count")], asked
+    sweeps = {COLLECTIONS[t].sweep for t in COLLECTIONS if t not in OPT_IN or t in acct.env["ZENDESK_OPT_IN"]}
+    definitions = {"/api/v2/ticket_fields", "/api/v2/user_fields", "/api/v2/organization_fields"}
+    assert sum(asked.values()) <= 1 + len(sweeps) + len(definitions), asked
+
+
 def test_4b_dagster_asset_materialize_fails_when_an_error_check_fails(acct: Account) -> None:
     """ERROR checks are blocking: `dagster asset materialize` in CI exits non-zero when one fails."""
     shift = 20 * 86400  # the stored tickets window no longer reaches back to the first partition
