@@ -11,6 +11,7 @@ The portable adapter other SQLAlchemy dialects use is held to the same contract 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,8 +343,9 @@ def test_snapshot_marks_vanished_rows_and_clears_returning_ones(backend: Backend
     # An incomplete pass (no final done checkpoint) must not mark anything.
     wh.write_stream(stream("groups", [{"groups": [group(1)]}], snapshot=True, done=False))
     assert wh.fetch(f"SELECT count(*) FROM {wh.sql_name('groups')} WHERE _removed_at IS NOT NULL") == [(0,)]
-    # Pages 1 and 2 were already committed by the interrupted pass; this one finishes it.
-    stats = wh.write_stream(stream("groups", [{"groups": [group(3)]}], snapshot=True))
+    # A snapshot is always read whole again: only what this complete pass saw counts (group 1,
+    # seen by the interrupted pass only, is not counted as seen by this one).
+    stats = wh.write_stream(stream("groups", [{"groups": [group(3)]}, {"groups": [group(1)]}], snapshot=True))
     assert stats["groups"].removed == 1
     marked = rows(wh, "groups", "id, _removed_at IS NOT NULL")
     assert marked == [(1, False), (2, True), (3, False)]
@@ -353,6 +355,31 @@ def test_snapshot_marks_vanished_rows_and_clears_returning_ones(backend: Backend
     )
     assert stats["groups"].removed == 0 and stats["groups"].skipped_older == 1
     assert rows(wh, "groups", "id, _removed_at IS NOT NULL") == [(1, False), (2, False), (3, False)]
+
+
+def test_two_passes_of_one_snapshot_at_once_mark_nothing_that_exists(backend: Backend) -> None:
+    """Two syncs of one account at once (two Dagster instances sharing the warehouse): one pass
+    completes while the other has written its first page but not its last. Neither marks a row
+    that both saw as vanished."""
+    wh = backend.warehouse()
+    other = backend.warehouse()
+    groups = [{"id": g, "name": f"g{g}", "updated_at": "2024-01-01T00:00:00Z"} for g in (1, 2, 3)]
+    wh.write_stream(stream("groups", [{"groups": groups}], snapshot=True))
+    committed = threading.Event()
+
+    def first_pass() -> Iterator[Batch]:
+        yield Batch({"groups": groups[:2]})
+        assert committed.wait(30)  # (the next page is read while this one is written)
+        # meanwhile another sync's pass of the same snapshot runs from start to end
+        other.write_stream(stream("groups", [{"groups": groups[:2]}, {"groups": groups[2:]}], snapshot=True))
+        yield Batch({"groups": groups[2:]}, Checkpoint("groups", 0, None, 1, None, done=True))
+
+    stats = wh.write_stream(
+        SweepStream("groups", ("groups",), first_pass(), snapshot_tables=frozenset({"groups"})),
+        on_batch=lambda *_: committed.set(),
+    )
+    assert stats["groups"].removed == 0
+    assert rows(wh, "groups", "id, _removed_at IS NULL") == [(1, True), (2, True), (3, True)]
 
 
 def test_checkpoint_commits_with_its_page(backend: Backend) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache, cached_property, partial
@@ -222,6 +223,7 @@ class Warehouse:
         pending: dict[str, list[FieldDef]] = {t: list(d) for t, d in stream.field_defs.items()}
         last: Checkpoint | None = None
         rereads: dict[str, Reread] = {}  # tables of a complete re-read under way (see Reread)
+        token = uuid.uuid4().hex  # this pass's keys in _snapshot_seen (see _pass_label)
         # The next page is read (in a helper thread) while this one is written.
         with self.dialect.session() as session, contextlib.closing(ahead(iter(stream.batches))) as batches:
             number, source_seconds = 0, 0.0
@@ -236,7 +238,9 @@ class Warehouse:
                 for t, defs in (batch.field_defs or {}).items():
                     pending.setdefault(t, []).extend(defs)
                 starting = frozenset(t for t in batch.rows if batch.reread and t not in rereads)
-                work = partial(self._write_batch, stream=stream, batch=batch, defs=pending, starting=starting)
+                work = partial(
+                    self._write_batch, stream=stream, batch=batch, defs=pending, starting=starting, token=token
+                )
                 deltas = self._run(work, session, log)
                 rereads.update({t: batch.reread for t in batch.rows if batch.reread})
                 pending = {}
@@ -250,7 +254,7 @@ class Warehouse:
                     log.info("sweep %s: %d pages written", stream.sweep, number)
             complete = last is None or last.done
             removed = self._run(
-                partial(self._finish, stream=stream, defs=pending, complete=complete, rereads=rereads),
+                partial(self._finish, stream=stream, defs=pending, complete=complete, rereads=rereads, token=token),
                 session,
                 log,
             )
@@ -297,11 +301,12 @@ class Warehouse:
         batch: Batch,
         defs: Mapping[str, Sequence[FieldDef]],
         starting: frozenset[str] = frozenset(),
+        token: str = "",
     ) -> dict[str, TableStats]:
         tables = list(dict.fromkeys([*stream.tables, *batch.rows, *defs]))
         self._ensure(conn, tables)
         seen = self.book.seen
-        for table in starting:  # a re-read starts afresh (keys left by an interrupted pass are stale)
+        for table in starting:  # keys an older release's interrupted pass left under the bare name are stale
             conn.execute(sa.delete(seen).where(seen.c.table_name == table))
         now = _utcnow()
         deltas: dict[str, TableStats] = {}
@@ -322,7 +327,7 @@ class Warehouse:
             delta.skipped_older = counts.skipped_older + len(records) - len(rows)
             if table in stream.snapshot_tables or batch.reread is not None:
                 pk_i = [c.name for c in columns].index(coll.primary_key)
-                self.dialect.insert_ids(conn, self.book.seen, table, [r[pk_i] for r in rows])
+                self.dialect.insert_ids(conn, self.book.seen, _pass_label(table, token), [r[pk_i] for r in rows])
         for table, (column, values) in (batch.removals or {}).items():
             removed = self._remove(conn, table, column, values, now)
             if removed:  # (another sweep's table may not exist yet: it is not "ready" for having been named)
@@ -399,6 +404,7 @@ class Warehouse:
         defs: Mapping[str, Sequence[FieldDef]],
         complete: bool,
         rereads: Mapping[str, Reread] | None = None,
+        token: str = "",
     ) -> dict[str, int]:
         """Create tables an empty stream never touched, and mark the rows that vanished from a
         complete snapshot or re-read (a re-read only among the rows of the range it asked for)."""
@@ -415,7 +421,8 @@ class Warehouse:
             pk = collection(table).primary_key
             scope = rereads.get(table)
             t = self._reader(conn).table(table, pk, "_removed_at", *([scope.column] if scope else []))
-            keys = sa.select(seen.c.id).where(seen.c.table_name == table)
+            label = _pass_label(table, token)
+            keys = sa.select(seen.c.id).where(seen.c.table_name == label)
             vanished = sa.and_(t.c["_removed_at"].is_(None), t.c[pk].not_in(keys))
             if scope is not None and scope.since is not None:
                 since = datetime.fromtimestamp(scope.since, UTC).replace(tzinfo=None)
@@ -424,8 +431,17 @@ class Warehouse:
             removed[table] = int(conn.execute(sa.select(sa.func.count()).select_from(t).where(vanished)).scalar_one())
             conn.execute(sa.update(t).where(vanished).values(_removed_at=now))
             conn.execute(sa.update(t).where(t.c["_removed_at"].is_not(None), t.c[pk].in_(keys)).values(_removed_at=None))
-            conn.execute(sa.delete(seen).where(seen.c.table_name == table))
+            # this pass's keys, and those an older release kept under the bare table name
+            conn.execute(sa.delete(seen).where(seen.c.table_name.in_([label, table])))
         return removed
+
+
+def _pass_label(table: str, token: str) -> str:
+    """The keys one pass saw are kept under its own label: two syncs of one account at once (two
+    instances, or the schedule beside a backfill on another machine) each mark only what vanished
+    from their own pass, never what the other pass has not reached yet. A pass that crashed leaves
+    its keys behind; no other pass reads them."""
+    return f"{table} {token}" if token else table
 
 
 def _replace_row(conn: Connection, table: sa.Table, source: object, **values: Any) -> None:
