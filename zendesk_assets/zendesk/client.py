@@ -7,6 +7,7 @@ transport `retries=`. The page iterators in `pagination.py` use this client; it 
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import ssl
@@ -123,6 +124,7 @@ class ZendeskClient:
         transport: httpx.BaseTransport | None = None,
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        owns_http: bool = True,
     ) -> None:
         self.settings = settings
         self.account = settings.account
@@ -137,6 +139,7 @@ class ZendeskClient:
         )
         self._sleep_fn = sleep
         self._http = http or make_http_client(settings.timeout_seconds, transport)
+        self._owns_http = owns_http or http is None  # a shared client (``shared_http_client``) stays open
         store = StateStore(settings.state_url)
         self.store = store
         self.patience = Patience(store, settings.account, settings.patience_seconds)
@@ -163,7 +166,8 @@ class ZendeskClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
 
     # -- URLs --------------------------------------------------------------------------------------
 
@@ -450,6 +454,16 @@ def tls_context() -> ssl.SSLContext:
     share between clients and threads.
     """
     return httpx.create_ssl_context()
+
+
+@functools.cache
+def shared_http_client(origin: str, timeout_seconds: float) -> httpx.Client:
+    """The process's one HTTP client per Zendesk origin: the sweeps and checks of a run executed in
+    one process (``zendesk-assets sync``) reuse its kept-alive connections instead of opening and
+    securing new ones for every step. Closed when the process exits."""
+    http = make_http_client(timeout_seconds)
+    atexit.register(http.close)
+    return http
 
 
 def make_http_client(timeout_seconds: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:

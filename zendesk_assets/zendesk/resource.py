@@ -7,7 +7,7 @@ import logging
 import dagster as dg
 from pydantic import Field
 
-from .client import ClientSettings, ZendeskClient, make_http_client
+from .client import ClientSettings, ZendeskClient, shared_http_client
 from .errors import ZendeskConfigError
 from .settings import (
     API_TOKEN_SUNSET,
@@ -112,10 +112,6 @@ class ZendeskResource(dg.ConfigurableResource):
         if warning and warning not in _WARNED:
             _WARNED.add(warning)  # once per process, not once per client
             logger.warning("zendesk[%s]: %s", settings.account, warning)
-        http = make_http_client(settings.timeout_seconds)
-        try:
-            auth = self.auth.authenticator(settings, http, logger)
-        except BaseException:
-            http.close()
-            raise
-        return ZendeskClient(settings, auth, log=logger, http=http)
+        http = shared_http_client(settings.origin, settings.timeout_seconds)
+        auth = self.auth.authenticator(settings, http, logger)
+        return ZendeskClient(settings, auth, log=logger, http=http, owns_http=False)
