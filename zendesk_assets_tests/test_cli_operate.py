@@ -194,6 +194,27 @@ def test_3_interrupt_ends_cleanly_and_closes_the_run(acct: Account, sig: int, co
         assert runs and all(run.is_finished for run in runs), [(r.run_id, r.status) for r in runs]
 
 
+def test_3b_a_ctrl_c_inside_a_finaliser_prints_no_traceback(tmp_path: Path) -> None:
+    # Python reports an exception raised in a finaliser or a weak-reference callback (where a Ctrl-C
+    # can land while SQLAlchemy collects garbage) with a traceback of its own; the CLI's hook drops
+    # the interrupt (the command handles it) and files anything else in the crash log.
+    code = (
+        "import sys\n"
+        "from zendesk_assets.cli import _unraisable\n"
+        "sys.unraisablehook = _unraisable\n"
+        "class Finaliser:\n"
+        "    def __init__(self, exc): self.exc = exc\n"
+        "    def __del__(self): raise self.exc\n"
+        "Finaliser(KeyboardInterrupt())\n"
+        "Finaliser(ValueError('from a finaliser'))\n"
+        "print('still running')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "DAGSTER_HOME": str(tmp_path)})
+    assert proc.returncode == 0 and proc.stdout == "still running\n" and proc.stderr == "", proc.stderr
+    assert "ValueError: from a finaliser" in (tmp_path / "zendesk_assets_crash.log").read_text()
+
+
 def test_4_the_next_sync_resumes_and_every_check_passes(acct: Account) -> None:
     before = acct.users_me()
     proc = acct.run("sync")
@@ -215,7 +236,8 @@ def test_4a_a_sync_with_nothing_new_asks_each_endpoint_at_most_once(acct: Accoun
     asked = {route: n - before.get((m, route, status), 0) for (m, route, status), n in after.items()}
     asked = {route: n for route, n in asked.items() if n}
     assert all(n == 1 for n in asked.values()), asked
-    assert not [route for route in asked if route.endswith("/count")], asked
+    # (archiving moves some accounts' ticket count with no change to the table: that one is asked)
+    assert not [route for route in asked if route.endswith("/count") and route != "/api/v2/tickets/count"], asked
     sweeps = {COLLECTIONS[t].sweep for t in COLLECTIONS if t not in OPT_IN or t in acct.env["ZENDESK_OPT_IN"]}
     definitions = {"/api/v2/ticket_fields", "/api/v2/user_fields", "/api/v2/organization_fields"}
     assert sum(asked.values()) <= 1 + len(sweeps) + len(definitions), asked

@@ -77,7 +77,17 @@ def sync(argv: Sequence[str] | None = None) -> int:
     return run(argv)
 
 
+def _unraisable(hook: sys.UnraisableHookArgs) -> None:
+    """Errors Python cannot raise (in a finaliser or a weak-reference callback) go to the crash log.
+    A Ctrl-C that lands inside one is the interrupt the command already handles: dropped silently."""
+    if hook.exc_type is not None and issubclass(hook.exc_type, KeyboardInterrupt):
+        return
+    if hook.exc_value is not None:
+        _crash_report(hook.exc_value)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    sys.unraisablehook = _unraisable  # never a traceback on the terminal, not even one Python would ignore
     try:
         code = run(argv)
     except KeyboardInterrupt:  # a second Ctrl-C while reporting
