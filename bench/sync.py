@@ -14,7 +14,7 @@ store and a fresh schema (PostgreSQL) or file (DuckDB), and prints:
 CPU-seconds, not wall, are the figure to compare: the machine may be shared. The load average
 is printed next to each run.
 
-    .venv/bin/python bench/sync.py                          # 20,000 and 100,000 tickets, both warehouses
+    .venv/bin/python bench/sync.py                          # 3,000 (the demo account), 20,000, 100,000 tickets
     .venv/bin/python bench/sync.py --tickets 20000 --backends duckdb
 
 Not a test: it asserts nothing about speed, it prints numbers.
@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from zendesk_assets.demo import DEMO_TICKETS
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN
 
 BIN = Path(sys.executable).parent
@@ -219,7 +220,8 @@ def report(results: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--tickets", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--tickets", type=int, nargs="+", default=[DEMO_TICKETS, 20_000, 100_000],
+                        help=f"account sizes; {DEMO_TICKETS:,} is the demo account's (`make demo`)")
     parser.add_argument("--backends", nargs="+", choices=("postgresql", "duckdb"), default=["postgresql", "duckdb"])
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--organizations", type=int, default=100)
