@@ -1,7 +1,7 @@
 """Everything that must hold before a run is worth launching, checked per account in seconds.
 
 Order matters: the state store first (the client keeps its rate budget and OAuth tokens there),
-then Zendesk (reachable, credentials, admin role, plan features: at most three requests), then the
+then Zendesk (reachable, credentials, admin role, plan features: two requests at most, plus one per plan-gated opt-in), then the
 warehouse (reachable and writable, nothing written). Each item is a ✓/✗/! line; a ✗ names the
 account, the cause and what to do, and carries the exit code it stands for.
 """
@@ -114,7 +114,7 @@ def check_state_store(account: AccountConfig) -> str:
 
 
 def zendesk_items(account: AccountConfig, reuse_plan: bool = False) -> Iterator[Item]:
-    """Reachable, credentials, admin role, plan features: ≤ 3 requests (token, /users/me, one probe).
+    """Reachable, credentials, admin role, plan features: a token grant, /users/me, one probe per plan-gated opt-in.
     With ``reuse_plan`` (the sync's preflight) a remembered plan answer stands in for its probe."""
     name = account.name
     fields = account.zendesk_fields(list(ZendeskResource.model_fields))
