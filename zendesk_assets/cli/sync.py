@@ -29,6 +29,7 @@ from zendesk_assets.cli.common import (
     say,
     select,
 )
+from zendesk_assets.cli.eventlog import reused_engines
 from zendesk_assets.cli.preflight import account_items
 from zendesk_assets.cli.runs import Interrupts, RunOutcome, execute
 from zendesk_assets.cli.view import RunView
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     outcomes: list[RunOutcome] = []
     live = sys.stderr.isatty() and not args.verbose and not args.quiet
     interrupts = Interrupts()
-    with interrupts.installed(), dg.DagsterInstance.get() as instance:
+    with interrupts.installed(), dg.DagsterInstance.get() as instance, reused_engines(instance):
         for account in accounts:
             job = defs.resolve_job_def(job_name(account))
             for request in run_requests(account, now, since=args.since):
