@@ -9,6 +9,7 @@ A partition range run records one materialization per partition; each gets that 
 (``context.add_asset_metadata(partition_key=...)``), not the run's totals.
 """
 
+import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -72,7 +73,8 @@ def sweep_assets(graph: AccountGraph, sweep: Sweep) -> dg.AssetsDefinition:
         tables = written_tables(sweep, account.enabled, selected)
         client = getattr(context.resources, keys.zendesk).get_client(log=context.log)
         warehouse = getattr(context.resources, keys.warehouse).get_warehouse()
-        try:
+        # one connection for the step's reads, pages and metadata: one opening of a DuckDB file
+        with contextlib.closing(client), warehouse.holding():
             ensure_checked(client, already_checked=CHECKED_TAG in context.run.tags)
             started = time.monotonic()
             telemetry: dict[str, float | int] = {}
@@ -114,8 +116,6 @@ def sweep_assets(graph: AccountGraph, sweep: Sweep) -> dg.AssetsDefinition:
                 if table in hints:  # shown on the asset's page, where an empty table is noticed
                     metadata = {**metadata, "zendesk/why_empty": hints[table]}
                 yield dg.MaterializeResult(asset_key=graph.key(table), metadata=metadata)
-        finally:
-            client.close()
 
     return _sweep
 

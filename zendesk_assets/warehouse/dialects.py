@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,23 @@ STANDARD_TYPES: dict[SqlType, str] = {
 }
 
 
+_ENGINES: dict[tuple[str, str], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def shared_engine(url: str, options: dict[str, Any]) -> Engine:
+    """One engine per URL (and options) in a process. Each step of a run builds its own
+    ``Warehouse``; with an engine each, every step paid SQLAlchemy's first-connect setup again and
+    compiled every statement again (the compiled cache lives on the engine). ``NullPool``: the
+    engine holds no connection between transactions, so sharing it shares nothing else."""
+    key = (url, json.dumps(options, sort_keys=True, default=str))
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = sa.create_engine(url, poolclass=NullPool, **options)
+        return engine
+
+
 class Dialect:
     """Base adapter; subclasses fill in what differs."""
 
@@ -79,7 +97,7 @@ class Dialect:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = sa.create_engine(url, poolclass=NullPool, **self.engine_options())
+        self.engine: Engine = shared_engine(url, self.engine_options())
 
     def engine_options(self) -> dict[str, Any]:
         return {}
@@ -588,6 +606,9 @@ class Session:
         except BaseException:
             self.close()  # a failed connection is never reused
             raise
+
+    def in_transaction(self) -> bool:
+        return self.conn is not None and self.conn.in_transaction()
 
     def before_source(self, last_source_seconds: float) -> None:
         """Called before waiting for the next page; releases the connection when it should."""

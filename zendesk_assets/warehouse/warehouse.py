@@ -68,6 +68,7 @@ class Warehouse:
         self.schema = sanitize_identifier(schema) or "zendesk"
         self.dialect: Dialect = dialect_for(url)
         self._ready: set[str] = set()  # tables known to exist with their registry columns
+        self._held: Session | None = None  # the connection ``holding()`` shares, while it lasts
 
     def __repr__(self) -> str:
         return f"Warehouse({mask_url(self.dialect.url)}, schema={self.schema!r})"
@@ -96,9 +97,33 @@ class Warehouse:
     # ----------------------------------------------------------------- reading
 
     @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Within the block, this warehouse's transactions take turns on one connection (a
+        ``Session``, whose lease rules still apply between a stream's pages) instead of opening
+        one each: a sweep's reads before and after its pages opened the DuckDB file four times or
+        more, at ~30 ms of CPU each, more than a no-change sweep's own work."""
+        if self._held is not None:
+            yield
+            return
+        with self.dialect.session() as session:
+            self._held = session
+            try:
+                yield
+            finally:
+                self._held = None
+
+    def _transaction(self, session: Session | None = None) -> contextlib.AbstractContextManager[Connection]:
+        """A transaction on ``session``, else on the held connection, else on a new one. A
+        transaction begun inside another (a reader opened within a read) gets a connection of its own."""
+        session = session or self._held
+        if session is None or session.in_transaction():
+            return self.dialect.transaction()
+        return session.transaction()
+
+    @contextlib.contextmanager
     def read(self) -> Iterator[Reader]:
         """A ``Reader`` over one read transaction: several queries for the price of one connection."""
-        with self.dialect.transaction() as conn:
+        with self._transaction() as conn:
             yield self._reader(conn)
 
     def _reader(self, conn: Connection) -> Reader:
@@ -183,7 +208,7 @@ class Warehouse:
         attempt = reconnects = 0
         while True:
             try:
-                with session.transaction() if session else self.dialect.transaction() as conn:
+                with self._transaction(session) as conn:
                     return work(conn)
             except Exception as exc:
                 if self.dialect.is_disconnect(exc):
@@ -225,7 +250,8 @@ class Warehouse:
         rereads: dict[str, Reread] = {}  # tables of a complete re-read under way (see Reread)
         token = uuid.uuid4().hex  # this pass's keys in _snapshot_seen (see _pass_label)
         # The next page is read (in a helper thread) while this one is written.
-        with self.dialect.session() as session, contextlib.closing(ahead(iter(stream.batches))) as batches:
+        own = contextlib.nullcontext(self._held) if self._held is not None else self.dialect.session()
+        with own as session, contextlib.closing(ahead(iter(stream.batches))) as batches:
             number, source_seconds = 0, 0.0
             while True:
                 session.before_source(source_seconds)
