@@ -35,6 +35,7 @@ from zendesk_assets.cli.runs import Interrupts, RunOutcome, execute
 from zendesk_assets.cli.view import RunView
 from zendesk_assets.collections import COLLECTIONS
 from zendesk_assets.config import AccountConfig, load_accounts
+from zendesk_assets.warehouse.dialects import kept_connections
 from zendesk_assets.zendesk.preflight import CHECKED_TAG
 
 
@@ -109,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
     outcomes: list[RunOutcome] = []
     live = sys.stderr.isatty() and not args.verbose and not args.quiet
     interrupts = Interrupts()
-    with interrupts.installed(), dg.DagsterInstance.get() as instance, reused_engines(instance):
+    with (
+        interrupts.installed(),
+        dg.DagsterInstance.get() as instance,
+        reused_engines(instance),
+        kept_connections(),  # the steps run one after another here: one warehouse connection serves them
+    ):
         for account in accounts:
             job = defs.resolve_job_def(job_name(account))
             for request in run_requests(account, now, since=args.since):
