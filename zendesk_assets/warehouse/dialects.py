@@ -674,6 +674,7 @@ class Keeper:
         self._lock = threading.Lock()
         self._parked: dict[Engine, tuple[Connection, float, threading.Timer]] = {}
         self._closed = False
+        self.ready: dict[tuple[str, str], set[str]] = {}  # see ready_tables
 
     def take(self, dialect: Dialect) -> tuple[Connection, float] | None:
         with self._lock:
@@ -737,3 +738,12 @@ def kept_connections() -> Iterator[None]:
     finally:
         _KEEPER = None
         keeper.close()
+
+
+def ready_tables(dialect: Dialect, schema: str) -> set[str]:
+    """Where a ``Warehouse`` records the tables it knows exist with their registry columns: within
+    ``kept_connections()`` one set per schema, shared by the command's steps (each builds its own
+    ``Warehouse``, and each looked the tables up in ``information_schema`` again), else its own."""
+    if _KEEPER is None:
+        return set()
+    return _KEEPER.ready.setdefault((dialect.url, schema), set())

@@ -30,7 +30,7 @@ from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, Reread, 
 from zendesk_assets.collections import COLLECTIONS, FieldNames, SqlType, collection
 from zendesk_assets.prefetch import ahead
 from zendesk_assets.warehouse.coerce import CONVERTERS, coerce, extract, version_of
-from zendesk_assets.warehouse.dialects import Dialect, Session, dialect_for
+from zendesk_assets.warehouse.dialects import Dialect, Session, dialect_for, ready_tables
 from zendesk_assets.warehouse.naming import mask_url, sanitize_identifier
 from zendesk_assets.warehouse.reading import Reader, custom_fields
 from zendesk_assets.warehouse.tables import (
@@ -67,7 +67,7 @@ class Warehouse:
     def __init__(self, url: str | None, schema: str = "zendesk") -> None:
         self.schema = sanitize_identifier(schema) or "zendesk"
         self.dialect: Dialect = dialect_for(url)
-        self._ready: set[str] = set()  # tables known to exist with their registry columns
+        self._ready: set[str] = ready_tables(self.dialect, self.schema)  # exist with their registry columns
         self._held: Session | None = None  # the connection ``holding()`` shares, while it lasts
 
     def __repr__(self) -> str:
