@@ -53,8 +53,9 @@ class _Engines:
 
 
 def _event_log_methods(storage: SqliteEventLogStorage, engines: _Engines) -> dict[str, Callable[..., Any]]:
-    """``SqliteEventLogStorage._connect`` and ``has_table`` on kept engines (one per run's file,
-    one for the index); a table found once stays found (tables come and go only by migration)."""
+    """``SqliteEventLogStorage._connect`` on kept engines (one per run's file, one for the index),
+    and its schema look-ups remembered once they succeed: a table, a column or a completed data
+    migration, once found, stays (they come and go only by ``dagster instance migrate``)."""
     found: set[str] = set()
 
     def engine(shard: str) -> Engine:
@@ -77,7 +78,28 @@ def _event_log_methods(storage: SqliteEventLogStorage, engines: _Engines) -> dic
                     found.add(table_name)
         return table_name in found
 
-    return {"_connect": _connect, "has_table": has_table}
+    # Asked for every asset event (a reflection of the asset_keys table) and every run (a query).
+    columns: set[str] = set()
+    indexes: set[str] = set()
+    has_column = storage._has_asset_key_col_on_connection
+    has_index = storage.has_secondary_index
+
+    def _has_asset_key_col_on_connection(conn: Connection, column_name: str) -> bool:
+        if column_name not in columns and has_column(conn, column_name):
+            columns.add(column_name)
+        return column_name in columns
+
+    def has_secondary_index(name: str) -> bool:
+        if name not in indexes and has_index(name):
+            indexes.add(name)  # a completed data migration stays completed
+        return name in indexes
+
+    return {
+        "_connect": _connect,
+        "has_table": has_table,
+        "_has_asset_key_col_on_connection": _has_asset_key_col_on_connection,
+        "has_secondary_index": has_secondary_index,
+    }
 
 
 def _run_storage_methods(storage: SqliteRunStorage, engines: _Engines) -> dict[str, Callable[..., Any]]:

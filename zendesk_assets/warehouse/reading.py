@@ -6,7 +6,7 @@ data table, so the engine's dialect quotes, qualifies and types it; nothing here
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -44,11 +44,14 @@ class Orphans:
 class Reader:
     """One schema seen through one connection. The set of tables is read once, on first use."""
 
-    def __init__(self, conn: Connection, dialect: Dialect, schema: str, book: Bookkeeping) -> None:
+    def __init__(
+        self, conn: Connection, dialect: Dialect, schema: str, book: Bookkeeping, known: Set[str] = frozenset()
+    ) -> None:
         self.conn = conn
         self.dialect = dialect
         self.schema = schema
         self.book = book
+        self._known = known  # tables the warehouse knows exist: no look-up for them
         self._tables: set[str] | None = None
 
     def table(self, name: str, *columns: str) -> sa.TableClause:
@@ -61,7 +64,7 @@ class Reader:
         return self._tables
 
     def exists(self, table: str) -> bool:
-        return table in self.tables()
+        return table in self._known or table in self.tables()
 
     # ----------------------------------------------------------------- bookkeeping
 

@@ -127,7 +127,7 @@ class Warehouse:
             yield self._reader(conn)
 
     def _reader(self, conn: Connection) -> Reader:
-        return Reader(conn, self.dialect, self.schema, self.book)
+        return Reader(conn, self.dialect, self.schema, self.book, self._ready)
 
     def reading(self, work: Callable[[Reader], T]) -> T:
         """``work`` over one read transaction, asked again on a new connection after a lost one: for the
@@ -167,7 +167,7 @@ class Warehouse:
     def ensure_tables(self, tables: Iterable[str]) -> None:
         """Create the schema, the bookkeeping tables and the given tables (idempotent)."""
         self._run(lambda conn: self._ensure(conn, list(tables)))
-        self._ready.update(tables)
+        self._ready.update(tables, (t.name for t in self.book.tables))
 
     def _ensure(self, conn: Connection, tables: Sequence[str]) -> None:
         todo = [t for t in tables if t not in self._ready]
@@ -286,7 +286,7 @@ class Warehouse:
             )
         for t, n in removed.items():
             stats[t].removed += n
-        self._ready.update(stream.tables)
+        self._ready.update(stream.tables, (t.name for t in self.book.tables))  # _ensure made the bookkeeping too
         log.info(
             "sweep %s written: %s",
             stream.sweep,
