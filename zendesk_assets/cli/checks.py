@@ -20,10 +20,12 @@ from xml.etree import ElementTree as ET
 import dagster as dg
 
 from zendesk_assets.cli.common import FAILED, OK, account_option, ensure_instance_home, say, select
+from zendesk_assets.cli.eventlog import reused_engines
 from zendesk_assets.cli.preflight import Broken, check_warehouse
 from zendesk_assets.cli.runs import Interrupts, execute
 from zendesk_assets.collections import COLLECTIONS
 from zendesk_assets.config import ConfigError, did_you_mean, load_accounts
+from zendesk_assets.warehouse.dialects import kept_connections
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     results: list[Result] = []
     failures: list[str] = []
     interrupts = Interrupts()
-    with interrupts.installed(), dg.DagsterInstance.get() as instance:
+    with interrupts.installed(), dg.DagsterInstance.get() as instance, reused_engines(instance), kept_connections():
         for account in accounts:
             specs = [(t, c) for t in tables if account.enabled(t) for c in table_checks(t)]
             keys = {check_key(account, c) for _, c in specs}

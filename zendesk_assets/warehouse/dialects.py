@@ -385,8 +385,10 @@ class DuckDBDialect(Dialect):
     """Embedded DuckDB file: rows staged as newline-delimited JSON, read in bulk, then merged.
 
     Only one process may open the file for writing, and Dagster runs each step in its own
-    process, so a connection lives for one transaction only (NullPool) and a busy file is waited
-    for with bounded back-off: steps and asset checks take turns.
+    process, so a connection lives for one transaction only (NullPool), one step (a sweep's
+    ``Warehouse.holding``, under its lease) or, inside ``kept_connections``, until it has been idle
+    for ``keep_idle_seconds``; a busy file is waited for with bounded back-off: steps and asset
+    checks take turns.
 
     DuckDB settings ride on the URL query (duckdb-engine passes them as config), e.g.
     ``duckdb:///zendesk.duckdb?memory_limit=1GB&threads=2``, over the defaults in ``ENGINE_CONFIG``.
