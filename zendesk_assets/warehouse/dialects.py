@@ -392,9 +392,9 @@ class DuckDBDialect(Dialect):
     #   peak RSS with it (~800 MB at 20,000 tickets). What fills it is the rows committed since the
     #   last checkpoint, held in memory until the file is closed; past the limit DuckDB spills them
     #   to ``<file>.tmp`` (owner-only, like the file) and reads them back when it checkpoints.
-    #   64MB is the floor: read_json reserves 32MB per read, and below ~48MB a page's own
-    #   transaction no longer fits. Measured against 128MB: peak RSS 315 -> 283 MB at 3,000
-    #   tickets and 371 -> 322 MB at 20,000, for no measurable CPU.
+    #   64MB is about the floor: read_json reserves 32MB per read, and at 40MB a page no longer
+    #   fits. Measured (bench/sync.py) against 128MB: peak RSS 315 -> 279 MB at 3,000 tickets,
+    #   381 -> 310 at 20,000 and ~390 -> 341 at 100,000, for the same CPU-seconds.
     # - threads: a page is a thousand rows; splitting its merge across threads costs more CPU in
     #   coordination than it saves, and the sync's own Python thread already uses a core.
     # - preserve_insertion_order: no statement here depends on it; without it DuckDB buffers less.
