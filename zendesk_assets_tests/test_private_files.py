@@ -1,4 +1,4 @@
-"""Files we create are owner-only whatever the umask: the DuckDB warehouse and its write-ahead log,
+"""Files we create are owner-only whatever the umask: the DuckDB warehouse, its write-ahead log and spill files,
 the state store (SQLite and its -wal/-shm), the Dagster instance directory and the crash log.
 
 Contract: with the most permissive umask (000), every file these create is 0600 and every directory
@@ -48,6 +48,19 @@ def test_duckdb_warehouse_and_its_wal_are_owner_only(tmp_path: Path, open_umask:
     assert modes(directory) == {"zendesk.duckdb": "0o600"}
     assert os.umask(0) == 0  # restored
 
+
+
+def test_what_duckdb_spills_is_owner_only(tmp_path: Path, open_umask: None) -> None:
+    """Past its memory limit (64 MB by default) DuckDB spills to ``<file>.tmp/``: customer data too."""
+    directory = tmp_path / "wh"
+    directory.mkdir()
+    wh = Warehouse(f"duckdb:///{directory / 'zendesk.duckdb'}", "zendesk")
+    with wh.dialect.session() as session, session.transaction() as conn:
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE big AS SELECT range AS i, repeat('x', 1000) AS t FROM range(150000)")
+        spilled = {str(p.relative_to(directory)): oct(stat.S_IMODE(p.stat().st_mode)) for p in directory.rglob("*")}
+    assert spilled.pop("zendesk.duckdb.tmp") == "0o700"
+    assert len(spilled) > 1 and set(spilled.values()) == {"0o600"}, spilled
+    assert modes(directory) == {"zendesk.duckdb": "0o600"}
 
 def test_state_store_sqlite_files_are_owner_only(tmp_path: Path, open_umask: None) -> None:
     url = f"sqlite:///{tmp_path / 'state' / 'zendesk_state.sqlite'}"

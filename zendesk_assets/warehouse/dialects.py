@@ -430,15 +430,19 @@ class DuckDBDialect(Dialect):
     # - checkpoint_threshold: every page commits a few MB of WAL; at DuckDB's default 16MB it would
     #   checkpoint (rewriting the primary-key index) every few pages. Closing the file at the end of
     #   a lease checkpoints anyway. Measured: ~1.5x faster loads.
-    # - memory_limit: DuckDB's buffer cache may otherwise grow to 80% of RAM and the process's
-    #   peak RSS with it (~800 MB at 20,000 tickets); a page's merge needs far less, and DuckDB
-    #   spills what does not fit to a temporary file.
+    # - memory_limit: DuckDB's buffer pool may otherwise grow to 80% of RAM and the process's
+    #   peak RSS with it (~800 MB at 20,000 tickets). What fills it is the rows committed since the
+    #   last checkpoint, held in memory until the file is closed; past the limit DuckDB spills them
+    #   to ``<file>.tmp`` (owner-only, like the file) and reads them back when it checkpoints.
+    #   64MB is about the floor: read_json reserves 32MB per read, and at 40MB a page no longer
+    #   fits. Measured (bench/sync.py) against 128MB: peak RSS 315 -> 279 MB at 3,000 tickets,
+    #   381 -> 310 at 20,000 and ~390 -> 341 at 100,000, for the same CPU-seconds.
     # - threads: a page is a thousand rows; splitting its merge across threads costs more CPU in
     #   coordination than it saves, and the sync's own Python thread already uses a core.
     # - preserve_insertion_order: no statement here depends on it; without it DuckDB buffers less.
     ENGINE_CONFIG = {
         "checkpoint_threshold": "256MB",
-        "memory_limit": "128MB",
+        "memory_limit": "64MB",
         "threads": "1",
         "preserve_insertion_order": "false",
     }
@@ -660,7 +664,8 @@ class Session:
 
 
 def _close(conn: Connection) -> None:
-    with contextlib.suppress(Exception):
+    # closing a DuckDB file checkpoints it, which writes the file and may spill to a temporary one
+    with owner_only(), contextlib.suppress(Exception):
         conn.close()
 
 
@@ -716,8 +721,7 @@ class Keeper:
             parked, self._parked = list(self._parked.values()), {}
         for conn, _, timer in parked:
             timer.cancel()
-            with owner_only():  # a DuckDB file's last close writes it (its checkpoint)
-                _close(conn)
+            _close(conn)
 
 
 _KEEPER: Keeper | None = None
