@@ -214,6 +214,9 @@ class Dialect:
     def on_begin(self, conn: Connection) -> None:
         """Per-transaction session settings (e.g. UTC)."""
 
+    def after_stream(self, conn: Connection) -> None:
+        """A stream's last page is committed and its connection may be kept for the next one."""
+
     def json_param(self, value: Any) -> Any:
         return None if value is None else json_text(value)
 
@@ -454,6 +457,13 @@ class DuckDBDialect(Dialect):
         # the file and its .wal hold customer data (emails, comment bodies): 0600 whatever the umask
         return owner_only()
 
+    def after_stream(self, conn: Connection) -> None:
+        # What a stream wrote since the last checkpoint (rows and their key index) stays in DuckDB's
+        # memory until a checkpoint; a connection kept for the next step would carry it over and a
+        # few sweeps in a row fill memory_limit. One checkpoint per stream, as closing the file did.
+        with owner_only():
+            conn.exec_driver_sql("CHECKPOINT")
+
     def open(self) -> Connection:
         """Open the file, waiting (bounded, logged) while another process holds its lock."""
         started = last_log = time.monotonic()
@@ -660,6 +670,11 @@ class Session:
     def __exit__(self, *exc: object) -> None:
         if self.conn is not None:  # done: kept for this process's next transaction, or closed
             conn, self.conn = self.conn, None
+            try:
+                self.dialect.after_stream(conn)
+            except Exception:
+                _close(conn)  # closing checkpoints too; a connection that failed is not kept
+                return
             self.dialect.checkin(conn, self.opened)
 
 
