@@ -69,6 +69,14 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited already
 
 
+def default_signals() -> None:
+    """In the child: Ctrl-C and SIGTERM as a terminal would deliver them. A test run started in the
+    background of a shell inherits SIGINT ignored, and Dagster gives SIGTERM SIGINT's handler, so its
+    processes would ignore the SIGTERM that stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def stop(proc: subprocess.Popen[bytes]) -> set[int]:
     """SIGTERM the whole process group, wait, and return the processes still alive afterwards
     (killed before returning, so a failing test never leaks them)."""
@@ -102,6 +110,7 @@ def started(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so stopping it reaches every child
+            preexec_fn=default_signals,
         )
     try:
         yield proc

@@ -33,7 +33,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from zendesk_assets.checks import table_checks
 from zendesk_assets.collections import COLLECTIONS, SWEEPS
 from zendesk_assets.emulator import DEMO_OAUTH_TOKEN, DEMO_SUBDOMAIN, EmulatorConfig, EmulatorServer
-from zendesk_assets_tests.processes import free_port, stop
+from zendesk_assets_tests.processes import default_signals, free_port, stop
 
 REPO = Path(__file__).resolve().parents[1]
 PARTITIONED = [c.name for c in COLLECTIONS.values() if SWEEPS[c.sweep].partitioned]
@@ -273,6 +273,7 @@ def test_the_asset_graph_over_graphql(emulator: EmulatorServer, scratch: Path) -
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so stopping it reaches every child
+            preexec_fn=default_signals,
         )
     try:
         workspace = _wait_until_loaded(proc, url, log)
