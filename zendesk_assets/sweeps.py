@@ -688,7 +688,7 @@ def pivots(tables: Iterable[str]) -> list[str]:
     return list(found)
 
 
-DEFINITIONS_TTL_SECONDS = 600.0  # definitions read by one sweep serve the others of the same sync
+DEFINITIONS_TTL_SECONDS = 600.0  # a definitions snapshot serves the sweeps of the same sync that follow it
 
 
 def field_definitions(source: CustomFieldSource, records: Iterable[Record]) -> list[FieldDef]:
