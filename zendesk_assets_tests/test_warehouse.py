@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import psycopg
 import pytest
 
@@ -24,7 +25,8 @@ from zendesk_assets.batches import Batch, Checkpoint, FieldDef, Record, SweepStr
 from zendesk_assets.collections import COLLECTIONS, SYSTEM_COLUMNS, field_history
 from zendesk_assets.warehouse import Warehouse
 from zendesk_assets.warehouse.coerce import raw_record
-from zendesk_assets.warehouse.dialects import GenericDialect, dialect_for, warehouse_kind
+from zendesk_assets.warehouse.dialects import DuckDBDialect, GenericDialect, dialect_for, warehouse_kind
+from zendesk_assets.warehouse.warehouse import WarehouseMemoryError
 
 
 @dataclass
@@ -448,6 +450,56 @@ def test_record_larger_than_16_mb(backend: Backend) -> None:
     comment = {"id": 1, "ticket_id": 2, "body": body, "created_at": "2024-01-01T00:00:00Z"}
     wh.write_stream(stream("ticket_events", [{"ticket_comments": [comment]}]))
     assert rows(wh, "ticket_comments", "id, length(body)") == [(1, len(body))]
+
+
+def _exhausting_merge(monkeypatch: pytest.MonkeyPatch, fail_attempts: set[int]) -> list[Any]:
+    """DuckDB's merge, raising DuckDB's own out-of-memory error on the given attempts (1-based);
+    returns the driver connection of every attempt."""
+    merge = DuckDBDialect.merge
+    attempts: list[Any] = []
+
+    def exhausting(self: DuckDBDialect, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        attempts.append(conn.connection.driver_connection)
+        if len(attempts) in fail_attempts:
+            raise duckdb.OutOfMemoryException(
+                "Out of Memory Error: could not allocate block of size 256.0 KiB (60.8 MiB/61.0 MiB used)"
+            )
+        return merge(self, conn, *args, **kwargs)
+
+    monkeypatch.setattr(DuckDBDialect, "merge", exhausting)
+    return attempts
+
+
+def test_duckdb_out_of_memory_writes_the_page_again_on_a_fresh_connection(
+    duckdb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over a long stream DuckDB's memory_limit fills with what was written since its last checkpoint
+    (seen at 100,000 tickets); a fresh connection starts with it free, and the page lands once."""
+    wh = Warehouse(duckdb_url, "zendesk")
+    attempts = _exhausting_merge(monkeypatch, {2})  # page 2's first try
+    pages = [{"tickets": [ticket(n * 10 + k, 1) for k in range(5)]} for n in range(1, 4)]
+    with wh.holding():  # as a sweep writes: one connection kept across its pages
+        stats = wh.write_stream(stream("tickets", pages))
+    assert len(attempts) == 4
+    assert attempts[0] is attempts[1], "pages share the held connection"
+    assert attempts[2] is not attempts[1], "the page ran again on a new connection"
+    assert rows(wh, "tickets", "id") == [(n * 10 + k,) for n in range(1, 4) for k in range(5)]
+    assert stats["tickets"].inserted == 15 and stats["tickets"].pages == 3
+    assert [cp.position for cp in wh.checkpoints("tickets")] == [3]
+
+
+def test_duckdb_out_of_memory_twice_on_one_page_says_how_to_raise_the_limit(
+    duckdb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wh = Warehouse(duckdb_url + "?memory_limit=96MB", "zendesk")
+    _exhausting_merge(monkeypatch, {2, 3})
+    pages = [{"tickets": [ticket(n, 1)]} for n in range(1, 4)]
+    with pytest.raises(WarehouseMemoryError) as raised:
+        wh.write_stream(stream("tickets", pages))
+    message = str(raised.value)
+    assert "memory_limit (96MB)" in message and "WAREHOUSE_URL" in message and "memory_limit=512MB" in message
+    assert rows(wh, "tickets", "id") == [(1,)]  # page 1 committed, page 2 not at all
+    assert [cp.position for cp in wh.checkpoints("tickets")] == [1]
 
 
 def test_default_duckdb_file_named_like_its_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

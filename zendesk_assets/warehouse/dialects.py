@@ -167,6 +167,15 @@ class Dialect:
         is run again on a new connection. SQLAlchemy says so for statements it ran itself."""
         return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
 
+    def is_exhausted(self, exc: BaseException) -> bool:
+        """The engine ran out of the memory it may use: the transaction is run again once on a
+        fresh connection, which starts with that memory free."""
+        return False
+
+    def exhausted_advice(self) -> str:
+        """The one line a user gets when a fresh connection ran out of memory too."""
+        return "the warehouse ran out of memory twice on one page"
+
     def missing(self) -> str | None:
         """Why there is nothing to read yet, when connecting would create the database (a file)."""
         return None
@@ -423,6 +432,22 @@ class DuckDBDialect(Dialect):
     def is_retryable(self, exc: BaseException) -> bool:
         text = str(getattr(exc, "orig", exc))
         return "lock" in text.lower() or "Conflict" in text
+
+    def is_exhausted(self, exc: BaseException) -> bool:
+        # What fills memory_limit over a long stream is what was written since the last checkpoint
+        # (rows, their key index) plus the key index pages loaded so far; closing the file
+        # checkpoints and frees all of it, and a page then fits again (a page alone needs ~40MB).
+        import duckdb
+
+        return isinstance(getattr(exc, "orig", exc), duckdb.OutOfMemoryException)
+
+    def exhausted_advice(self) -> str:
+        query = self.engine.url.query.get("memory_limit")
+        limit = query if isinstance(query, str) else self.ENGINE_CONFIG["memory_limit"]
+        return (
+            f"DuckDB ran out of its memory_limit ({limit}) twice on one page, the second time on a freshly "
+            "opened file; raise it on WAREHOUSE_URL, e.g. duckdb:///zendesk.duckdb?memory_limit=512MB"
+        )
 
     # A fast stream keeps the file for up to this long, then lets waiting processes in.
     lease_seconds = 10.0

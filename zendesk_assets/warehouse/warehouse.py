@@ -61,6 +61,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class WarehouseMemoryError(RuntimeError):
+    """A page did not fit in the memory the warehouse engine may use, even on a fresh connection."""
+
+
 class Warehouse:
     """One warehouse schema (one Zendesk account) behind any supported SQLAlchemy URL."""
 
@@ -205,12 +209,21 @@ class Warehouse:
         self, work: Callable[[Connection], T], session: Session | None = None, log: logging.Logger | None = None
     ) -> T:
         """Run ``work`` in one transaction, re-running it whole after a transient conflict or a lost connection."""
-        attempt = reconnects = 0
+        attempt = reconnects = exhausted = 0
         while True:
             try:
                 with self._transaction(session) as conn:
                     return work(conn)
             except Exception as exc:
+                if self.dialect.is_exhausted(exc):
+                    # the failed transaction closed its connection (Session.transaction): a DuckDB
+                    # file checkpoints on close and the next connection starts with its memory free
+                    exhausted += 1
+                    if exhausted > 1:
+                        raise WarehouseMemoryError(self.dialect.exhausted_advice()) from None
+                    (log or logger).info("warehouse out of memory (%s); the page is written again on a new connection",
+                                         _first_line(exc))  # fmt: skip
+                    continue
                 if self.dialect.is_disconnect(exc):
                     reconnects += 1
                     if reconnects > self.RECONNECTS:
