@@ -4,8 +4,10 @@ A sweep's stream alternates two waits, Zendesk answering and the database commit
 one thread they add up. ``ahead`` runs the stream in a helper thread, holding at most ``depth``
 finished pages, so the two overlap when the rate budget allows (under Zendesk's export budget the
 wait for a slot dominates anyway). Nothing is committed out of order: the consumer still gets the
-pages one by one, in order, and checkpoints follow the pages it wrote. Memory grows by ``depth``
-pages at most.
+pages one by one, in order, and checkpoints follow the pages it wrote. At most ``depth`` pages are
+alive beside the one being written: the helper starts reading a page only once the consumer is done
+with an earlier one (a parsed page of 1,000 tickets is tens of MB of Python objects; the queue
+alone would let a third page be read while one waits in it and one is written).
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ def ahead(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     Closing this generator (or an error in the consumer) stops the helper before its next item.
     """
     slots: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=depth)
+    room = threading.Semaphore(depth + 1)  # pages alive: the consumer's, and those read ahead
     stop = threading.Event()
+
+    def acquire() -> bool:
+        while not stop.is_set():
+            if room.acquire(timeout=0.1):
+                return True
+        return False
 
     def put(entry: tuple[object, BaseException | None]) -> bool:
         while not stop.is_set():
@@ -43,10 +52,10 @@ def ahead(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
 
     def produce() -> None:
         try:
-            for item in items:
-                if not put((item, None)):
+            while acquire():
+                item = next(items, _END)
+                if not put((item, None)) or item is _END:
                     return
-            put((_END, None))
         except BaseException as exc:  # handed to the consumer, raised there
             put((_END, exc))
         finally:
@@ -64,6 +73,8 @@ def ahead(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
                     raise error
                 return
             yield item  # type: ignore[misc]
+            del item  # the consumer is done with it: let it go before the helper reads another
+            room.release()
     finally:
         stop.set()
         helper.join(STOP_WAIT_SECONDS)

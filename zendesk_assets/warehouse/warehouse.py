@@ -291,6 +291,7 @@ class Warehouse:
                 last = batch.checkpoint or last
                 if number % 100 == 0:
                     log.info("sweep %s: %d pages written", stream.sweep, number)
+                del batch, work  # not kept alive while the next pages are read (prefetch.ahead)
             complete = last is None or last.done
             removed = self._run(
                 partial(self._finish, stream=stream, defs=pending, complete=complete, rereads=rereads, token=token),
