@@ -198,6 +198,24 @@ def run_backend(backend: str, base: str, tickets: int, pg_url: str, keep: bool) 
             shutil.rmtree(home, ignore_errors=True)
 
 
+def memory_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The issue's memory comparisons: DuckDB over PostgreSQL at each size, and each warehouse's
+    growth from its smallest measured size of 20,000 tickets or more to its largest."""
+    peak = {(r["backend"], r["tickets"]): r["first"].rss_mb for r in results}
+    lines = [
+        f"peak RSS, DuckDB over PostgreSQL at {tickets:,} tickets: {peak['duckdb', tickets] - pg:+.0f} MB"
+        for (backend, tickets), pg in sorted(peak.items(), key=lambda kv: kv[0][1])
+        if backend == "postgresql" and ("duckdb", tickets) in peak
+    ]
+    for backend in ("postgresql", "duckdb"):
+        sizes = sorted(t for b, t in peak if b == backend and t >= 20_000)
+        if len(sizes) > 1:
+            small, large = peak[backend, sizes[0]], peak[backend, sizes[-1]]
+            lines.append(f"peak RSS, {backend}, {sizes[0]:,} -> {sizes[-1]:,} tickets: {small:.0f} -> "
+                         f"{large:.0f} MB ({(large - small) / small:+.0%})")  # fmt: skip
+    return lines
+
+
 def report(results: list[dict[str, Any]]) -> None:
     head = (
         f"{'warehouse':<10} {'tickets':>8} {'records':>9} {'CPU s':>7} {'rec/CPU-s':>9} {'wall s':>7} "
@@ -212,6 +230,9 @@ def report(results: list[dict[str, Any]]) -> None:
             f"{r['records'] / first.cpu:>9,.0f} {first.wall:>7.1f} {first.rss_mb:>11.0f} {first.total_requests:>8} | "
             f"{again.cpu:>15.1f} {again.cpu - r['start']:>9.1f} {again.total_requests:>8}  {r['load']}"
         )
+    print()
+    for line in memory_lines(results):
+        print(line)
     for r in results:
         print(f"\nno-change sync, {r['backend']}, {r['tickets']:,} tickets: requests by endpoint")
         for endpoint, n in sorted(r["again"].requests.items(), key=lambda kv: (-kv[1], kv[0])):
