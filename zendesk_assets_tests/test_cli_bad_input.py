@@ -374,8 +374,15 @@ def test_a_plan_downgraded_since_its_last_check_is_a_warning_not_a_failure(emula
          "zendesk: the warehouse: WAREHOUSE_URL uses mysql (driver mysqldb), which is not installed; installed: "
          "{installed}. Add one with `.venv/bin/pip install mysqlclient` (or pymysql, with a mysql+pymysql:// URL), "
          "or use PostgreSQL or DuckDB (the tested ones)"),
+        ("duckdb:///warehouse.duckdb?memory_limit=16MB",
+         "zendesk: the warehouse: memory_limit=16MB on WAREHOUSE_URL is below the 64MB a sync needs (DuckDB's JSON "
+         "reader takes 32MB for every page it stages); raise it or leave it out (64MB by default)"),
+        ("duckdb:///warehouse.duckdb?memory_limit=lots",
+         "zendesk: the warehouse: memory_limit=lots on WAREHOUSE_URL is not a size DuckDB understands; write it "
+         "like memory_limit=512MB"),
     ],
-    ids=["malformed", "unreachable", "read-only-directory", "mysql-driver-missing"],
+    ids=["malformed", "unreachable", "read-only-directory", "mysql-driver-missing", "duckdb-memory-too-small",
+         "duckdb-memory-unreadable"],
 )
 def test_bad_warehouse(emulator: EmulatorServer, tmp: Path, url: str, line: str) -> None:
     from zendesk_assets.cli.preflight import KNOWN_DRIVERS, _importable

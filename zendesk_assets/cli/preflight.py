@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from zendesk_assets.cli.common import CONFIG, OK, UNREACHABLE
 from zendesk_assets.collections import SWEEPS, Sweep
 from zendesk_assets.config import AccountConfig, ConfigError
-from zendesk_assets.warehouse.dialects import Dialect, dialect_for, normalise_url
+from zendesk_assets.warehouse.dialects import Dialect, DuckDBDialect, dialect_for, normalise_url
 from zendesk_assets.warehouse.naming import mask_url
 from zendesk_assets.zendesk.errors import (
     ZendeskAuthError,
@@ -212,6 +212,12 @@ def check_warehouse(account: AccountConfig) -> str:
     shown = mask_url(url.render_as_string(hide_password=False))
     _require_driver(url, label, what)
     if url.get_backend_name() == "duckdb":
+        memory = url.query.get("memory_limit")
+        if memory is not None:
+            value = memory if isinstance(memory, str) else memory[-1]
+            problem = DuckDBDialect.memory_limit_problem(value)
+            if problem:
+                raise Broken("warehouse", f"{what}: memory_limit={value} on {label} {problem}", CONFIG)
         return _check_duckdb(url, account, what, shown)
     options = {"connect_timeout": WAREHOUSE_CONNECT_SECONDS} if url.get_backend_name() == "postgresql" else {}
     engine = sa.create_engine(url, poolclass=NullPool, connect_args=options)

@@ -478,6 +478,25 @@ class DuckDBDialect(Dialect):
     def engine_options(self) -> dict[str, Any]:
         return {"connect_args": {"config": dict(self.ENGINE_CONFIG)}}
 
+    @classmethod
+    def memory_limit_problem(cls, value: str) -> str | None:
+        """Why a ``memory_limit`` given on the URL cannot carry a sync, or None when it can. The
+        default is the floor (see ENGINE_CONFIG): below it every sweep fails, page after page, with
+        the same out-of-memory line. DuckDB reads the size itself (it takes MB, MiB, GB, percentages)."""
+        import duckdb
+
+        floor = cls.ENGINE_CONFIG["memory_limit"]
+        try:
+            wanted, needed = _memory_bytes(value), _memory_bytes(floor)
+        except (duckdb.Error, ValueError, KeyError):
+            return "is not a size DuckDB understands; write it like memory_limit=512MB"
+        if wanted < needed:
+            return (
+                f"is below the {floor} a sync needs (DuckDB's JSON reader takes 32MB for every page it stages); "
+                f"raise it or leave it out ({floor} by default)"
+            )
+        return None
+
     def private_files(self) -> contextlib.AbstractContextManager[None]:
         # the file and its .wal hold customer data (emails, comment bodies): 0600 whatever the umask
         return owner_only()
@@ -634,6 +653,19 @@ def warehouse_kind(url: str | None) -> str:
     except ValueError:
         return "sql"
     return DIALECTS[backend].kind if backend in DIALECTS else backend
+
+
+_MEMORY_UNITS = {"bytes": 1, "B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def _memory_bytes(value: str) -> float:
+    """A DuckDB memory size in bytes, as DuckDB itself reads it (in a throwaway in-memory database)."""
+    import duckdb
+
+    with contextlib.closing(duckdb.connect(":memory:", config={"memory_limit": value, "threads": "1"})) as conn:
+        row = conn.execute("SELECT current_setting('memory_limit')").fetchone()
+    number, unit = str(row[0] if row else "").split()
+    return float(number) * _MEMORY_UNITS[unit]
 
 
 class Session:
