@@ -6,7 +6,8 @@ store and a fresh schema (PostgreSQL) or file (DuckDB), and prints:
 
 - the first sync: records written (rows received, summed over the tables), CPU-seconds of the
   sync process and its children (``os.wait4``: the emulator is not counted), records per
-  CPU-second, wall seconds, peak RSS and the requests the emulator served;
+  CPU-second, wall seconds, peak RSS, peak anonymous memory (``AnonSampler``) and the requests
+  the emulator served;
 - a no-change incremental sync right after it (the emulator's clock does not move): CPU-seconds,
   the same figure less a bare process start (Python + Dagster + our definitions imported), and its
   requests by endpoint.
@@ -31,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -57,6 +59,7 @@ class Measured:
     cpu: float
     wall: float
     rss_mb: float
+    anon_mb: float  # peak private (anonymous) memory, sampled: what one more such process costs
     requests: Counter[str]
     code: int
     stdout: str
@@ -116,13 +119,48 @@ def served(base: str) -> Counter[str]:
     return found
 
 
+class AnonSampler:
+    """Peak anonymous RSS of a process, sampled every 20 ms from /proc (the kernel keeps a high-water
+    mark only for the whole RSS). The whole RSS also counts pages of shared libraries mapped from
+    disk (DuckDB's alone are ~40 MB), which every process running them shares and which the kernel
+    may drop; the anonymous part is the memory each further sync process really adds."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak_kb = 0
+        self._path = f"/proc/{pid}/status"
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            try:
+                with open(self._path) as fh:
+                    for line in fh:
+                        if line.startswith("RssAnon:"):
+                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            except (OSError, ValueError):
+                return
+            self._done.wait(0.02)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kb / 1024
+
+
 def measure(command: list[str], env: dict[str, str], base: str | None) -> Measured:
     """Run a child to completion; CPU and peak RSS from wait4 (the child and the children it reaped)."""
     before = served(base) if base else Counter()
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(command, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        anon = AnonSampler(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
+        anon.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started
         out.seek(0)
@@ -130,7 +168,8 @@ def measure(command: list[str], env: dict[str, str], base: str | None) -> Measur
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     requests = served(base) - before if base else Counter()
     return Measured(
-        usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, requests, proc.returncode, stdout, stderr
+        usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, anon.peak_mb, requests, proc.returncode,
+        stdout, stderr,
     )
 
 
@@ -202,8 +241,10 @@ def memory_lines(results: list[dict[str, Any]]) -> list[str]:
     """The issue's memory comparisons: DuckDB over PostgreSQL at each size, and each warehouse's
     growth from its smallest measured size of 20,000 tickets or more to its largest."""
     peak = {(r["backend"], r["tickets"]): r["first"].rss_mb for r in results}
+    anon = {(r["backend"], r["tickets"]): r["first"].anon_mb for r in results}
     lines = [
-        f"peak RSS, DuckDB over PostgreSQL at {tickets:,} tickets: {peak['duckdb', tickets] - pg:+.0f} MB"
+        f"peak RSS, DuckDB over PostgreSQL at {tickets:,} tickets: {peak['duckdb', tickets] - pg:+.0f} MB "
+        f"(anonymous: {anon['duckdb', tickets] - anon['postgresql', tickets]:+.0f} MB)"
         for (backend, tickets), pg in sorted(peak.items(), key=lambda kv: kv[0][1])
         if backend == "postgresql" and ("duckdb", tickets) in peak
     ]
@@ -219,7 +260,8 @@ def memory_lines(results: list[dict[str, Any]]) -> list[str]:
 def report(results: list[dict[str, Any]]) -> None:
     head = (
         f"{'warehouse':<10} {'tickets':>8} {'records':>9} {'CPU s':>7} {'rec/CPU-s':>9} {'wall s':>7} "
-        f"{'peak RSS MB':>11} {'requests':>8} | {'no-change CPU s':>15} {'(- start)':>9} {'requests':>8}  load"
+        f"{'peak RSS MB':>11} {'anon MB':>7} {'requests':>8} | {'no-change CPU s':>15} {'(- start)':>9} "
+        f"{'requests':>8}  load"
     )
     print(head)
     print("-" * len(head))
@@ -227,7 +269,7 @@ def report(results: list[dict[str, Any]]) -> None:
         first, again = r["first"], r["again"]
         print(
             f"{r['backend']:<10} {r['tickets']:>8,} {r['records']:>9,} {first.cpu:>7.1f} "
-            f"{r['records'] / first.cpu:>9,.0f} {first.wall:>7.1f} {first.rss_mb:>11.0f} {first.total_requests:>8} | "
+            f"{r['records'] / first.cpu:>9,.0f} {first.wall:>7.1f} {first.rss_mb:>11.0f} {first.anon_mb:>7.0f} {first.total_requests:>8} | "
             f"{again.cpu:>15.1f} {again.cpu - r['start']:>9.1f} {again.total_requests:>8}  {r['load']}"
         )
     print()
