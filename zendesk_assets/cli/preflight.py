@@ -212,12 +212,10 @@ def check_warehouse(account: AccountConfig) -> str:
     shown = mask_url(url.render_as_string(hide_password=False))
     _require_driver(url, label, what)
     if url.get_backend_name() == "duckdb":
-        memory = url.query.get("memory_limit")
-        if memory is not None:
-            value = memory if isinstance(memory, str) else memory[-1]
-            problem = DuckDBDialect.memory_limit_problem(value)
-            if problem:
-                raise Broken("warehouse", f"{what}: memory_limit={value} on {label} {problem}", CONFIG)
+        memory = DuckDBDialect.url_memory_limit(url)
+        problem = DuckDBDialect.memory_limit_problem(memory) if memory is not None else None
+        if problem:
+            raise Broken("warehouse", f"{what}: memory_limit={memory} on {label} {problem}", CONFIG)
         return _check_duckdb(url, account, what, shown)
     options = {"connect_timeout": WAREHOUSE_CONNECT_SECONDS} if url.get_backend_name() == "postgresql" else {}
     engine = sa.create_engine(url, poolclass=NullPool, connect_args=options)

@@ -442,8 +442,7 @@ class DuckDBDialect(Dialect):
         return isinstance(getattr(exc, "orig", exc), duckdb.OutOfMemoryException)
 
     def exhausted_advice(self) -> str:
-        query = self.engine.url.query.get("memory_limit")
-        limit = query if isinstance(query, str) else self.ENGINE_CONFIG["memory_limit"]
+        limit = self.url_memory_limit(self.engine.url) or self.ENGINE_CONFIG["memory_limit"]
         return (
             f"DuckDB ran out of its memory_limit ({limit}) twice on one page, the second time on a freshly "
             "opened file; raise it on WAREHOUSE_URL, e.g. duckdb:///zendesk.duckdb?memory_limit=512MB"
@@ -477,6 +476,12 @@ class DuckDBDialect(Dialect):
 
     def engine_options(self) -> dict[str, Any]:
         return {"connect_args": {"config": dict(self.ENGINE_CONFIG)}}
+
+    @staticmethod
+    def url_memory_limit(url: sa.engine.URL) -> str | None:
+        """The ``memory_limit`` a URL sets (the last one, if repeated), else None."""
+        value = url.query.get("memory_limit")
+        return value if isinstance(value, str) or value is None else value[-1]
 
     @classmethod
     def memory_limit_problem(cls, value: str) -> str | None:

@@ -171,6 +171,10 @@ class Warehouse:
     def ensure_tables(self, tables: Iterable[str]) -> None:
         """Create the schema, the bookkeeping tables and the given tables (idempotent)."""
         self._run(lambda conn: self._ensure(conn, list(tables)))
+        self._mark_ready(tables)
+
+    def _mark_ready(self, tables: Iterable[str]) -> None:
+        """``tables`` exist with their registry columns, and so does the bookkeeping ``_ensure`` made."""
         self._ready.update(tables, (t.name for t in self.book.tables))
 
     def _ensure(self, conn: Connection, tables: Sequence[str]) -> None:
@@ -300,7 +304,7 @@ class Warehouse:
             )
         for t, n in removed.items():
             stats[t].removed += n
-        self._ready.update(stream.tables, (t.name for t in self.book.tables))  # _ensure made the bookkeeping too
+        self._mark_ready(stream.tables)
         log.info(
             "sweep %s written: %s",
             stream.sweep,
