@@ -31,8 +31,9 @@ def ahead(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     An exception raised while reading is raised here, at the point the item would have come.
     Closing this generator (or an error in the consumer) stops the helper before its next item.
     """
-    slots: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=depth)
-    room = threading.Semaphore(depth + 1)  # pages alive: the consumer's, and those read ahead
+    # The one bound: pages alive, the consumer's and those read ahead. The queue needs none of its own.
+    room = threading.Semaphore(depth + 1)
+    slots: queue.SimpleQueue[tuple[object, BaseException | None]] = queue.SimpleQueue()
     stop = threading.Event()
 
     def acquire() -> bool:
@@ -41,23 +42,15 @@ def ahead(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
                 return True
         return False
 
-    def put(entry: tuple[object, BaseException | None]) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     def produce() -> None:
         try:
             while acquire():
                 item = next(items, _END)
-                if not put((item, None)) or item is _END:
+                slots.put((item, None))
+                if item is _END:
                     return
         except BaseException as exc:  # handed to the consumer, raised there
-            put((_END, exc))
+            slots.put((_END, exc))
         finally:
             close = getattr(items, "close", None)
             if close is not None and stop.is_set():
