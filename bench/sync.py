@@ -153,7 +153,8 @@ class AnonSampler:
 
 
 def measure(command: list[str], env: dict[str, str], base: str | None) -> Measured:
-    """Run a child to completion; CPU and peak RSS from wait4 (the child and the children it reaped)."""
+    """Run a child to completion; CPU and peak RSS from wait4 (the child and the children it reaped),
+    peak anonymous memory sampled from the child itself."""
     before = served(base) if base else Counter()
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
